@@ -1,0 +1,301 @@
+"""``[tool.release]`` in the host project's pyproject.toml, plus the environment -> Settings.
+
+Every key ``some-key`` of ``[tool.release]`` is also the environment variable
+``RELEASE_SOME_KEY``, and the environment wins (twine's rule: every option is also a variable).
+The table :data:`OPTIONS` is the one description of them; the README's table follows it.
+Secrets are never read from pyproject.toml: see :mod:`release.credentials`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "OPTIONS",
+    "IndexName",
+    "IndexSettings",
+    "Option",
+    "Settings",
+    "env_name",
+    "load_settings",
+    "read_pyproject",
+]
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import sys
+
+from . import endpoints
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+IndexName = Literal["test", "prod"]
+INDEX_NAMES: tuple[IndexName, ...] = ("test", "prod")
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    key: str
+    kind: type  # str, int, float, bool, list
+    default: Any
+    doc: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "test-upload-url", str, endpoints.TEST_UPLOAD_URL, "Where uploads to the test index go."
+    ),
+    Option(
+        "test-index-url",
+        str,
+        endpoints.TEST_INDEX_URL,
+        "Simple API root of the test index: read before upload, used to install.",
+    ),
+    Option(
+        "prod-upload-url", str, endpoints.PROD_UPLOAD_URL, "Where uploads to the prod index go."
+    ),
+    Option("prod-index-url", str, endpoints.PROD_INDEX_URL, "Simple API root of the prod index."),
+    Option("test-username", str, "__token__", "Username for the test index."),
+    Option("prod-username", str, "__token__", "Username for the prod index."),
+    Option("dist-dir", str, "dist", "Where `build` writes and the upload sessions read."),
+    Option(
+        "build-isolation",
+        bool,
+        True,
+        "Build in an isolated environment (python -m build's default).",
+    ),
+    Option(
+        "smoke-command",
+        str,
+        "",
+        "Command run in the fresh environment after installing from the test index "
+        "(split like a shell would; no shell is used).",
+    ),
+    Option(
+        "import-names",
+        list,
+        [],
+        "Modules to import after installing (default: the wheel's top-level modules).",
+    ),
+    Option(
+        "dependency-index-url",
+        str,
+        "",
+        "Where verify_test_install takes the package's dependencies "
+        "(default: the prod index; never the test index).",
+    ),
+    Option("verify-sdist", bool, True, "Also build and install the sdist in verify_test_install."),
+    Option(
+        "require-verified", bool, True, "upload_prod sends only files verify_test_install verified."
+    ),
+    Option("allow-dev-to-prod", bool, False, "Allow .devN versions on the prod index."),
+    Option(
+        "wait-timeout", float, 300.0, "Seconds to wait for an index to list freshly uploaded files."
+    ),
+    Option("retries", int, 5, "Attempts for each index read or upload on transient faults."),
+    Option("retry-max-wait", float, 30.0, "Longest single wait between attempts, in seconds."),
+    Option("timeout", float, 60.0, "Seconds before a network read is abandoned."),
+    Option(
+        "upload-concurrency",
+        int,
+        4,
+        "Uploads in flight at once (the first file of a new project goes alone).",
+    ),
+)
+_BY_KEY = {o.key: o for o in OPTIONS}
+_SECRET_KEYS = {"password", "token", "test-password", "prod-password", "api-token"}
+
+
+def env_name(key: str) -> str:
+    """``test-upload-url`` -> ``RELEASE_TEST_UPLOAD_URL``."""
+    return "RELEASE_" + key.upper().replace("-", "_")
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexSettings:
+    """One index: where to read, where to upload, which username."""
+
+    name: IndexName
+    upload_url: str
+    index_url: str
+    username: str
+
+    @property
+    def warehouse(self) -> endpoints.Warehouse | None:
+        return endpoints.warehouse_of(self.upload_url) or endpoints.warehouse_of(self.index_url)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    root: Path
+    values: Mapping[str, Any]  # every key of OPTIONS, resolved
+    sources: Mapping[str, str]  # key -> "default" | "pyproject.toml" | "RELEASE_..."
+    pyproject: Mapping[str, Any]  # the parsed pyproject.toml, for project.py
+
+    def get(self, key: str) -> Any:
+        return self.values[key]
+
+    def index(self, name: IndexName) -> IndexSettings:
+        return IndexSettings(
+            name=name,
+            upload_url=self.values[f"{name}-upload-url"],
+            index_url=self.values[f"{name}-index-url"],
+            username=self.values[f"{name}-username"],
+        )
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.root / str(self.values["dist-dir"])
+
+    def with_values(self, **overrides: Any) -> Settings:
+        """A copy with some keys replaced (keys with '_' for '-'); used by rehearse and tests."""
+        values = dict(self.values)
+        sources = dict(self.sources)
+        for name, value in overrides.items():
+            key = name.replace("_", "-")
+            if key not in _BY_KEY:
+                raise KeyError(key)
+            values[key] = value
+            sources[key] = "override"
+        _check_urls(values)
+        return dataclasses.replace(self, values=values, sources=sources)
+
+
+def read_pyproject(root: Path) -> dict[str, Any]:
+    path = root / "pyproject.toml"
+    try:
+        with path.open("rb") as f:
+            data: dict[str, Any] = tomllib.load(f)
+            return data
+    except FileNotFoundError:
+        raise ConfigError(
+            f"No pyproject.toml in {root}.",
+            "Run nox from the project's root folder (the one with pyproject.toml).",
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}.", "Fix the syntax error it names and try again."
+        ) from None
+
+
+def _convert(option: Option, raw: Any, origin: str) -> Any:
+    kind = option.kind
+    if isinstance(raw, str) and kind is not str:
+        text = raw.strip()
+        try:
+            if kind is bool:
+                lowered = text.lower()
+                if lowered in {"1", "true", "yes", "on"}:
+                    return True
+                if lowered in {"0", "false", "no", "off", ""}:
+                    return False
+                raise ValueError(text)
+            if kind is int:
+                return int(text)
+            if kind is float:
+                return float(text)
+            if kind is list:
+                return [part for part in (p.strip() for p in text.split(",")) if part]
+        except ValueError:
+            raise ConfigError(
+                f"{origin} = {raw!r} is not a valid {kind.__name__}.",
+                f"Set it to a {kind.__name__}, e.g. {option.default!r}.",
+            ) from None
+    ok = isinstance(raw, kind) and not (kind is int and isinstance(raw, bool))
+    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        return float(raw)
+    if not ok:
+        raise ConfigError(
+            f"{origin} = {raw!r} is a {type(raw).__name__}, expected a {kind.__name__}.",
+            f"Set it to a {kind.__name__}, e.g. {option.default!r}.",
+        )
+    if kind is list:
+        return [str(item) for item in raw]
+    if kind in (int, float) and raw < 0:
+        raise ConfigError(f"{origin} = {raw!r} is negative.", "Use a number of 0 or more.")
+    return raw
+
+
+def _check_urls(values: Mapping[str, Any]) -> None:
+    """Catch the classic mix-up: an upload URL where an index URL belongs, or the reverse."""
+    for name in INDEX_NAMES:
+        upload, index = values[f"{name}-upload-url"], values[f"{name}-index-url"]
+        for key, url in ((f"{name}-upload-url", upload), (f"{name}-index-url", index)):
+            parts = urlsplit(url)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ConfigError(
+                    f"{key} = {url!r} is not an http(s) URL.",
+                    f"Set {env_name(key)} (or {key} in [tool.release]) to a full URL.",
+                )
+            if parts.username or parts.password:
+                raise ConfigError(
+                    f"{key} has credentials in it (hidden here).",
+                    "Remove user:password@ from the URL; pass the token through "
+                    f"RELEASE_{name.upper()}_PASSWORD or another credential source.",
+                )
+        upath = urlsplit(upload).path.rstrip("/")
+        ipath = urlsplit(index).path.rstrip("/")
+        if upath.endswith(("/simple", "/+simple")):
+            raise ConfigError(
+                f"{name}-upload-url = {upload} is a simple index (read) URL, not an upload URL.",
+                f"Set {env_name(name + '-upload-url')} to the upload endpoint "
+                f"(for PyPI-like indexes it ends in /legacy/) and {env_name(name + '-index-url')} "
+                "to the /simple/ URL.",
+            )
+        if ipath.endswith("/legacy"):
+            raise ConfigError(
+                f"{name}-index-url = {index} is an upload URL, not a simple index URL.",
+                f"Set {env_name(name + '-index-url')} to the index's /simple/ URL.",
+            )
+        if (
+            urlsplit(upload).hostname
+            and endpoints.warehouse_of(upload)
+            and upath == "/legacy"
+            and (not upload.endswith("/"))
+        ):
+            raise ConfigError(
+                f"{name}-upload-url = {upload} lacks the trailing slash; PyPI answers 308 there.",
+                f"Use {upload}/",
+            )
+
+
+def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
+    """Resolve every option: environment over ``[tool.release]`` over the default."""
+    pyproject = read_pyproject(root)
+    table = pyproject.get("tool", {}).get("release", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.release] is not a table.", "Write it as a [tool.release] table.")
+    for key in table:
+        if key in _SECRET_KEYS or "password" in key or "token" in key:
+            raise ConfigError(
+                f"[tool.release] has a {key!r} key: secrets do not belong in pyproject.toml.",
+                "Remove it (and revoke that token if it was ever committed); use "
+                "RELEASE_PROD_PASSWORD, keyring or trusted publishing instead.",
+            )
+    unknown = sorted(set(table) - set(_BY_KEY))
+    if unknown:
+        raise ConfigError(
+            f"Unknown key(s) in [tool.release]: {', '.join(unknown)}.",
+            "Check the spelling against the README's configuration table.",
+        )
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for option in OPTIONS:
+        var = env_name(option.key)
+        if var in environ:
+            values[option.key] = _convert(option, environ[var], var)
+            sources[option.key] = var
+        elif option.key in table:
+            values[option.key] = _convert(option, table[option.key], f"[tool.release] {option.key}")
+            sources[option.key] = "pyproject.toml"
+        else:
+            values[option.key] = option.default
+            sources[option.key] = "default"
+    _check_urls(values)
+    return Settings(root=root, values=values, sources=sources, pyproject=pyproject)

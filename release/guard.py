@@ -1,0 +1,254 @@
+"""PURE decision: local manifest x index state -> upload / skip identical / refuse.
+
+No I/O here: the caller reads the index (:mod:`release.index`) and passes what it found.
+The promise it keeps: a version the index already holds with any file that is not ours,
+byte for byte, is refused before a byte is sent.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "file_key"]
+
+import dataclasses
+import enum
+from collections.abc import Hashable
+from datetime import datetime, timedelta
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from .endpoints import Warehouse
+from .index import IndexFile, IndexState, parse_filename
+from .manifest import DistFile, Manifest
+from .versions import next_free_version
+
+# PyPI refuses new files in releases older than this (since 2026-07-08).
+RELEASE_FILE_WINDOW = timedelta(days=14)
+
+
+class Fate(enum.Enum):
+    UPLOAD = "upload"
+    PRESENT = "already there, identical"
+    REFUSE = "refused"
+
+
+class Verdict(enum.Enum):
+    UPLOAD = "upload"  # at least one file to send, none refused
+    NOTHING_TO_DO = "nothing to do"  # every file already there, byte for byte
+    REFUSED = "refused"  # nothing is sent
+
+
+@dataclasses.dataclass(frozen=True)
+class FilePlan:
+    filename: str
+    fate: Fate
+    why: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """What the target index is and what the user allowed."""
+
+    warehouse: Warehouse | None = None  # PyPI or TestPyPI, None for other indexes
+    is_prod: bool = False
+    allow_dev: bool = False
+    now: datetime | None = None  # for the 14-day rule; None skips it
+    other_versions: frozenset[Version] = frozenset()  # taken elsewhere (the other index)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    project: str
+    version: str
+    index_url: str
+    verdict: Verdict
+    files: tuple[FilePlan, ...]
+    reasons: tuple[str, ...] = ()  # why the whole version is refused
+    next_free: Version | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def to_upload(self) -> tuple[str, ...]:
+        return tuple(f.filename for f in self.files if f.fate is Fate.UPLOAD)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "project": self.project,
+            "version": self.version,
+            "index_url": self.index_url,
+            "verdict": self.verdict.value,
+            "files": [
+                {"filename": f.filename, "fate": f.fate.value, "why": f.why} for f in self.files
+            ],
+            "reasons": list(self.reasons),
+            "next_free_version": str(self.next_free) if self.next_free else None,
+            "warnings": list(self.warnings),
+        }
+
+
+def file_key(filename: str) -> Hashable | None:
+    """What makes two filenames the same file to an index: kind, canonical name, version,
+    and for wheels build tag and tags. ``Demo.Pkg-1.0.tar.gz`` is ``demo_pkg-1.0.tar.gz``."""
+    parsed = parse_filename(filename)
+    if parsed is None:
+        return None
+    name, version = parsed
+    if filename.endswith(".whl"):
+        from packaging.utils import parse_wheel_filename
+
+        _n, _v, build, tags = parse_wheel_filename(filename)
+        return ("wheel", name, version, build, frozenset(tags))
+    return ("sdist", name, version)
+
+
+def _refuse_all(
+    manifest: Manifest,
+    state: IndexState,
+    rules: Rules,
+    reasons: list[str],
+    files: dict[str, str] | None = None,
+    warnings: tuple[str, ...] = (),
+    suggest: bool = True,
+) -> Plan:
+    per_file = files or {}
+    taken = state.versions | rules.other_versions | {manifest.parsed_version}
+    return Plan(
+        project=manifest.name,
+        version=manifest.version,
+        index_url=state.index_url,
+        verdict=Verdict.REFUSED,
+        files=tuple(
+            FilePlan(f.filename, Fate.REFUSE, per_file.get(f.filename, "version refused"))
+            for f in manifest.files
+        ),
+        reasons=tuple(reasons),
+        next_free=next_free_version(manifest.parsed_version, taken) if suggest else None,
+        warnings=warnings,
+    )
+
+
+def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
+    """The fate of every file of ``manifest`` on the index described by ``state``."""
+    version = manifest.parsed_version
+    if canonicalize_name(manifest.name) != state.project:
+        return _refuse_all(
+            manifest,
+            state,
+            rules,
+            [
+                f"the index was read for {state.project!r} but the manifest is for "
+                f"{canonicalize_name(manifest.name)!r}"
+            ],
+            suggest=False,
+        )
+    if version.local is not None and rules.warehouse is not None:
+        return _refuse_all(
+            manifest,
+            state,
+            rules,
+            [
+                f"{version} has a local version label (+{version.local}); "
+                f"{rules.warehouse.value} refuses local versions"
+            ],
+        )
+    if version.is_devrelease and rules.is_prod and not rules.allow_dev:
+        return _refuse_all(
+            manifest,
+            state,
+            rules,
+            [
+                f"{version} is a development release; it goes to the prod index only when you "
+                "allow it (RELEASE_ALLOW_DEV_TO_PROD=1 or allow-dev-to-prod = true)"
+            ],
+        )
+
+    remote = state.files_for(version)
+    if not remote:
+        return Plan(
+            project=manifest.name,
+            version=manifest.version,
+            index_url=state.index_url,
+            verdict=Verdict.UPLOAD,
+            files=tuple(
+                FilePlan(f.filename, Fate.UPLOAD, f"{version} is not on the index yet")
+                for f in manifest.files
+            ),
+        )
+
+    ours_by_key: dict[Hashable, DistFile] = {}
+    for f in manifest.files:
+        key = file_key(f.filename)
+        ours_by_key[key if key is not None else f.filename] = f
+
+    matched: dict[str, IndexFile] = {}  # our filename -> its twin on the index
+    reasons: list[str] = []
+    per_file: dict[str, str] = {}
+    for rf in remote:
+        key = file_key(rf.filename)
+        ours = ours_by_key.get(key if key is not None else rf.filename)
+        if ours is None:
+            reasons.append(f"{rf.filename} is on the index but was not built by this release")
+            continue
+        if rf.sha256 is None:
+            reasons.append(
+                f"{rf.filename} is on the index without a sha256, so it cannot be "
+                "proved identical to ours"
+            )
+            per_file[ours.filename] = "on the index, hash unknown"
+            continue
+        if rf.sha256 != ours.sha256:
+            reasons.append(
+                f"{rf.filename} is on the index with other bytes "
+                f"(index sha256 {rf.sha256[:12]}…, ours {ours.sha256[:12]}…)"
+            )
+            per_file[ours.filename] = "on the index with other bytes"
+            continue
+        matched[ours.filename] = rf
+
+    yanked = sorted(rf.filename for rf in remote if rf.yanked)
+    warnings: tuple[str, ...] = ()
+    if yanked:
+        warnings = (f"{version} is yanked on {state.index_url}: {', '.join(yanked)}",)
+    if reasons:
+        return _refuse_all(manifest, state, rules, reasons, per_file, warnings)
+
+    missing = [f for f in manifest.files if f.filename not in matched]
+    if missing and yanked:
+        return _refuse_all(
+            manifest,
+            state,
+            rules,
+            [
+                f"{version} is yanked on the index; adding files to a yanked release would "
+                "offer them to nobody (installers skip yanked versions)"
+            ],
+            warnings=warnings,
+        )
+    if missing and rules.now is not None and rules.warehouse is not None:
+        times = [rf.upload_time for rf in remote if rf.upload_time is not None]
+        if times and rules.now - min(times) > RELEASE_FILE_WINDOW:
+            return _refuse_all(
+                manifest,
+                state,
+                rules,
+                [
+                    f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days ago; "
+                    f"{rules.warehouse.value} refuses new files in releases older than 14 days"
+                ],
+                warnings=warnings,
+            )
+
+    files = tuple(
+        FilePlan(f.filename, Fate.PRESENT, f"already there as {matched[f.filename].filename}")
+        if f.filename in matched
+        else FilePlan(f.filename, Fate.UPLOAD, f"{version} is there, this file is missing (resume)")
+        for f in manifest.files
+    )
+    return Plan(
+        project=manifest.name,
+        version=manifest.version,
+        index_url=state.index_url,
+        verdict=Verdict.UPLOAD if missing else Verdict.NOTHING_TO_DO,
+        files=files,
+        warnings=warnings,
+    )

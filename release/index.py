@@ -1,0 +1,239 @@
+"""Read side: one project's page of a Simple API index -> :class:`IndexState`.
+
+PEP 691 JSON when the index offers it, PEP 503 HTML otherwise (pypiserver serves only HTML);
+parsing is pypi-simple's. We fetch the page ourselves (not through ``PyPISimple``) to control
+what pypi-simple leaves to its caller: no caches, no redirect to another host, retries on
+transient faults, and an answer that does not parse is an error, never "no files".
+"""
+
+from __future__ import annotations
+
+__all__ = ["IndexFile", "IndexState", "fetch_index_state", "make_session", "parse_filename"]
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+from pypi_simple import ACCEPT_JSON_PREFERRED, ProjectPage
+from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
+
+from .endpoints import strip_credentials
+from .errors import IndexUnavailable
+from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
+
+USER_AGENT = "nox-release (index read)"
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexFile:
+    """One file of the project as the index lists it."""
+
+    filename: str
+    project: NormalizedName | None
+    version: Version | None  # None when the filename does not parse
+    sha256: str | None  # None when the index gives no sha256
+    yanked: bool
+    url: str
+    upload_time: datetime | None = None  # PEP 700 (JSON pages only)
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexState:
+    """What one index holds for one project at the moment it was read."""
+
+    index_url: str
+    project: NormalizedName
+    exists: bool  # False: the index answered 404 for the project
+    files: tuple[IndexFile, ...]
+
+    def files_for(self, version: Version) -> tuple[IndexFile, ...]:
+        """Files of ``version``, compared as PEP 440 versions (``1.0`` is ``1.0.0``)."""
+        return tuple(f for f in self.files if f.version is not None and f.version == version)
+
+    @property
+    def versions(self) -> frozenset[Version]:
+        """Every version with at least one file, yanked ones included."""
+        return frozenset(f.version for f in self.files if f.version is not None)
+
+    def by_filename(self) -> dict[str, IndexFile]:
+        return {f.filename: f for f in self.files}
+
+
+def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
+    """(canonical name, version) of a wheel or sdist filename, old-style names included."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            return name, version
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
+def _to_index_file(
+    filename: str,
+    url: str,
+    digests: dict[str, str],
+    yanked: bool,
+    hint_version: str | None,
+    upload_time: datetime | None = None,
+) -> IndexFile:
+    parsed = parse_filename(filename)
+    project: NormalizedName | None
+    version: Version | None
+    if parsed is not None:
+        project, version = parsed
+    else:
+        project = None
+        try:
+            version = Version(hint_version) if hint_version else None
+        except InvalidVersion:
+            version = None
+    sha = digests.get("sha256")
+    return IndexFile(
+        filename, project, version, sha.lower() if sha else None, yanked, url, upload_time
+    )
+
+
+def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) -> IndexState:
+    files = tuple(
+        _to_index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
+        for p in page.packages
+    )
+    return IndexState(index_url=index_url, project=project, exists=True, files=files)
+
+
+def make_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def project_url(index_url: str, project: NormalizedName) -> str:
+    return urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{project}/")
+
+
+def _fetch_once(session: requests.Session, url: str, timeout: float) -> requests.Response | None:
+    """One GET. None for 404. Raises Transient for what may pass, IndexUnavailable otherwise."""
+    host = urlsplit(url).hostname
+    target = url
+    for _hop in range(5):
+        try:
+            response = session.get(
+                target,
+                headers={
+                    "Accept": ACCEPT_JSON_PREFERRED,
+                    "Cache-Control": "no-cache",
+                    "Pragma": "no-cache",
+                },
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise Transient(f"{type(exc).__name__} reading {strip_credentials(target)}") from None
+        if response.is_redirect:
+            location = urljoin(target, response.headers.get("Location", ""))
+            if urlsplit(location).hostname != host:
+                raise IndexUnavailable(
+                    f"{strip_credentials(target)} redirects to another host "
+                    f"({urlsplit(location).hostname}); nothing was uploaded.",
+                    "Point the index URL at the index itself. A redirect to another host is "
+                    "how a misconfigured private index falls back to PyPI.",
+                )
+            target = location
+            continue
+        break
+    else:
+        raise IndexUnavailable(
+            f"Too many redirects reading {strip_credentials(url)}.", "Check the index URL."
+        )
+    if response.status_code == 404:
+        return None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Transient(
+            f"HTTP {response.status_code} from {strip_credentials(target)}",
+            parse_retry_after(response.headers.get("Retry-After")),
+        )
+    if response.status_code in (401, 403):
+        raise IndexUnavailable(
+            f"{strip_credentials(target)} answered {response.status_code} "
+            f"{response.reason} to a read; nothing was uploaded.",
+            "This index needs credentials to read; nox-release reads anonymously. "
+            "Use an index that allows anonymous reads of its simple pages.",
+        )
+    if response.status_code != 200:
+        raise IndexUnavailable(
+            f"{strip_credentials(target)} answered {response.status_code} {response.reason}; "
+            "nothing was uploaded.",
+            "Check the index URL (it must be the Simple API root, e.g. ending in /simple/).",
+        )
+    return response
+
+
+def fetch_index_state(
+    index_url: str,
+    project: str,
+    *,
+    session: requests.Session | None = None,
+    policy: RetryPolicy | None = None,
+    timeout: float = 60.0,
+    on_retry: Callable[[int, float, Transient], None] | None = None,
+) -> IndexState:
+    """Read the index once (one request, plus retries) for ``project``. Fail closed."""
+    name = canonicalize_name(project)
+    url = project_url(index_url, name)
+    own_session = session is None
+    http = session or make_session()
+    try:
+        try:
+            response = retry_call(
+                lambda: _fetch_once(http, url, timeout), policy or RetryPolicy(), on_retry=on_retry
+            )
+        except Transient as exc:
+            raise IndexUnavailable(
+                f"Could not read {strip_credentials(url)}: {exc.what} (after "
+                f"{(policy or RetryPolicy()).attempts} attempts); nothing was uploaded.",
+                "Check the index URL and your connection, then run the same command again; "
+                "raise RELEASE_RETRIES to wait longer.",
+            ) from None
+        if response is None:
+            return IndexState(index_url=index_url, project=name, exists=False, files=())
+        try:
+            page = ProjectPage.from_response(response, name)
+        except (
+            UnsupportedContentTypeError,
+            UnsupportedRepoVersionError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as exc:
+            raise IndexUnavailable(
+                f"The answer of {strip_credentials(url)} does not parse "
+                f"({type(exc).__name__}: {str(exc)[:200]}); nothing was uploaded.",
+                "Check that the index URL is a Simple API (PEP 503/691) root.",
+            ) from None
+        return state_from_page(page, index_url, name)
+    finally:
+        if own_session:
+            http.close()
+
+
+def versions_of(states: Iterable[IndexState]) -> frozenset[Version]:
+    """Every version present on any of ``states``."""
+    out: set[Version] = set()
+    for state in states:
+        out |= state.versions
+    return frozenset(out)

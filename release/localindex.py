@@ -1,0 +1,135 @@
+"""A real pypiserver on 127.0.0.1, in this process: the throw-away indexes of ``rehearse``
+and of the test suite.
+
+pypiserver runs in a thread behind a threading WSGI server on an ephemeral port, with
+``disable_fallback`` (unknown projects answer 404 instead of redirecting to PyPI) and
+uploads behind a generated username and password that exist only in memory.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LocalIndex"]
+
+import contextlib
+import secrets
+import shutil
+import socketserver
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class LocalIndex:
+    """A pypiserver on 127.0.0.1:<ephemeral port>.
+
+    ``upload_url`` takes uploads (``/``), ``index_url`` is the Simple API root (``/simple/``).
+    Packages live in ``root`` (a temporary folder unless given). Use as a context manager.
+    """
+
+    def __init__(
+        self, root: Path | None = None, *, username: str = "uploader", password: str | None = None
+    ) -> None:
+        self._own_root = root is None
+        self.root = Path(tempfile.mkdtemp(prefix="nox-release-index-")) if root is None else root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.username = username
+        self.password = password if password is not None else secrets.token_urlsafe(24)
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.uploads = 0  # POSTs seen, successful or not
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("LocalIndex is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def upload_url(self) -> str:
+        return self.base_url + "/"
+
+    @property
+    def index_url(self) -> str:
+        return self.base_url + "/simple/"
+
+    def _auther(self, username: str, password: str) -> bool:
+        return secrets.compare_digest(username, self.username) and secrets.compare_digest(
+            password, self.password
+        )
+
+    def start(self) -> LocalIndex:
+        import pypiserver
+
+        app = pypiserver.app(
+            roots=[self.root],
+            authenticate=["update"],
+            auther=self._auther,
+            disable_fallback=True,
+            hash_algo="sha256",
+        )
+
+        def counting_app(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("REQUEST_METHOD") == "POST":
+                self.uploads += 1
+            return app(environ, start_response)
+
+        self._server = make_server(
+            "127.0.0.1",
+            0,
+            counting_app,
+            server_class=_ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"pypiserver:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def files(self) -> list[str]:
+        """Filenames stored on this index (from disk)."""
+        return sorted(p.name for p in self.root.rglob("*") if p.is_file())
+
+    def __enter__(self) -> LocalIndex:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def local_index_pair() -> Iterator[tuple[LocalIndex, LocalIndex]]:
+    """Two local indexes standing in for TestPyPI and PyPI."""
+    with LocalIndex() as test, LocalIndex() as prod:
+        yield test, prod

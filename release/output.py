@@ -1,0 +1,95 @@
+"""What a person reads: a plan before acting, one line per file, progress on waits, a summary.
+
+With ``--json`` the human lines go to stderr and one JSON document goes to stdout for CI.
+Never pass a secret here: nothing in this module could tell it from other text.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Reporter"]
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+MARKS = {"ok": "✓", "fail": "✗", "skip": "=", "up": "↑", "warn": "!", "info": "·", "wait": "…"}
+
+
+class Reporter:
+    def __init__(self, *, json_mode: bool = False, stream: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self._stream = stream
+        self.document: dict[str, Any] = {}
+        self._summary: list[str] = []
+
+    @property
+    def stream(self) -> TextIO:
+        if self._stream is not None:
+            return self._stream
+        return sys.stderr if self.json_mode else sys.stdout
+
+    def line(self, text: str = "", mark: str | None = None) -> None:
+        prefix = f"{MARKS.get(mark, mark)} " if mark else ""
+        print(prefix + text, file=self.stream, flush=True)
+
+    def heading(self, text: str) -> None:
+        self.line()
+        self.line(f"== {text}")
+
+    def ok(self, text: str) -> None:
+        self.line(text, "ok")
+
+    def warn(self, text: str) -> None:
+        self.line(text, "warn")
+
+    def fail(self, text: str) -> None:
+        self.line(text, "fail")
+
+    def add_summary(self, text: str) -> None:
+        self._summary.append(text)
+
+    def print_summary(self, title: str = "Summary") -> None:
+        if not self._summary:
+            return
+        self.heading(title)
+        for text in self._summary:
+            self.line(text)
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            with Path(step_summary).open("a", encoding="utf-8") as f:
+                f.write(f"### nox-release: {title}\n\n")
+                for text in self._summary:
+                    f.write(f"- {text}\n")
+                f.write("\n")
+
+    def progress(self, text: str) -> Progress:
+        return Progress(self, text)
+
+    def emit_json(self) -> None:
+        if self.json_mode:
+            json.dump(self.document, sys.stdout, indent=2, sort_keys=True, default=str)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+
+
+class Progress:
+    """Progress on a long wait: a line at most every ``every`` seconds."""
+
+    def __init__(self, reporter: Reporter, text: str, every: float = 5.0) -> None:
+        self.reporter = reporter
+        self.text = text
+        self.every = every
+        self.started = time.monotonic()
+        self._last = -every
+
+    def tick(self, detail: str = "") -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            elapsed = now - self.started
+            self.reporter.line(
+                f"{self.text} ({elapsed:.0f}s){': ' + detail if detail else ''}", "wait"
+            )

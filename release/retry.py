@@ -1,0 +1,104 @@
+"""Bounded retries with exponential backoff and full jitter, honouring Retry-After.
+
+Safe for uploads because the guard re-reads the index and compares hashes before deciding
+anything: a retry never sends a file the index already holds.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RetryPolicy", "Transient", "backoff_delay", "parse_retry_after", "retry_call"]
+
+import dataclasses
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+T = TypeVar("T")
+
+
+class Transient(Exception):
+    """A failure worth another attempt (connection error, timeout, 5xx, 429)."""
+
+    def __init__(self, what: str, retry_after: float | None = None) -> None:
+        super().__init__(what)
+        self.what = what
+        self.retry_after = retry_after
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base: float = 0.5
+    max_wait: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            attempts=max(1, int(settings.get("retries"))),
+            max_wait=float(settings.get("retry-max-wait")),
+        )
+
+
+def backoff_delay(
+    attempt: int, policy: RetryPolicy, retry_after: float | None, rand: Callable[[], float]
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1). Pure.
+
+    Full jitter (AWS architecture blog): uniform in [0, min(max_wait, base * 2**(attempt-1))].
+    A server's Retry-After is honoured as a floor, capped by max_wait.
+    """
+    ceiling = min(policy.max_wait, policy.base * (2 ** (attempt - 1)))
+    delay = ceiling * rand()
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, policy.max_wait))
+    return float(delay)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110). Pure."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = datetime.now(timezone.utc).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def retry_call(
+    fn: Callable[[], T],
+    policy: RetryPolicy,
+    *,
+    on_retry: Callable[[int, float, Transient], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """Call ``fn`` until it returns; retry on :class:`Transient` up to ``policy.attempts``.
+
+    The last Transient is re-raised when attempts run out; the caller turns it into a
+    ReleaseError that says what to do.
+    """
+    attempt = 1
+    while True:
+        try:
+            return fn()
+        except Transient as exc:
+            if attempt >= policy.attempts:
+                raise
+            delay = backoff_delay(attempt, policy, exc.retry_after, rand)
+            if on_retry is not None:
+                on_retry(attempt, delay, exc)
+            sleep(delay)
+            attempt += 1

@@ -1,0 +1,83 @@
+"""Shared fixtures: real pypiserver indexes on 127.0.0.1 and sample projects on disk."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from release.localindex import LocalIndex
+
+# Tests never reach a real index: if a default URL slipped through, fail instead of uploading.
+os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-upload/")
+os.environ.setdefault("RELEASE_TEST_INDEX_URL", "http://127.0.0.1:9/unset-test-simple/")
+os.environ.setdefault("RELEASE_PROD_UPLOAD_URL", "http://127.0.0.1:9/unset-prod-upload/")
+os.environ.setdefault("RELEASE_PROD_INDEX_URL", "http://127.0.0.1:9/unset-prod-simple/")
+
+
+@pytest.fixture
+def local_index() -> Iterator[LocalIndex]:
+    """A fresh, empty pypiserver on 127.0.0.1 (in-process, ephemeral port)."""
+    with LocalIndex() as index:
+        yield index
+
+
+@pytest.fixture
+def index_pair() -> Iterator[tuple[LocalIndex, LocalIndex]]:
+    """Two fresh local indexes: (test, prod)."""
+    with LocalIndex() as test, LocalIndex() as prod:
+        yield test, prod
+
+
+ProjectFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> ProjectFactory:
+    """Write a small setuptools project (src layout) and return its root.
+
+    ``make_project(name="demo-pkg", version="1.0.0", extra_release="smoke-command = '...'")``
+    """
+
+    def factory(
+        name: str = "demo-pkg",
+        version: str = "1.0.0",
+        *,
+        module: str | None = None,
+        extra_release: str = "",
+        dependencies: tuple[str, ...] = (),
+        folder: str = "project",
+    ) -> Path:
+        root = tmp_path / folder
+        mod = module or name.replace("-", "_").replace(".", "_").lower()
+        (root / "src" / mod).mkdir(parents=True)
+        (root / "src" / mod / "__init__.py").write_text(
+            f'"""Sample package {name}."""\n__version__ = "{version}"\n', encoding="utf-8"
+        )
+        deps = ", ".join(f'"{d}"' for d in dependencies)
+        (root / "pyproject.toml").write_text(
+            textwrap.dedent(
+                f"""\
+                [build-system]
+                requires = ["setuptools>=61"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "{name}"
+                version = "{version}"
+                description = "A sample project for nox-release's tests"
+                dependencies = [{deps}]
+
+                [tool.release]
+                build-isolation = false
+                """
+            )
+            + extra_release,
+            encoding="utf-8",
+        )
+        return root
+
+    return factory
