@@ -20,12 +20,11 @@ __all__ = [
 ]
 
 import dataclasses
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
-
-import sys
 
 from . import endpoints
 from .errors import ConfigError
