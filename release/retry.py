@@ -6,11 +6,19 @@ anything: a retry never sends a file the index already holds.
 
 from __future__ import annotations
 
-__all__ = ["RetryPolicy", "Transient", "backoff_delay", "parse_retry_after", "retry_call"]
+__all__ = [
+    "RetryPolicy",
+    "Transient",
+    "backoff_delay",
+    "is_transient_status",
+    "parse_retry_after",
+    "retry_call",
+]
 
 import dataclasses
 import email.utils
 import random
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -20,6 +28,8 @@ if TYPE_CHECKING:
     from .config import Settings
 
 T = TypeVar("T")
+
+_DELTA_SECONDS = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() takes "²"
 
 
 class Transient(Exception):
@@ -45,6 +55,11 @@ class RetryPolicy:
         )
 
 
+def is_transient_status(status: int) -> bool:
+    """True for answers worth another attempt: 429 Too Many Requests and any 5xx. Pure."""
+    return status == 429 or 500 <= status <= 599
+
+
 def backoff_delay(
     attempt: int, policy: RetryPolicy, retry_after: float | None, rand: Callable[[], float]
 ) -> float:
@@ -65,7 +80,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DELTA_SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
