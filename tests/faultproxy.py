@@ -32,6 +32,7 @@ from __future__ import annotations
 __all__ = ["FaultProxy", "Rule"]
 
 import collections
+import contextlib
 import dataclasses
 import http.client
 import json
@@ -309,10 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _body_length(self) -> int | None:
         """Content-Length of the request; None when the body is chunked."""
@@ -375,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = self._body_length()
         spool: IO[bytes] | None = None
         if length is None:
-            spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+            spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - closed below, after streaming
             length = self._read_chunked(spool)
             spool.seek(0)
         elif length > self.owner.max_body:

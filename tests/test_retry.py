@@ -112,8 +112,10 @@ def test_http_date_retry_after_goes_through_the_cap() -> None:
 
 @pytest.mark.parametrize(
     ("status", "transient"),
-    [(429, True), (500, True), (502, True), (503, True), (599, True)]
-    + [(200, False), (400, False), (401, False), (403, False), (404, False), (409, False)],
+    [
+        *[(429, True), (500, True), (502, True), (503, True), (599, True)],
+        *[(200, False), (400, False), (401, False), (403, False), (404, False), (409, False)],
+    ],
 )
 def test_is_transient_status(status: int, transient: bool) -> None:
     assert is_transient_status(status) is transient
@@ -198,7 +200,7 @@ def test_other_exceptions_are_not_retried() -> None:
         raise ValueError("a bug, not a fault")
 
     sleeps: list[float] = []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a bug"):
         retry_call(broken, POLICY, sleep=sleeps.append)
     assert (len(calls), sleeps) == (1, [])
 
@@ -222,9 +224,7 @@ def test_attempt_count_property(failures: int, attempts: int) -> None:
 
 def test_policy_from_settings_reads_the_environment(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
-    settings = load_settings(
-        tmp_path, {"RELEASE_RETRIES": "2", "RELEASE_RETRY_MAX_WAIT": "0.25"}
-    )
+    settings = load_settings(tmp_path, {"RELEASE_RETRIES": "2", "RELEASE_RETRY_MAX_WAIT": "0.25"})
     assert RetryPolicy.from_settings(settings) == RetryPolicy(attempts=2, max_wait=0.25)
     zero = load_settings(tmp_path, {"RELEASE_RETRIES": "0"})
     assert RetryPolicy.from_settings(zero).attempts == 1  # at least one attempt
