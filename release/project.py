@@ -1,0 +1,108 @@
+"""The host project's name, version, and the files a build produced."""
+
+from __future__ import annotations
+
+__all__ = ["BuiltFiles", "ProjectInfo", "check_built_files", "project_info"]
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .errors import ConfigError, DistError
+from .index import parse_filename
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectInfo:
+    name: str  # as written in [project].name
+    version: Version | None  # None when the version is dynamic (known after the build)
+
+    @property
+    def canonical_name(self) -> NormalizedName:
+        return canonicalize_name(self.name)
+
+
+def project_info(pyproject: dict[str, Any]) -> ProjectInfo:
+    project = pyproject.get("project")
+    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
+        poetry = pyproject.get("tool", {}).get("poetry", {})
+        if isinstance(poetry, dict) and isinstance(poetry.get("name"), str):
+            name = poetry["name"]
+            raw = poetry.get("version")
+            return ProjectInfo(name, _version(raw, "[tool.poetry].version") if raw else None)
+        raise ConfigError(
+            "pyproject.toml has no [project] table with a name.",
+            'Add [project] with name = "your-project" (PEP 621); nox-release releases '
+            "the project named there.",
+        )
+    name = project["name"]
+    if "version" in project.get("dynamic", []):
+        return ProjectInfo(name, None)
+    raw = project.get("version")
+    if raw is None:
+        raise ConfigError(
+            '[project] has neither a version nor dynamic = ["version"].',
+            'Add version = "0.1.0" to [project], or list "version" in [project].dynamic.',
+        )
+    return ProjectInfo(name, _version(raw, "[project].version"))
+
+
+def _version(raw: object, where: str) -> Version:
+    try:
+        return Version(str(raw))
+    except InvalidVersion:
+        raise ConfigError(
+            f"{where} = {raw!r} is not a PEP 440 version.",
+            'Use a version like "1.2.3", "1.2.3rc1" or "1.2.3.post1".',
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltFiles:
+    version: Version
+    sdist: Path
+    wheels: tuple[Path, ...]
+
+
+def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
+    """Exactly one sdist and at least one wheel, all of this project and of one version."""
+    sdists: list[Path] = []
+    wheels: list[Path] = []
+    versions: set[Version] = set()
+    for path in files:
+        parsed = parse_filename(path.name)
+        if parsed is None:
+            raise DistError(
+                f"The build produced {path.name}, which is not a wheel or sdist name.",
+                "Check the build backend's configuration.",
+            )
+        name, version = parsed
+        if name != info.canonical_name:
+            raise DistError(
+                f"The build produced {path.name} for project {name!r}, but pyproject.toml "
+                f"names {info.canonical_name!r}.",
+                "Make the build backend's name match [project].name.",
+            )
+        versions.add(version)
+        (wheels if path.name.endswith(".whl") else sdists).append(path)
+    if len(sdists) != 1 or not wheels:
+        raise DistError(
+            f"The build produced {len(sdists)} sdist(s) and {len(wheels)} wheel(s); "
+            "a release is one sdist and at least one wheel.",
+            "Check the build backend's output.",
+        )
+    if len(versions) != 1:
+        raise DistError(
+            f"The built files disagree on the version: {sorted(map(str, versions))}.",
+            "Rebuild from a clean tree.",
+        )
+    version = versions.pop()
+    if info.version is not None and version != info.version:
+        raise DistError(
+            f"The built files have version {version}, pyproject.toml says {info.version}.",
+            "Rebuild from a clean tree; check that the backend reads [project].version.",
+        )
+    return BuiltFiles(version, sdists[0], tuple(sorted(wheels)))

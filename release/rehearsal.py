@@ -1,0 +1,167 @@
+"""``nox -s rehearse``: the whole release against two local throw-away indexes, offline.
+
+Two real pypiservers on 127.0.0.1 (ephemeral ports, ``disable_fallback``, uploads behind a
+generated password that only this process knows) stand in for TestPyPI and PyPI. The project
+is built into a temporary dist/ (yours is not touched), uploaded, installed from the "test"
+index in fresh environments (its dependencies from your normal pip index), uploaded to "prod";
+then the same version is offered again, unchanged (nothing to do) and changed (refused before a
+byte is sent). A summary with hashes closes it; the servers and files are gone afterwards.
+"""
+
+from __future__ import annotations
+
+__all__ = ["configure", "rehearse", "run"]
+
+import argparse
+import dataclasses
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .config import Settings, load_settings
+from .credentials import Credential
+from .errors import ExitCode, GuardRefusal, ReleaseError
+from .localindex import LocalIndex
+from .manifest import DistFile, Manifest, hash_file, write_manifest
+from .output import Reporter
+from .steps import Context, build, upload, verify
+
+
+@dataclasses.dataclass(frozen=True)
+class RehearsalResult:
+    manifest: Manifest
+    test_files: list[str]
+    prod_files: list[str]
+    rerun_nothing_to_do: bool
+    changed_bytes_refused: bool
+
+
+def _tampered_copy(dist: Path, manifest: Manifest, into: Path) -> Manifest:
+    """dist/ as a second build with other bytes would leave it: same names, other wheel bytes."""
+    into.mkdir(parents=True)
+    files = []
+    for f in manifest.files:
+        target = into / f.filename
+        shutil.copy2(dist / f.filename, target)
+        if f.kind == "wheel":
+            with zipfile.ZipFile(target, "a") as zf:
+                zf.comment = b"rebuilt: other bytes, same version"
+        sha, size = hash_file(target)
+        files.append(DistFile(f.filename, sha, size, f.kind))
+    changed = Manifest(manifest.name, manifest.version, tuple(files))
+    write_manifest(into, changed)
+    return changed
+
+
+def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> RehearsalResult:
+    with (
+        tempfile.TemporaryDirectory(prefix="nox-release-rehearse-") as tmp,
+        LocalIndex(Path(tmp) / "test-index") as test,
+        LocalIndex(Path(tmp) / "prod-index") as prod,
+    ):
+        out.line(f"local test index: {test.index_url} (uploads: {test.upload_url})", "info")
+        out.line(f"local prod index: {prod.index_url} (uploads: {prod.upload_url})", "info")
+        local = settings.with_values(
+            test_upload_url=test.upload_url,
+            test_index_url=test.index_url,
+            prod_upload_url=prod.upload_url,
+            prod_index_url=prod.index_url,
+            test_username=test.username,
+            prod_username=prod.username,
+            dist_dir=str(Path(tmp) / "dist"),
+            wait_timeout=min(float(settings.get("wait-timeout")), 30.0),
+        )
+        ctx = Context(
+            settings=local,
+            environ=environ,
+            reporter=out,
+            credentials={
+                "test": Credential(test.username, test.password, "generated for the rehearsal"),
+                "prod": Credential(prod.username, prod.password, "generated for the rehearsal"),
+            },
+            deps_from_pip_config=True,
+        )
+        manifest = build(ctx)
+        upload(ctx, "test")
+        manifest = verify(ctx)
+        upload(ctx, "prod")
+
+        out.heading("again: the same version, the same bytes")
+        again = upload(ctx, "prod")
+        nothing = not again.to_upload
+
+        out.heading("again: the same version, other bytes (a rebuild)")
+        changed_dir = Path(tmp) / "rebuilt"
+        _tampered_copy(local.dist_dir, manifest, changed_dir)
+        changed_ctx = dataclasses.replace(
+            ctx, settings=local.with_values(dist_dir=str(changed_dir)), require_verified=False
+        )
+        refused = False
+        try:
+            upload(changed_ctx, "prod")
+        except GuardRefusal as exc:
+            refused = True
+            out.ok("refused before sending a byte, as it should be:")
+            for text in exc.message.splitlines():
+                out.line("    " + text)
+            out.line(f"    Fix: {exc.fix}")
+        if not refused:
+            raise GuardRefusal(
+                "The guard let a changed file of an existing version through.",
+                "This is a bug in nox-release: please report it.",
+            )
+        uploads_before = prod.uploads
+        result = RehearsalResult(
+            manifest=manifest,
+            test_files=test.files(),
+            prod_files=prod.files(),
+            rerun_nothing_to_do=nothing,
+            changed_bytes_refused=refused and prod.uploads == uploads_before,
+        )
+    out.document["rehearsal"] = {
+        "project": manifest.name,
+        "version": manifest.version,
+        "files": {f.filename: f.sha256 for f in manifest.files},
+        "test_index_files": result.test_files,
+        "prod_index_files": result.prod_files,
+        "rerun_nothing_to_do": result.rerun_nothing_to_do,
+        "changed_bytes_refused": result.changed_bytes_refused,
+    }
+    out.add_summary(
+        f"{manifest.name} {manifest.version}: rehearsed end to end on two local "
+        "indexes (now deleted)"
+    )
+    for f in manifest.files:
+        out.add_summary(f"{f.filename}  sha256 {f.sha256}  -> test ✓ verified ✓ prod ✓")
+    out.add_summary("re-upload of the same bytes: nothing to do (exit 0)")
+    out.add_summary("re-upload of other bytes under the same version: refused before sending")
+    out.add_summary("next: `nox -s doctor` to check your real credentials, then `nox -s release`")
+    return result
+
+
+def configure(command: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON document on stdout (human lines go to stderr)",
+    )
+
+
+def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    out = Reporter(json_mode=args.json)
+    out.line(
+        "Rehearsal: the whole release against two local throw-away indexes. Nothing "
+        "leaves this machine except fetching build and runtime dependencies from your "
+        "normal pip index."
+    )
+    try:
+        rehearse(load_settings(args.root, environ), environ, out)
+    except ReleaseError as exc:
+        out.document["error"] = {"message": exc.message, "fix": exc.fix}
+        out.emit_json()
+        raise
+    out.print_summary("Rehearsal summary")
+    out.document["exit_code"] = int(ExitCode.OK)
+    out.emit_json()
+    return int(ExitCode.OK)

@@ -1,0 +1,498 @@
+"""The pipeline's steps: build, upload (test or prod), verify, and release (all four).
+
+Each step works alone given dist/ from an earlier build (CI runs them as separate jobs).
+Steps take a :class:`Context`, so ``rehearse`` and the tests can point them at local indexes
+and hand them credentials directly.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Context", "build", "configure", "release", "run", "upload", "verify"]
+
+import argparse
+import dataclasses
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import guard
+from .config import IndexName, IndexSettings, Settings, load_settings
+from .credentials import Credential, resolve
+from .endpoints import strip_credentials
+from .errors import ConfigError, DistError, ExitCode, GuardRefusal, IndexUnavailable, ReleaseError
+from .index import IndexState, fetch_index_state
+from .manifest import (
+    MANIFEST_NAME,
+    DistFile,
+    Manifest,
+    check_dist,
+    dist_candidates,
+    hash_file,
+    kind_of,
+    load_manifest,
+    write_manifest,
+)
+from .output import Reporter
+from .project import check_built_files, project_info
+from .retry import RetryPolicy
+from .upload import Outcome, await_listed, upload_files
+from .verify import VerifyOptions, verify_release
+
+
+@dataclasses.dataclass
+class Context:
+    settings: Settings
+    environ: Mapping[str, str]
+    reporter: Reporter
+    dry_run: bool = False
+    credentials: dict[str, Credential] = dataclasses.field(default_factory=dict)
+    # rehearse: take dependencies from the user's normal pip index instead of the prod index
+    deps_from_pip_config: bool = False
+    require_verified: bool | None = None  # None: the setting decides
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy.from_settings(self.settings)
+
+    @property
+    def timeout(self) -> float:
+        return float(self.settings.get("timeout"))
+
+    def read(self, index: IndexSettings, project: str) -> IndexState:
+        def on_retry(n: int, delay: float, exc: object) -> None:
+            self.reporter.line(f"{exc}; reading {index.name} index again in {delay:.1f}s", "wait")
+
+        return fetch_index_state(
+            index.index_url, project, policy=self.policy, timeout=self.timeout, on_retry=on_retry
+        )
+
+    def credential(self, index: IndexSettings, project: str) -> Credential:
+        if index.name not in self.credentials:
+            interactive = sys.stdin.isatty() and not self.environ.get("CI")
+            self.credentials[index.name] = resolve(
+                index, project, self.environ, interactive=interactive
+            )
+        return self.credentials[index.name]
+
+
+# ---------------------------------------------------------------- build
+
+
+def build(ctx: Context) -> Manifest:
+    """sdist + wheel into dist/, checked, hashed and recorded in the manifest."""
+    settings, out = ctx.settings, ctx.reporter
+    info = project_info(dict(settings.pyproject))
+    dist = settings.dist_dir
+    out.heading(f"build: {info.name} {info.version or '(dynamic version)'}")
+    stale = dist_candidates(dist)
+    if ctx.dry_run:
+        out.line(f"would build sdist + wheel of {settings.root} into {dist}")
+        if stale:
+            out.line(
+                f"would move {len(stale)} earlier file(s) out of the way: "
+                + ", ".join(p.name for p in stale)
+            )
+        return Manifest(info.name, str(info.version or "0"), ())
+    with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
+        outdir = Path(tmp)
+        argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
+        if not settings.get("build-isolation"):
+            argv.append("--no-isolation")
+        argv.append(str(settings.root))
+        started = time.monotonic()
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=settings.root)
+        if proc.returncode != 0:
+            tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+            raise DistError(
+                f"The build failed (exit {proc.returncode}):\n    {tail}",
+                "Fix the build error above; nothing was changed in dist/.",
+            )
+        built = check_built_files(sorted(outdir.iterdir()), info)
+        _twine_check([built.sdist, *built.wheels])
+        dist.mkdir(parents=True, exist_ok=True)
+        if stale:
+            keep = dist / ".previous" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in stale:
+                shutil.move(str(path), keep / path.name)
+            out.warn(
+                f"moved {len(stale)} earlier file(s) to {keep.relative_to(settings.root)}"
+                " so they cannot be uploaded by mistake"
+            )
+        files = []
+        for path in [built.sdist, *built.wheels]:
+            target = dist / path.name
+            shutil.move(str(path), target)
+            sha, size = hash_file(target)
+            files.append(DistFile(path.name, sha, size, kind_of(path.name)))
+            out.ok(f"{path.name}  sha256 {sha}  {size} bytes")
+    manifest = Manifest(info.name, str(built.version), tuple(files))
+    write_manifest(dist, manifest)
+    out.ok(
+        f"twine check --strict passed; wrote {dist.name}/{MANIFEST_NAME} "
+        f"({time.monotonic() - started:.1f}s)"
+    )
+    out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
+    return manifest
+
+
+def _twine_check(paths: list[Path]) -> None:
+    """``twine check --strict``, in-process (twine's own command), output captured."""
+    import contextlib
+    import io
+    import logging
+
+    from twine.commands.check import check
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    logger = logging.getLogger("twine")
+    logger.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            failed = check([str(p) for p in paths], strict=True)
+    finally:
+        logger.removeHandler(handler)
+    if failed:
+        raise DistError(
+            "twine check --strict failed:\n    "
+            + "\n    ".join(buffer.getvalue().strip().splitlines()[-15:]),
+            "Fix the metadata it names (often the README's markup or a missing field), "
+            "then build again.",
+        )
+
+
+# ---------------------------------------------------------------- upload
+
+
+def _load_checked(ctx: Context) -> Manifest:
+    dist = ctx.settings.dist_dir
+    manifest = load_manifest(dist)
+    check_dist(dist, manifest)
+    info = project_info(dict(ctx.settings.pyproject))
+    if info.canonical_name != manifest.canonical_name:
+        raise DistError(
+            f"dist/ holds {manifest.name} but pyproject.toml names {info.name}.",
+            "Run `nox -s build` in this project.",
+        )
+    return manifest
+
+
+def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
+    state = ctx.read(index, manifest.name)
+    rules = guard.Rules(
+        warehouse=index.warehouse,
+        is_prod=index.name == "prod",
+        allow_dev=bool(ctx.settings.get("allow-dev-to-prod")),
+        now=datetime.now(timezone.utc),
+    )
+    plan = guard.decide(manifest, state, rules)
+    if plan.verdict is guard.Verdict.REFUSED:
+        # Suggest a version free on both indexes (best effort: the other may be unreachable).
+        other: IndexName = "prod" if index.name == "test" else "test"
+        try:
+            other_state = ctx.read(ctx.settings.index(other), manifest.name)
+            plan = guard.decide(
+                manifest, state, dataclasses.replace(rules, other_versions=other_state.versions)
+            )
+        except ReleaseError:
+            pass
+    return plan
+
+
+def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
+    out.line(
+        f"plan for {plan.project} {plan.version} on the {index.name} index "
+        f"({strip_credentials(index.index_url)}): {plan.verdict.value}"
+    )
+    marks = {guard.Fate.UPLOAD: "up", guard.Fate.PRESENT: "skip", guard.Fate.REFUSE: "fail"}
+    for f in plan.files:
+        out.line(f"{f.filename}: {f.fate.value} — {f.why}", marks[f.fate])
+    for w in plan.warnings:
+        out.warn(w)
+
+
+def upload(ctx: Context, name: IndexName) -> guard.Plan:
+    settings, out = ctx.settings, ctx.reporter
+    index = settings.index(name)
+    out.heading(f"upload_{name}: {strip_credentials(index.upload_url)}")
+    manifest = _load_checked(ctx)
+    plan = _plan(ctx, index, manifest)
+    print_plan(out, index, plan)
+    ctx.reporter.document.setdefault("plans", {})[name] = plan.to_json()
+    if plan.verdict is guard.Verdict.REFUSED:
+        suggestion = (
+            f" The next free version is {plan.next_free}: nox -s bump_version -- {plan.next_free}"
+            if plan.next_free
+            else ""
+        )
+        raise GuardRefusal(
+            f"Refused before sending anything to the {name} index:\n  - "
+            + "\n  - ".join(plan.reasons),
+            "Versions on an index are immutable; release a new version." + suggestion,
+        )
+    require = ctx.require_verified
+    if require is None:
+        require = bool(settings.get("require-verified"))
+    if name == "prod" and require and plan.to_upload:
+        unverified = [f for f in manifest.unverified() if f in plan.to_upload]
+        if unverified:
+            raise DistError(
+                "These files were not verified from the test index: " + ", ".join(unverified),
+                "Run `nox -s verify_test_install` first (in CI: pass on the dist/ folder it "
+                "updated), or opt out with RELEASE_REQUIRE_VERIFIED=0.",
+            )
+    if plan.verdict is guard.Verdict.NOTHING_TO_DO:
+        out.ok(f"nothing to do: every file is already on the {name} index, byte for byte")
+        out.add_summary(f"{name}: nothing to do, all {len(plan.files)} file(s) already there")
+        return plan
+    if ctx.dry_run:
+        out.line(f"dry run: would upload {len(plan.to_upload)} file(s); nothing was sent")
+        return plan
+    credential = ctx.credential(index, manifest.name)
+    out.line(
+        f"credential for the {name} index: {credential.source} (username {credential.username})",
+        "info",
+    )
+    _preflight_token(ctx, index, credential, manifest.name)
+    entries = manifest.by_filename()
+    files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
+    files.sort(key=lambda pair: pair[1].kind != "sdist")  # sdist first
+    state_before_new = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
+    results = upload_files(
+        files,
+        index=index,
+        credential=credential,
+        project=manifest.name,
+        reporter=out,
+        policy=ctx.policy,
+        timeout=ctx.timeout,
+        concurrency=int(settings.get("upload-concurrency")),
+        first_alone=state_before_new,
+        wait=float(settings.get("wait-timeout")),
+    )
+    # Proof: the index lists every file of ours with our sha256.
+    await_listed(
+        index.index_url,
+        manifest.name,
+        manifest.files,
+        reporter=out,
+        policy=ctx.policy,
+        timeout=ctx.timeout,
+        wait=float(settings.get("wait-timeout")),
+        what="the uploaded files",
+    )
+    for f in manifest.files:
+        out.ok(
+            f"{f.filename}: verified on {strip_credentials(index.index_url)} "
+            f"(sha256 {f.sha256[:16]}…)"
+        )
+    sent = sum(1 for r in results if r.outcome is Outcome.UPLOADED)
+    out.add_summary(
+        f"{name}: uploaded {sent}, already there {len(manifest.files) - sent}; all "
+        f"{len(manifest.files)} verified on {strip_credentials(index.index_url)}"
+    )
+    return plan
+
+
+def _preflight_token(
+    ctx: Context, index: IndexSettings, credential: Credential, project: str
+) -> None:
+    """Offline token checks before a byte is sent; errors stop, warnings are shown."""
+    try:
+        from .tokens import check_token
+    except ImportError:  # pragma: no cover - tokens land separately
+        return
+    from .errors import CredentialError
+
+    username, secret = credential.get()
+    findings = check_token(
+        secret, username=username, index=index, project=project, now=datetime.now(timezone.utc)
+    )
+    errors = [f for f in findings if f.level == "error"]
+    for f in findings:
+        if f.level == "warning":
+            ctx.reporter.warn(f"{f.message} ({f.fix})")
+    if errors:
+        raise CredentialError(
+            "The credential for the " + index.name + f" index ({credential.source}) cannot "
+            "work:\n  - " + "\n  - ".join(f.message for f in errors),
+            " ".join(f.fix for f in errors),
+        )
+
+
+# ---------------------------------------------------------------- verify
+
+
+def verify(ctx: Context) -> Manifest:
+    settings, out = ctx.settings, ctx.reporter
+    index = settings.index("test")
+    out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
+    manifest = _load_checked(ctx)
+    deps = settings.get("dependency-index-url") or settings.index("prod").index_url
+    if ctx.deps_from_pip_config:
+        deps = None
+    if deps and deps.rstrip("/") == index.index_url.rstrip("/"):
+        raise ConfigError(
+            "dependency-index-url is the test index: dependencies would come from TestPyPI, "
+            "where anyone can register any name (dependency confusion).",
+            "Leave dependency-index-url unset (the prod index) or point it at a trusted index.",
+        )
+    if ctx.dry_run:
+        out.line(
+            f"would wait for {manifest.name} {manifest.version} on the test index, install "
+            f"it in fresh environments (dependencies from {deps or 'your pip config'}) "
+            "and smoke-test it"
+        )
+        return manifest
+    listed = await_listed(
+        index.index_url,
+        manifest.name,
+        manifest.files,
+        reporter=out,
+        policy=ctx.policy,
+        timeout=ctx.timeout,
+        wait=float(settings.get("wait-timeout")),
+        what=f"{manifest.name} {manifest.version}",
+    )
+    out.ok(f"the test index lists all {len(manifest.files)} file(s) with our sha256")
+    options = VerifyOptions(
+        test_index_url=index.index_url,
+        deps_index_url=deps,
+        smoke_command=str(settings.get("smoke-command")),
+        import_names=tuple(settings.get("import-names")),
+        verify_sdist=bool(settings.get("verify-sdist")),
+        timeout=ctx.timeout,
+    )
+    verified = verify_release(manifest, listed, options, ctx.environ, out)
+    # Wheels for other platforms cannot be installed here; the index lists them with our
+    # sha256 (checked above), which is all that can be proved on this machine.
+    done = {f.filename for f in verified}
+    others = [f for f in manifest.files if f.filename not in done]
+    for f in others:
+        out.warn(
+            f"{f.filename}: listed on the test index with our sha256; not installable "
+            "on this machine, so not installed"
+        )
+    manifest = manifest.with_verified([*verified, *others], index.index_url)
+    write_manifest(settings.dist_dir, manifest)
+    out.add_summary(f"test: installed and smoke-tested {', '.join(sorted(done))}")
+    return manifest
+
+
+# ---------------------------------------------------------------- release
+
+
+def release(ctx: Context) -> None:
+    """build -> upload test -> verify -> upload prod, stopping at the first failure."""
+    if ctx.dry_run:
+        ctx.reporter.line("dry run: every step says what it would do; nothing is changed")
+        build(ctx)
+        if (ctx.settings.dist_dir / MANIFEST_NAME).is_file():
+            ctx.reporter.line("plans for the files already in dist/ (from an earlier build):")
+            for name in ("test", "prod"):
+                try:
+                    upload(ctx, name)
+                except ReleaseError as exc:
+                    ctx.reporter.fail(str(exc))
+        return
+    build(ctx)
+    upload(ctx, "test")
+    verify(ctx)
+    upload(ctx, "prod")
+
+
+def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:
+    manifest = _load_checked(ctx)
+    worst = ExitCode.OK
+    for name in names:
+        index = ctx.settings.index(name)
+        try:
+            p = _plan(ctx, index, manifest)
+        except IndexUnavailable as exc:
+            ctx.reporter.fail(str(exc))
+            worst = max(worst, exc.exit_code)
+            continue
+        print_plan(ctx.reporter, index, p)
+        ctx.reporter.document.setdefault("plans", {})[name] = p.to_json()
+        if p.verdict is guard.Verdict.REFUSED:
+            for reason in p.reasons:
+                ctx.reporter.fail(reason)
+            if p.next_free:
+                ctx.reporter.line(f"next free version: {p.next_free}")
+            worst = max(worst, ExitCode.REFUSED)
+    return int(worst)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def configure(command: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON document on stdout (human lines go to stderr)",
+    )
+    if command in ("upload", "plan"):
+        parser.add_argument(
+            "--index",
+            choices=("test", "prod", "both") if command == "plan" else ("test", "prod"),
+            required=command == "upload",
+            default="both",
+        )
+    if command in ("upload", "release", "build", "verify"):
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="say what would happen; change nothing, send nothing",
+        )
+    if command in ("upload", "release"):
+        parser.add_argument(
+            "--no-require-verified",
+            action="store_true",
+            help="let upload to prod send files verify_test_install did not verify",
+        )
+
+
+def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    reporter = Reporter(json_mode=args.json)
+    ctx = Context(
+        settings=load_settings(args.root, environ),
+        environ=environ,
+        reporter=reporter,
+        dry_run=getattr(args, "dry_run", False),
+        require_verified=False if getattr(args, "no_require_verified", False) else None,
+    )
+    code = int(ExitCode.OK)
+    try:
+        if args.command == "build":
+            build(ctx)
+        elif args.command == "upload":
+            upload(ctx, args.index)
+        elif args.command == "verify":
+            verify(ctx)
+        elif args.command == "release":
+            release(ctx)
+        elif args.command == "plan":
+            names: tuple[IndexName, ...] = (
+                ("test", "prod") if args.index == "both" else ((args.index,))
+            )
+            code = plan(ctx, names)
+        reporter.print_summary()
+    except ReleaseError as exc:
+        reporter.document["error"] = {
+            "message": exc.message,
+            "fix": exc.fix,
+            "exit_code": int(exc.exit_code),
+        }
+        reporter.print_summary()
+        reporter.emit_json()
+        raise
+    reporter.document["exit_code"] = code
+    reporter.emit_json()
+    return code

@@ -1,0 +1,333 @@
+"""Uploads, one file per request, with retries, race handling and proof on the index.
+
+twine prepares each file (``PackageFile``: metadata, validation) and its form fields; we send the
+POST ourselves because ``twine.repository.Repository.upload`` retries 5xx at once, without backoff,
+and turns every answer into one exception. We need the answer itself: "already exists" is not a
+failure until the index shows other bytes, and each refusal gets its own explanation.
+The body is streamed (requests-toolbelt's MultipartEncoder over the open file): a 500 MB wheel is
+never held in memory.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Outcome", "UploadResult", "await_listed", "upload_files"]
+
+import concurrent.futures
+import dataclasses
+import enum
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import requests
+from requests_toolbelt import MultipartEncoder
+from twine.package import PackageFile
+from twine.repository import Repository
+from twine.utils import make_requests_session
+
+from .config import IndexSettings
+from .credentials import Credential
+from .endpoints import strip_credentials
+from .errors import GuardRefusal, IndexUnavailable, UploadRejected
+from .index import IndexState, fetch_index_state
+from .manifest import CHUNK, DistFile
+from .output import Reporter
+from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
+
+# "already exists" in the words of PyPI (400), pypiserver (409, or 400 for twine's UA), devpi (409)
+_EXISTS = re.compile(r"already exists|file-name-reuse", re.IGNORECASE)
+_BLAKE2 = re.compile(r"blake2_256 hash '([0-9a-f]{64})'")
+
+
+class Outcome(enum.Enum):
+    UPLOADED = "uploaded"
+    ALREADY_THERE = "already there, identical (an earlier attempt or a parallel job sent it)"
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadResult:
+    filename: str
+    outcome: Outcome
+    attempts: int
+    seconds: float
+
+
+def _blake2_256(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Sender:
+    """POSTs files to one upload URL; one requests session per thread."""
+
+    def __init__(self, index: IndexSettings, credential: Credential, timeout: float) -> None:
+        self.index = index
+        self.credential = credential
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = make_requests_session()
+            self._local.session = session
+        return session
+
+    def post(self, path: Path) -> requests.Response:
+        package = PackageFile.from_filename(str(path), None)
+        fields = Repository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
+        fields += [(":action", "file_upload"), ("protocol_version", "1")]
+        session = self._session()
+        session.auth = self.credential.get()  # renewed here when short-lived
+        with path.open("rb") as f:
+            fields.append(("content", (path.name, f, "application/octet-stream")))
+            encoder = MultipartEncoder(fields)
+            try:
+                return session.post(
+                    self.index.upload_url,
+                    data=encoder,
+                    headers={"Content-Type": encoder.content_type},
+                    allow_redirects=False,
+                    timeout=self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise Transient(f"{type(exc).__name__} sending {path.name}") from None
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+
+
+def _rejected(
+    response: requests.Response,
+    entry: DistFile,
+    index: IndexSettings,
+    project: str,
+    credential: Credential,
+) -> UploadRejected:
+    """The index's refusal, explained (the known ones) or shown verbatim (all others)."""
+    body = response.text[:2000] if response.content else ""
+    reason = response.reason or ""
+    try:
+        from .diagnose import explain_upload
+    except ImportError:  # pragma: no cover - diagnose lands separately
+        explain_upload = None
+    message = (
+        f"{index.name} index refused {entry.filename}: HTTP {response.status_code} "
+        f"{reason}".rstrip()
+    )
+    fix = "Read the index's answer above; nothing else was changed."
+    if explain_upload is not None:
+        diagnosis = explain_upload(
+            response.status_code,
+            reason,
+            body,
+            project=project,
+            filename=entry.filename,
+            index_name=index.name,
+        )
+        message = f"{message}\n  {diagnosis.title}: {diagnosis.cause}"
+        fix = diagnosis.fix
+        if response.status_code == 403:
+            hint = _token_hint(credential, index, project)
+            if hint:
+                message += f"\n  Offline token check: {hint}"
+    elif body and body.strip() != reason.strip():
+        message += f"\n  {body.strip()[:500]}"
+    _, secret = credential.get()
+    if secret:
+        message = message.replace(secret, "<hidden>")
+    return UploadRejected(message, fix, status=response.status_code, reason=reason)
+
+
+def _token_hint(credential: Credential, index: IndexSettings, project: str) -> str | None:
+    try:
+        from datetime import datetime, timezone
+
+        from .diagnose import explain_403_with_token
+        from .tokens import check_token
+    except ImportError:  # pragma: no cover - tokens land separately
+        return None
+    username, secret = credential.get()
+    findings = check_token(
+        secret, username=username, index=index, project=project, now=datetime.now(timezone.utc)
+    )
+    return explain_403_with_token(findings)
+
+
+def _settle_exists(
+    path: Path,
+    entry: DistFile,
+    response: requests.Response,
+    index: IndexSettings,
+    project: str,
+    policy: RetryPolicy,
+    timeout: float,
+    wait: float,
+) -> Outcome:
+    """The index says the file exists: ours, byte for byte, or refuse. Never retry blindly."""
+    match = _BLAKE2.search(response.reason or "") or _BLAKE2.search(response.text or "")
+    if match is not None:  # PyPI names the stored file's blake2_256: compare at once
+        if match.group(1) == _blake2_256(path):
+            return Outcome.ALREADY_THERE
+        raise GuardRefusal(
+            f"{index.name} index already holds {entry.filename} with other bytes "
+            "(its blake2_256 differs from ours).",
+            "Another build of this version was uploaded first. Versions are immutable: "
+            "bump the version (nox -s bump_version -- patch) and release again.",
+        )
+    deadline = time.monotonic() + wait
+    while True:
+        state = fetch_index_state(index.index_url, project, policy=policy, timeout=timeout)
+        listed = state.by_filename().get(entry.filename)
+        if listed is not None and listed.sha256 == entry.sha256:
+            return Outcome.ALREADY_THERE
+        if listed is not None and listed.sha256 is not None:
+            raise GuardRefusal(
+                f"{index.name} index already holds {entry.filename} with other bytes "
+                f"(sha256 {listed.sha256[:12]}…, ours {entry.sha256[:12]}…).",
+                "Another build of this version was uploaded first. Versions are immutable: "
+                "bump the version (nox -s bump_version -- patch) and release again.",
+            )
+        if time.monotonic() >= deadline:
+            raise GuardRefusal(
+                f"{index.name} index says {entry.filename} already exists, but does not list it "
+                "with a sha256, so it cannot be proved identical to ours.",
+                "If the index lags, run the same command again in a few minutes; if the file was "
+                "deleted, its name can never be reused: bump the version.",
+            )
+        time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+
+
+def upload_files(
+    files: Sequence[tuple[Path, DistFile]],
+    *,
+    index: IndexSettings,
+    credential: Credential,
+    project: str,
+    reporter: Reporter,
+    policy: RetryPolicy,
+    timeout: float,
+    concurrency: int,
+    first_alone: bool,
+    wait: float,
+) -> list[UploadResult]:
+    """Upload ``files`` (already cleared by the guard). The first goes alone when
+    ``first_alone`` (a new project is created once), the rest ``concurrency`` at a time."""
+    sender = _Sender(index, credential, timeout)
+
+    def one(path: Path, entry: DistFile) -> UploadResult:
+        started = time.monotonic()
+        attempts = 0
+
+        def attempt() -> Outcome:
+            nonlocal attempts
+            attempts += 1
+            response = sender.post(path)
+            status = response.status_code
+            if status == 200:
+                return Outcome.UPLOADED
+            text = f"{response.reason} {response.text[:500] if response.content else ''}"
+            if status in (400, 409) and _EXISTS.search(text):
+                return _settle_exists(path, entry, response, index, project, policy, timeout, wait)
+            if status == 429 or status >= 500:
+                raise Transient(
+                    f"HTTP {status} {response.reason} for {entry.filename}",
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
+            raise _rejected(response, entry, index, project, credential)
+
+        def on_retry(n: int, delay: float, exc: Transient) -> None:
+            reporter.line(f"{entry.filename}: {exc.what}; attempt {n + 1} in {delay:.1f}s", "wait")
+
+        try:
+            outcome = retry_call(attempt, policy, on_retry=on_retry)
+        except Transient as exc:
+            raise UploadRejected(
+                f"Could not upload {entry.filename} to {strip_credentials(index.upload_url)}: "
+                f"{exc.what} (after {policy.attempts} attempts).",
+                "Run the same command again: files already on the index are not sent twice.",
+            ) from None
+        result = UploadResult(entry.filename, outcome, attempts, time.monotonic() - started)
+        mark = "up" if outcome is Outcome.UPLOADED else "skip"
+        reporter.line(f"{entry.filename}: {outcome.value} ({result.seconds:.1f}s)", mark)
+        return result
+
+    results: list[UploadResult] = []
+    try:
+        queue = list(files)
+        if first_alone and queue:
+            results.append(one(*queue.pop(0)))
+        if queue:
+            workers = max(1, min(concurrency, len(queue)))
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                futures = [pool.submit(one, path, entry) for path, entry in queue]
+                error: BaseException | None = None
+                for future in futures:
+                    try:
+                        results.append(future.result())
+                    except BaseException as exc:  # keep the others' results; report the first
+                        error = error or exc
+                if error is not None:
+                    raise error
+    finally:
+        sender.close()
+    return results
+
+
+def await_listed(
+    index_url: str,
+    project: str,
+    expected: Sequence[DistFile],
+    *,
+    reporter: Reporter,
+    policy: RetryPolicy,
+    timeout: float,
+    wait: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IndexState:
+    """Poll the index until it lists every expected file with its sha256 (indexes serve stale
+    pages for minutes after an upload). Bounded by ``wait`` seconds, with progress."""
+    progress = reporter.progress(f"waiting for {strip_credentials(index_url)} to list {what}")
+    deadline = time.monotonic() + wait
+    delay = 0.25
+    while True:
+        state = fetch_index_state(index_url, project, policy=policy, timeout=timeout)
+        listed = state.by_filename()
+        missing = [f.filename for f in expected if f.filename not in listed]
+        wrong = [
+            f.filename
+            for f in expected
+            if f.filename in listed and listed[f.filename].sha256 not in (None, f.sha256)
+        ]
+        if wrong:
+            raise GuardRefusal(
+                f"{strip_credentials(index_url)} lists {', '.join(wrong)} with other bytes "
+                "than ours.",
+                "Versions are immutable: bump the version and release again.",
+            )
+        unhashed = [
+            f.filename
+            for f in expected
+            if f.filename in listed and listed[f.filename].sha256 is None
+        ]
+        if not missing and not unhashed:
+            return state
+        if time.monotonic() >= deadline:
+            raise IndexUnavailable(
+                f"After {wait:.0f}s {strip_credentials(index_url)} still does not list "
+                f"{', '.join(missing + unhashed)} with a sha256.",
+                "The index may lag behind (CDN caches): run the same command again later, "
+                "or raise RELEASE_WAIT_TIMEOUT.",
+            )
+        progress.tick(f"{len(missing)} file(s) not listed yet")
+        sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 5.0)

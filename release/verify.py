@@ -1,0 +1,285 @@
+"""Install the release from the test index in brand-new environments and smoke-test it.
+
+The package itself comes from the test index (``pip download --no-deps``, with no other index and
+no pip configuration, so nothing else can answer), its bytes are checked against the manifest, and
+its dependencies (and, for the sdist, its build dependencies) come from the dependency index: the
+prod index by default, never the test index (dependency confusion). No pip cache is used.
+"""
+
+from __future__ import annotations
+
+__all__ = ["VerifyOptions", "import_names_of", "verify_release"]
+
+import dataclasses
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import requests
+
+from .errors import VerificationFailed
+from .index import IndexState
+from .manifest import CHUNK, DistFile, Manifest, hash_file
+from .output import Reporter
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyOptions:
+    test_index_url: str
+    deps_index_url: str | None  # None: the user's normal pip configuration (rehearse)
+    smoke_command: str
+    import_names: tuple[str, ...]
+    verify_sdist: bool
+    timeout: float = 60.0
+    use_uv: bool = True
+
+
+def import_names_of(wheel: Path) -> tuple[str, ...]:
+    """Top-level importable names of a wheel (packages and modules), from its file list."""
+    names: set[str] = set()
+    with zipfile.ZipFile(wheel) as zf:
+        for entry in zf.namelist():
+            top = entry.split("/", 1)[0]
+            if top.endswith((".dist-info", ".data")):
+                continue
+            if "/" in entry:
+                candidate = top
+            elif entry.endswith(".py"):
+                candidate = entry[:-3]
+            elif entry.endswith((".so", ".pyd")):
+                candidate = entry.split(".", 1)[0]
+            else:
+                continue
+            if candidate.isidentifier() and not candidate.startswith("_"):
+                names.add(candidate)
+    return tuple(sorted(names))
+
+
+def _uv() -> list[str] | None:
+    found = shutil.which("uv")
+    if found:
+        return [found]
+    try:
+        import uv
+
+        return [uv.find_uv_bin()]
+    except (ImportError, FileNotFoundError):
+        return None
+
+
+def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -> str:
+    proc = subprocess.run(
+        list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise VerificationFailed(
+            f"{what} failed (exit {proc.returncode}):\n    {tail}",
+            "Fix the package (metadata, dependencies, entry points), bump the version, and "
+            "release again; the broken version never reached the prod index.",
+        )
+    return proc.stdout
+
+
+def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    # No secrets reach pip or the smoke command.
+    for key in list(env):
+        if key.endswith(("_PASSWORD", "_TOKEN")) or key.startswith(("TWINE_", "RELEASE_")):
+            del env[key]
+    env["PIP_NO_CACHE_DIR"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["UV_NO_CACHE"] = "1"
+    return env
+
+
+class _Venv:
+    def __init__(self, path: Path, env: Mapping[str, str], uv: list[str] | None) -> None:
+        self.path = path
+        self.uv = uv
+        self.env = dict(env)
+        self.bin = path / ("Scripts" if os.name == "nt" else "bin")
+        self.python = self.bin / ("python.exe" if os.name == "nt" else "python")
+        self.env["VIRTUAL_ENV"] = str(path)
+        self.env["PATH"] = str(self.bin) + os.pathsep + env.get("PATH", "")
+
+    def create(self, cwd: Path) -> None:
+        if self.uv:
+            _run(
+                [*self.uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(self.path)],
+                env=self.env,
+                cwd=cwd,
+                what="Creating a fresh environment",
+            )
+        else:
+            _run(
+                [sys.executable, "-m", "virtualenv", "--quiet", str(self.path)],
+                env=self.env,
+                cwd=cwd,
+                what="Creating a fresh environment",
+            )
+
+    def install(self, target: Path, deps_index_url: str | None, cwd: Path) -> None:
+        index = ["--index-url", deps_index_url] if deps_index_url else []
+        if self.uv:
+            argv = [*self.uv, "pip", "install", "--python", str(self.python), *index, str(target)]
+        else:
+            argv = [str(self.python), "-m", "pip", "install", "--quiet", *index, str(target)]
+        _run(argv, env=self.env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
+
+
+def _download_wheel(
+    name: str, version: str, index_url: str, dest: Path, env: Mapping[str, str], cwd: Path
+) -> Path:
+    """Let pip pick the wheel of ``name==version`` from the test index alone: proves it resolves
+    there for this interpreter (requires-python, tags), as a user's ``pip install`` would."""
+    dest.mkdir(parents=True, exist_ok=True)
+    isolated = dict(env)
+    isolated["PIP_CONFIG_FILE"] = os.devnull  # the test index alone answers: no config, no extras
+    for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT"):
+        isolated.pop(key, None)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-cache-dir",
+            "--only-binary",
+            ":all:",
+            "--index-url",
+            index_url,
+            "--dest",
+            str(dest),
+            f"{name}=={version}",
+        ],
+        env=isolated,
+        cwd=cwd,
+        what=f"Downloading {name}=={version} (wheel) from the test index",
+    )
+    found = sorted(dest.iterdir())
+    if len(found) != 1:
+        raise VerificationFailed(
+            f"pip downloaded {len(found)} files for {name}=={version} (wheel).",
+            "Check the files of this version on the test index.",
+        )
+    return found[0]
+
+
+def _download_url(url: str, dest: Path, timeout: float) -> Path:
+    """Fetch a file the index listed (the sdist: pip cannot fetch one without building it)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / url.rsplit("/", 1)[-1].split("#", 1)[0]
+    try:
+        with requests.get(url, stream=True, timeout=timeout) as response:
+            response.raise_for_status()
+            with target.open("wb") as f:
+                for chunk in response.iter_content(CHUNK):
+                    f.write(chunk)
+    except requests.RequestException as exc:
+        raise VerificationFailed(
+            f"Could not download {url}: {type(exc).__name__}.",
+            "Check that the test index serves its files, then run verify_test_install again.",
+        ) from None
+    return target
+
+
+def _smoke(
+    venv: _Venv,
+    manifest: Manifest,
+    options: VerifyOptions,
+    names: Sequence[str],
+    cwd: Path,
+    reporter: Reporter,
+    label: str,
+) -> None:
+    code = (
+        "import importlib, importlib.metadata as m, sys\n"
+        f"print(m.version({manifest.name!r}))\n"
+        "for n in sys.argv[1:]:\n"
+        "    importlib.import_module(n)\n"
+    )
+    out = _run(
+        [str(venv.python), "-c", code, *names],
+        env=venv.env,
+        cwd=cwd,
+        what=f"Importing {', '.join(names) or manifest.name} ({label})",
+    )
+    installed = out.strip().splitlines()[0] if out.strip() else ""
+    if installed != manifest.version:
+        raise VerificationFailed(
+            f"The fresh environment has {manifest.name} {installed!r}, expected "
+            f"{manifest.version}.",
+            "Check that the test index serves this version.",
+        )
+    reporter.ok(
+        f"{label}: {manifest.name} {installed} installed; imported "
+        f"{', '.join(names) or '(nothing to import)'}"
+    )
+    if options.smoke_command:
+        argv = shlex.split(options.smoke_command)
+        _run(argv, env=venv.env, cwd=cwd, what=f"Smoke command {options.smoke_command!r}")
+        reporter.ok(f"{label}: smoke command passed: {options.smoke_command}")
+
+
+def verify_release(
+    manifest: Manifest,
+    listed: IndexState,
+    options: VerifyOptions,
+    environ: Mapping[str, str],
+    reporter: Reporter,
+) -> list[DistFile]:
+    """Install each verifiable file of ``manifest`` from the test index; return those verified."""
+    ours = manifest.by_filename()
+    env = _clean_env(environ)
+    uv = _uv() if options.use_uv else None
+    verified: list[DistFile] = []
+    with tempfile.TemporaryDirectory(prefix="nox-release-verify-") as tmp:
+        work = Path(tmp)
+        kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
+        for kind in kinds:
+            if kind == "wheel":
+                got = _download_wheel(
+                    manifest.name,
+                    manifest.version,
+                    options.test_index_url,
+                    work / "dl-wheel",
+                    env,
+                    work,
+                )
+            else:
+                sdist = next(f for f in manifest.files if f.kind == "sdist")
+                remote = listed.by_filename()[sdist.filename]
+                got = _download_url(remote.url, work / "dl-sdist", options.timeout)
+            entry = ours.get(got.name)
+            sha, _size = hash_file(got)
+            if entry is None or entry.sha256 != sha:
+                raise VerificationFailed(
+                    f"The test index served {got.name} (sha256 {sha[:12]}…), which is not "
+                    "a file of this build.",
+                    "Something else was uploaded under this version; bump the version.",
+                )
+            reporter.ok(f"{got.name}: downloaded from the test index, sha256 matches the build")
+            venv = _Venv(work / f"venv-{kind}", env, uv)
+            venv.create(work)
+            venv.install(got, options.deps_index_url, work)
+            names = options.import_names or (
+                import_names_of(got) if kind == "wheel" else _names_from_wheels(manifest, work)
+            )
+            _smoke(venv, manifest, options, names, work, reporter, kind)
+            verified.append(entry)
+    return verified
+
+
+def _names_from_wheels(manifest: Manifest, work: Path) -> tuple[str, ...]:
+    wheel_dir = work / "dl-wheel"
+    wheels = sorted(wheel_dir.glob("*.whl")) if wheel_dir.is_dir() else []
+    return import_names_of(wheels[0]) if wheels else ()
