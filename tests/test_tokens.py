@@ -1,0 +1,464 @@
+"""Offline token decoding and checks: real macaroons built byte by byte, every bad form."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from release import endpoints
+from release.config import IndexName, IndexSettings
+from release.tokens import Finding, TokenProblem, check_token, decode_token, redact
+
+# The example token printed in a popular troubleshooting guide, as pypi-facts.md records it:
+# the guide's copy has "source" pasted after it.
+GUIDE_TOKEN = (
+    "pypi-AgEIcHlwaS5vcmcCJDIxNTg0Y2ZhLWNkZGItNGIzOC1hYzgyLWU4MTVmZTU2ZmM0NgACKlszLCIyMzFkYTE5"
+    "ZS1lNjJiLTRjZjQtYjRkMy1lMTI5YTRkOTBmMjkiXQAABiDR_f8O2NzYklNHEVtK5xJm_o06w_nIZ_WuPNKvB0fyvw"
+)
+GUIDE_TOKEN_AS_PRINTED = GUIDE_TOKEN + "source"
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+PYPI_PREFIX = "pypi-AgEIcHlwaS5vcmc"  # pypi-facts.md: what every PyPI token starts with
+TESTPYPI_PREFIX = "pypi-AgENdGVzdC5weXBpLm9yZw"
+
+
+# --- a tiny serializer of our own: pymacaroons v2 binary, as PyPI mints them --------------------
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(kind: int, data: bytes) -> bytes:
+    return _varint(kind) + _varint(len(data)) + data
+
+
+def make_token(
+    location: str | None = endpoints.PYPI_HOST,
+    caveats: list[object] | None = None,
+    *,
+    identifier: bytes = b"00000000-1111-2222-3333-444444444444",
+    key: bytes = b"test key, not a secret",
+    trailing: bytes = b"",
+    vid_on: tuple[int, ...] = (),
+    signature_length: int = 32,
+) -> str:
+    """A PyPI token: caveats are JSON values (or bytes, sent as they are)."""
+    raw = bytearray([2])
+    if location is not None:
+        raw += _field(1, location.encode())
+    raw += _field(2, identifier) + b"\x00"
+    signature = hmac.new(key, identifier, hashlib.sha256).digest()
+    for number, caveat in enumerate(caveats or []):
+        cid = caveat if isinstance(caveat, bytes) else json.dumps(caveat).encode()
+        raw += _field(2, cid)
+        if number in vid_on:
+            raw += _field(4, b"v" * 40)
+        raw += b"\x00"
+        signature = hmac.new(signature, cid, hashlib.sha256).digest()
+    raw += b"\x00" + _field(6, signature[:signature_length]) + trailing
+    return "pypi-" + base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+
+
+def index(name: IndexName, kind: str) -> IndexSettings:
+    if kind == "pypi":
+        return IndexSettings(name, endpoints.PROD_UPLOAD_URL, endpoints.PROD_INDEX_URL, "__token__")
+    if kind == "testpypi":
+        return IndexSettings(name, endpoints.TEST_UPLOAD_URL, endpoints.TEST_INDEX_URL, "__token__")
+    return IndexSettings(
+        name, "http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/", "__token__"
+    )
+
+
+PYPI = index("prod", "pypi")
+TESTPYPI = index("test", "testpypi")
+PRIVATE = index("test", "private")
+
+
+def codes(findings: list[Finding], level: str | None = None) -> set[str]:
+    return {f.code for f in findings if level is None or f.level == level}
+
+
+def assert_no_secret(findings: list[Finding], secret: str) -> None:
+    """No finding shows any slice of the secret longer than the pypi- prefix."""
+    text = "\n".join(f"{f.message} {f.fix}" for f in findings)
+    width = len("pypi-") + 1
+    for start in range(len(secret) - width + 1):
+        window = secret[start : start + width]
+        assert window not in text, f"a slice of the secret leaked: {window!r}"
+
+
+# --- decoding ----------------------------------------------------------------------------------
+def test_guide_token_decodes_as_account_wide_pypi_token() -> None:
+    info = decode_token(GUIDE_TOKEN)
+    assert info.location == endpoints.PYPI_HOST
+    assert info.warehouse is endpoints.Warehouse.PYPI
+    assert info.scope.kind == "user"
+    assert info.expires is None
+    assert info.trailing_bytes == 0
+
+
+def test_guide_token_as_printed_has_five_trailing_bytes() -> None:
+    info = decode_token(GUIDE_TOKEN_AS_PRINTED)
+    assert info.trailing_bytes == 5
+    assert info.trailing_chars == len("source")
+    assert info.scope.kind == "user"
+
+
+def test_guide_token_as_printed_is_flagged_without_echoing_it() -> None:
+    findings = check_token(
+        GUIDE_TOKEN_AS_PRINTED, username="__token__", index=PYPI, project="demo", now=NOW
+    )
+    assert codes(findings, "warning") == {"trailing"}
+    assert not codes(findings, "error")
+    assert_no_secret(findings, GUIDE_TOKEN_AS_PRINTED)
+    assert "source" not in "".join(f.message + f.fix for f in findings)
+
+
+def test_serializer_matches_the_documented_prefixes() -> None:
+    assert make_token(endpoints.PYPI_HOST).startswith(PYPI_PREFIX)
+    assert make_token(endpoints.TESTPYPI_HOST).startswith(TESTPYPI_PREFIX)
+    assert decode_token(make_token(endpoints.TESTPYPI_HOST)).warehouse is (
+        endpoints.Warehouse.TESTPYPI
+    )
+
+
+UI_PROJECT = [[1, ["my-project"]], [2, ["7f8e"]]]
+TRUSTED = [[4, "pub-1"], [2, ["7f8e"]], [0, 1_800_000_900, 1_800_000_000]]
+
+
+@pytest.mark.parametrize(
+    ("caveats", "kind", "projects"),
+    [
+        pytest.param([[3, "user-id"]], "user", (), id="ui-account-wide"),
+        pytest.param(UI_PROJECT, "projects", ("my-project",), id="ui-project-scoped"),
+        pytest.param(TRUSTED, "trusted-publishing", (), id="trusted-publishing"),
+        pytest.param(
+            [[4, "pub-1", {"ref": "refs/tags/v1"}]], "trusted-publishing", (), id="tp-claims"
+        ),
+        pytest.param([[2, ["7f8e"]]], "project-ids", (), id="ids-only"),
+        pytest.param([{"version": 1, "permissions": "user"}], "user", (), id="legacy-user"),
+        pytest.param(
+            [{"version": 1, "permissions": {"projects": ["Old_Name"]}}],
+            "projects",
+            ("old-name",),
+            id="legacy-projects",
+        ),
+        pytest.param([{"project_ids": ["a"]}], "project-ids", (), id="legacy-ids"),
+        pytest.param([[1, ["a", "b"]], [1, ["b", "c"]]], "projects", ("b",), id="intersection"),
+        pytest.param([], "unknown", (), id="no-caveats"),
+        pytest.param([[0, 2_000_000_000, 0]], "unknown", (), id="expiry-only"),
+        pytest.param([b"not json"], "unknown", (), id="not-json"),
+        pytest.param([[9, "future"]], "unknown", (), id="unknown-tag"),
+        pytest.param([[1, "not-a-list"]], "unknown", (), id="malformed-tag-1"),
+        pytest.param([{"version": 2}], "unknown", (), id="unknown-dict"),
+    ],
+)
+def test_scope_from_caveats(caveats: list[object], kind: str, projects: tuple[str, ...]) -> None:
+    info = decode_token(make_token(caveats=caveats))
+    assert info.scope.kind == kind
+    assert info.scope.projects == projects
+    assert "unrestricted" not in info.scope.describe().replace("not proof it is unrestricted", "")
+
+
+def test_unreadable_and_third_party_caveats_are_counted() -> None:
+    info = decode_token(make_token(caveats=[b"\xff\xfe", [9], [3, "u"]], vid_on=(2,)))
+    assert info.unreadable_caveats == 2
+    assert info.third_party_caveats == 1
+    assert info.scope.kind == "user"
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [[0, 1_800_000_900, 1_800_000_000], {"exp": 1_800_000_900, "nbf": 1_800_000_000}],
+    ids=["list", "legacy-dict"],
+)
+def test_expiry_both_formats(expiry: object) -> None:
+    info = decode_token(make_token(caveats=[[3, "u"], expiry]))
+    assert info.expires == datetime.fromtimestamp(1_800_000_900, tz=timezone.utc)
+    assert info.not_before == datetime.fromtimestamp(1_800_000_000, tz=timezone.utc)
+
+
+def test_location_field_is_optional_and_then_no_index() -> None:
+    info = decode_token(make_token(location=None, caveats=[[3, "u"]]))
+    assert info.location == ""
+    assert info.warehouse is None
+
+
+def test_long_caveat_needs_multibyte_length() -> None:
+    names = [f"project-{i}" for i in range(40)]  # > 127 bytes: a two-byte varint length
+    info = decode_token(make_token(caveats=[[1, names]]))
+    assert set(info.scope.projects) == set(names)
+
+
+GOOD = make_token(caveats=[[3, "u"]])
+
+
+@pytest.mark.parametrize(
+    ("secret", "code"),
+    [
+        pytest.param(GOOD + "\n", "whitespace", id="trailing-newline"),
+        pytest.param(" " + GOOD, "whitespace", id="leading-space"),
+        pytest.param(GOOD + "\r\n", "whitespace", id="crlf"),
+        pytest.param(f'"{GOOD}"', "quotes", id="double-quotes"),
+        pytest.param(f"'{GOOD}'", "quotes", id="single-quotes"),
+        pytest.param(f"\u201c{GOOD}\u201d", "quotes", id="smart-quotes"),
+        pytest.param(GOOD.removeprefix("pypi-"), "missing-prefix", id="missing-prefix"),
+        pytest.param("pypi-" + GOOD, "doubled-prefix", id="doubled-prefix"),
+        pytest.param("hunter2-correct-horse", "not-a-token", id="password"),
+        pytest.param(GOOD[:60] + "\n" + GOOD[60:], "whitespace", id="wrapped"),
+        pytest.param(GOOD + "==", "bad-characters", id="padding"),
+        pytest.param(
+            GOOD.replace("_", "/").replace("-", "+").replace("pypi+", "pypi-"),
+            "bad-characters",
+            id="standard-base64",
+        ),
+        pytest.param(GOOD + "x", "trailing", id="one-extra-char"),
+        pytest.param("pypi-", "truncated", id="empty-body"),
+        pytest.param(
+            "pypi-" + base64.urlsafe_b64encode(b"\x01abc").decode().rstrip("="),
+            "not-macaroon",
+            id="version-1",
+        ),
+        pytest.param(
+            make_token(caveats=[[3, "u"]], signature_length=31), "truncated", id="short-sig"
+        ),
+    ],
+)
+def test_bad_forms_raise_with_code(secret: str, code: str) -> None:
+    with pytest.raises(TokenProblem) as caught:
+        decode_token(secret)
+    assert caught.value.code == code
+    assert caught.value.fix
+    inner = secret.strip().strip("\"'\u201c\u201d")
+    assert len(inner) <= len("pypi-") or inner not in str(caught.value)
+
+
+def test_every_truncation_is_caught() -> None:
+    token = make_token(caveats=UI_PROJECT)
+    for cut in range(len("pypi-") + 1, len(token)):
+        with pytest.raises(TokenProblem) as caught:
+            decode_token(token[:cut])
+        assert caught.value.code == "truncated", cut
+
+
+@pytest.mark.parametrize("junk", [b"x", b"source", b"\x00\x00\x00", b"\x06 " + b"z" * 32])
+def test_trailing_bytes_are_reported_not_raised(junk: bytes) -> None:
+    info = decode_token(make_token(caveats=[[3, "u"]], trailing=junk))
+    assert info.trailing_bytes == len(junk)
+
+
+# --- checking against the index, the username, the project and the clock ------------------------
+def check(
+    secret: str,
+    idx: IndexSettings = PYPI,
+    *,
+    username: str = "__token__",
+    project: str = "my-project",
+    now: datetime = NOW,
+) -> list[Finding]:
+    findings = check_token(secret, username=username, index=idx, project=project, now=now)
+    assert_no_secret(findings, secret)
+    for finding in findings:
+        assert finding.level == "info" or finding.fix, finding
+    return findings
+
+
+def test_good_token_has_no_error_and_a_summary() -> None:
+    findings = check(make_token(caveats=UI_PROJECT))
+    assert not codes(findings, "error")
+    assert not codes(findings, "warning")
+    summary = [f for f in findings if f.code == "summary"]
+    assert summary
+    assert "PyPI" in summary[0].message
+    assert "my-project" in summary[0].message
+
+
+@pytest.mark.parametrize(
+    ("location", "idx", "expected"),
+    [
+        (endpoints.PYPI_HOST, TESTPYPI, "wrong-index"),
+        (endpoints.TESTPYPI_HOST, PYPI, "wrong-index"),
+        ("localhost", PYPI, "wrong-index"),
+        (endpoints.PYPI_HOST, PRIVATE, "pypi-token-for-private-index"),
+        (endpoints.TESTPYPI_HOST, PRIVATE, "pypi-token-for-private-index"),
+    ],
+)
+def test_token_for_the_other_index(location: str, idx: IndexSettings, expected: str) -> None:
+    findings = check(make_token(location, [[3, "u"]]), idx)
+    assert expected in codes(findings)
+    level = "warning" if idx is PRIVATE else "error"
+    assert expected in codes(findings, level)
+
+
+def test_matching_index_is_fine() -> None:
+    assert "wrong-index" not in codes(
+        check(make_token(endpoints.TESTPYPI_HOST, [[3, "u"]]), TESTPYPI)
+    )
+    # A self-hosted warehouse whose location is the private index's own host.
+    assert not codes(check(make_token("127.0.0.1", [[3, "u"]]), PRIVATE), "warning")
+
+
+def test_pypi_token_message_names_both_indexes() -> None:
+    (finding,) = [
+        f
+        for f in check(make_token(endpoints.PYPI_HOST, [[3, "u"]]), TESTPYPI)
+        if f.code == "wrong-index"
+    ]
+    assert "PyPI token" in finding.message
+    assert "TestPyPI" in finding.message
+    assert endpoints.TESTPYPI_HOST in finding.fix
+
+
+@pytest.mark.parametrize(
+    ("caveats", "project", "wrong"),
+    [
+        (UI_PROJECT, "other-project", True),
+        (UI_PROJECT, "My_Project", False),  # canonical names compare equal
+        (UI_PROJECT, "my.project", False),
+        ([[1, ["a", "b"]]], "b", False),
+        ([[3, "u"]], "anything", False),
+        (UI_PROJECT, "", False),  # project unknown: not compared
+    ],
+)
+def test_project_scope(caveats: list[object], project: str, wrong: bool) -> None:
+    findings = check(make_token(caveats=caveats), project=project)
+    assert ("wrong-project" in codes(findings, "error")) is wrong
+
+
+def test_wrong_project_message_names_both_projects() -> None:
+    (finding,) = [
+        f
+        for f in check(make_token(caveats=UI_PROJECT), project="Other_Thing")
+        if f.code == "wrong-project"
+    ]
+    assert "my-project" in finding.message
+    assert "other-thing" in finding.message
+
+
+def test_scope_unknown_is_a_warning_never_unrestricted() -> None:
+    findings = check(make_token(caveats=[]))
+    assert "scope-unknown" in codes(findings, "warning")
+    text = " ".join(f.message for f in findings).lower()
+    assert "scope unknown" in text
+
+
+def test_ids_only_cannot_be_checked_offline() -> None:
+    assert "scope-ids" in codes(check(make_token(caveats=[[2, ["x"]]])), "info")
+
+
+@pytest.mark.parametrize(
+    ("exp", "nbf", "code", "level"),
+    [
+        (NOW - timedelta(seconds=1), NOW - timedelta(minutes=15), "expired", "error"),
+        (NOW, NOW - timedelta(minutes=15), "expired", "error"),  # exp is exclusive, as PyPI's
+        (NOW + timedelta(hours=2), NOW + timedelta(hours=1), "not-yet-valid", "error"),
+        (NOW + timedelta(minutes=5), NOW - timedelta(minutes=10), "expires-soon", "info"),
+        (NOW + timedelta(days=30), NOW - timedelta(days=1), None, None),
+    ],
+)
+def test_expiry(exp: datetime, nbf: datetime, code: str | None, level: str | None) -> None:
+    caveats = [[3, "u"], [0, int(exp.timestamp()), int(nbf.timestamp())]]
+    found = codes(check(make_token(caveats=caveats)))
+    for other in ("expired", "not-yet-valid", "expires-soon"):
+        assert (other in found) is (other == code)
+    if code is not None:
+        assert code in codes(check(make_token(caveats=caveats)), level)
+
+
+def test_naive_now_is_taken_as_utc() -> None:
+    caveats = [[3, "u"], [0, int(NOW.timestamp()) - 1, 0]]
+    assert "expired" in codes(check(make_token(caveats=caveats), now=NOW.replace(tzinfo=None)))
+
+
+def test_expired_trusted_publishing_token_says_mint_again() -> None:
+    caveats = [[4, "p"], [2, ["x"]], [0, int(NOW.timestamp()) - 60, int(NOW.timestamp()) - 960]]
+    (finding,) = [f for f in check(make_token(caveats=caveats)) if f.code == "expired"]
+    assert "15 minutes" in finding.fix
+
+
+@pytest.mark.parametrize("username", ["alice", "", "__TOKEN__", "token"])
+def test_username_other_than_token(username: str) -> None:
+    findings = check(make_token(caveats=[[3, "u"]]), username=username)
+    assert "username" in codes(findings, "error")
+
+
+def test_username_not_checked_for_private_index() -> None:
+    findings = check(make_token("127.0.0.1", [[3, "u"]]), PRIVATE, username="alice")
+    assert "username" not in codes(findings)
+
+
+@pytest.mark.parametrize("idx", [PYPI, TESTPYPI])
+def test_password_login_is_refused_for_warehouse(idx: IndexSettings) -> None:
+    findings = check("S3cr3t!pa55w0rd#", idx, username="alice")
+    assert codes(findings, "error") == {"password-login"}
+    assert "__token__" in findings[0].fix
+
+
+def test_password_with_token_username() -> None:
+    assert codes(check("S3cr3t!pa55w0rd#", username="__token__"), "error") == {"not-a-token"}
+
+
+def test_password_for_private_index_is_only_noted() -> None:
+    findings = check("S3cr3t!pa55w0rd#", PRIVATE, username="alice")
+    assert codes(findings) == {"password"}
+    assert codes(findings, "info") == {"password"}
+
+
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        (GOOD + "\n", {"whitespace"}),
+        (f' "{GOOD}"\n', {"whitespace", "quotes"}),
+        (GOOD.removeprefix("pypi-"), {"missing-prefix"}),
+        ("pypi-" + GOOD, {"doubled-prefix"}),
+        (GOOD[:-10], {"truncated"}),
+        (GOOD + "x", {"trailing"}),
+        ("", {"empty"}),
+    ],
+)
+def test_check_reports_text_problems_and_still_reads_the_token(
+    secret: str, expected: set[str]
+) -> None:
+    findings = check(secret)
+    assert codes(findings, "error") == expected
+    if expected <= {"whitespace", "quotes", "missing-prefix", "doubled-prefix"}:
+        assert "summary" in codes(findings)  # the token inside was still decoded
+
+
+def test_several_problems_at_once() -> None:
+    secret = " " + make_token(endpoints.TESTPYPI_HOST, UI_PROJECT) + "\n"
+    findings = check(secret, PYPI, username="me", project="else")
+    assert codes(findings, "error") == {"whitespace", "wrong-index", "username", "wrong-project"}
+
+
+# --- redact --------------------------------------------------------------------------------
+def test_redact_every_form() -> None:
+    token = make_token(caveats=[[3, "u"]])
+    body = token.removeprefix("pypi-")
+    text = f"a {token} b {body} c"
+    out = redact(text, token + "\n")
+    assert token not in out
+    assert body not in out
+    assert out == "a <hidden> b <hidden> c"
+
+
+def test_redact_password_and_url_encoded_form() -> None:
+    out = redact("https://u:p%40ss%2Fword@host/ and p@ss/word", "p@ss/word")
+    assert "p@ss/word" not in out
+    assert "p%40ss%2Fword" not in out
+
+
+def test_redact_empty_secret_changes_nothing() -> None:
+    assert redact("text", "") == "text"
