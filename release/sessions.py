@@ -1,0 +1,135 @@
+"""The release sessions, ready for any noxfile (this module needs only nox and the stdlib).
+
+Every session runs ``python -m release <command>`` in ONE shared release environment,
+``.nox/release-env``, created once and rebuilt only when ``release/requirements.txt`` changes:
+a fresh virtual environment per session was the slowest part of a release (see README,
+Benchmarks). uv creates it when it is on PATH, virtualenv (a dependency of nox) otherwise.
+All of them are ``default=False``: a bare ``nox`` never builds or uploads anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+__all__ = [
+    "build",
+    "bump_version",
+    "doctor",
+    "rehearse",
+    "release",
+    "upload_prod",
+    "upload_test",
+    "verify_test_install",
+]
+
+PACKAGE = Path(__file__).resolve().parent
+REQUIREMENTS = PACKAGE / "requirements.txt"
+ENV_NAME = "release-env"
+
+
+def _env_python(env: Path) -> Path:
+    return env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def release_python(session: nox.Session) -> str:
+    """The shared release environment's Python, (re)created when the requirements change."""
+    env = Path(session.invoked_from) / ".nox" / ENV_NAME
+    python = _env_python(env)
+    digest = hashlib.sha256(
+        REQUIREMENTS.read_bytes() + sys.version.encode() + str(env).encode()
+    ).hexdigest()
+    stamp = env / ".nox-release-requirements"
+    if python.exists() and stamp.is_file() and stamp.read_text() == digest:
+        return str(python)
+    session.log(f"Creating the shared release environment in {env}")
+    shutil.rmtree(env, ignore_errors=True)
+    uv = shutil.which("uv")
+    if uv:
+        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env)], check=True)
+        session.run(
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(REQUIREMENTS),
+            external=True,
+        )
+    else:
+        subprocess.run([sys.executable, "-m", "virtualenv", "--quiet", str(env)], check=True)
+        session.run(
+            str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS), external=True
+        )
+    stamp.write_text(digest)
+    return str(python)
+
+
+def run_release(session: nox.Session, *args: str) -> None:
+    """``python -m release ARGS POSARGS`` in the shared environment, from the project root."""
+    python = release_python(session)
+    session.run(
+        python,
+        "-m",
+        "release",
+        *args,
+        *session.posargs,
+        external=True,
+        env={"PYTHONPATH": str(PACKAGE.parent)},
+    )
+
+
+@nox.session(venv_backend="none", default=False)
+def build(session: nox.Session) -> None:
+    """Build sdist + wheel into dist/, twine-check them, record their sha256 in a manifest."""
+    run_release(session, "build")
+
+
+@nox.session(venv_backend="none", default=False)
+def upload_test(session: nox.Session) -> None:
+    """Read the test index, then upload dist/ to it (TestPyPI by default) as the guard allows."""
+    run_release(session, "upload", "--index", "test")
+
+
+@nox.session(venv_backend="none", default=False)
+def verify_test_install(session: nox.Session) -> None:
+    """Install the release from the test index in fresh environments and smoke-test it."""
+    run_release(session, "verify")
+
+
+@nox.session(venv_backend="none", default=False)
+def upload_prod(session: nox.Session) -> None:
+    """Read the prod index, then upload the very same verified files (PyPI by default)."""
+    run_release(session, "upload", "--index", "prod")
+
+
+@nox.session(venv_backend="none", default=False)
+def release(session: nox.Session) -> None:
+    """build, upload_test, verify_test_install, upload_prod; stop at the first failure."""
+    run_release(session, "release")
+
+
+@nox.session(venv_backend="none", default=False)
+def bump_version(session: nox.Session) -> None:
+    """Bump the version: -- major|minor|patch|alpha|beta|rc|post|dev|release or X.Y.Z."""
+    run_release(session, "bump")
+
+
+@nox.session(venv_backend="none", default=False)
+def doctor(session: nox.Session) -> None:
+    """Check project, indexes, credentials and tokens for both indexes without uploading."""
+    run_release(session, "doctor")
+
+
+@nox.session(venv_backend="none", default=False)
+def rehearse(session: nox.Session) -> None:
+    """Run the whole release against two local throw-away indexes, offline: start here."""
+    run_release(session, "rehearse")
