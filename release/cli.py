@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("release.steps", "build, upload test, verify, upload prod; stop at a failure."),
     "plan": ("release.steps", "Show what an upload would do, and change nothing."),
     "rehearse": ("release.rehearsal", "The whole release against two local throw-away indexes."),
+    "bump": ("release.bump", "Bump the version (PEP 440), refusing published versions."),
 }
 
 

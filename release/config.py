@@ -106,6 +106,24 @@ OPTIONS: tuple[Option, ...] = (
         4,
         "Uploads in flight at once (the first file of a new project goes alone).",
     ),
+    Option(
+        "version-files",
+        list,
+        [],
+        "bump_version: more files holding the version, each `PATH` (every occurrence of the "
+        "current version) or `PATH:TEXT{version}TEXT`.",
+    ),
+    Option("tag-format", str, "v{version}", "bump_version: the git tag's name."),
+    Option("git", bool, False, "bump_version: commit the changed files and tag (like --git)."),
+    Option("sign-tags", bool, False, "bump_version: sign the tag (git tag -s)."),
+    Option("push", bool, False, "bump_version: push the commit and the tag (like --push)."),
+    Option("git-remote", str, "origin", "bump_version: where --push pushes."),
+    Option(
+        "commit-message",
+        str,
+        "Bump version: {old} → {new}",
+        "bump_version: the commit message ({old} and {new} are replaced).",
+    ),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 _SECRET_KEYS = {"password", "token", "test-password", "prod-password", "api-token"}
