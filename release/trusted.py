@@ -1,0 +1,400 @@
+"""Trusted publishing: exchange the CI's OIDC identity for a short-lived upload token.
+
+The protocol is Warehouse's (PyPI, TestPyPI, and private warehouses):
+
+1. ``GET <host>/_/oidc/audience`` -> ``{"audience": "pypi"}`` (403 when trusted publishing is
+   disabled on that index);
+2. the CI's OIDC provider gives an identity token (JWT) for that audience: ``id``'s
+   ``detect_credential`` (GitHub Actions, GitLab CI, Google Cloud, Buildkite, CircleCI);
+3. ``POST <host>/_/oidc/mint-token {"token": jwt}`` -> ``{"success": true, "token": "pypi-...",
+   "expires": unix}``, or 422 ``{"message": ..., "errors": [{"code", "description"}]}``.
+
+The minted token lives 15 minutes; :class:`MintedToken` renews it when less than
+:data:`RENEW_MARGIN` seconds remain, so a long upload never sends an expired token.
+Neither the identity token nor the minted token is ever put in a message or printed.
+
+twine can do the same exchange, but only inside its own upload call, only against the upload
+URL's host, and it reports failures as one opaque string; we need the steps apart to explain
+each failure and to let ``doctor`` try them without uploading.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LIFETIME",
+    "RENEW_MARGIN",
+    "MintedToken",
+    "TrustedMode",
+    "ci_name",
+    "exchange",
+    "fetch_audience",
+    "github_permission_problem",
+    "in_ci",
+    "jwt_claims",
+    "mint_token",
+    "oidc_base_url",
+    "parse_mint_answer",
+    "reusable_workflow",
+    "trusted_mode",
+]
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import id as oidc
+import requests
+
+from . import endpoints
+from .config import IndexSettings, env_name
+from .errors import ConfigError, CredentialError
+
+AUDIENCE_PATH = "/_/oidc/audience"
+MINT_PATH = "/_/oidc/mint-token"
+LIFETIME = 900  # seconds a minted token lives (Warehouse's fixed 15 minutes)
+RENEW_MARGIN = 120  # renew when fewer seconds than this remain
+USER_AGENT = "nox-release (trusted publishing)"
+
+TrustedMode = Literal["auto", "off", "force"]
+_MODES: tuple[TrustedMode, ...] = ("auto", "off", "force")
+
+# Variables ``id`` reads from os.environ to detect and fetch an identity.
+_ID_VARIABLES = (
+    "GITHUB_ACTIONS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_NAME",
+    "BUILDKITE",
+    "GITLAB_CI",
+    "CIRCLECI",
+)
+_CI_VARIABLES = {
+    "GITHUB_ACTIONS": "GitHub Actions",
+    "GITLAB_CI": "GitLab CI",
+    "BUILDKITE": "Buildkite",
+    "CIRCLECI": "CircleCI",
+}
+_ENV_LOCK = threading.Lock()
+_PERMISSION_FIX = (
+    "Give the job that uploads `permissions: id-token: write` in the workflow file "
+    "(at job level; a job without it cannot ask GitHub for an identity token)."
+)
+
+
+def _truthy(value: str | None) -> bool:
+    return bool(value) and str(value).strip().lower() not in {"0", "false", "no", "off"}
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """True on a CI runner: ``CI`` set (every major CI sets it) or a known CI's own variable."""
+    return _truthy(environ.get("CI")) or any(_truthy(environ.get(v)) for v in _CI_VARIABLES)
+
+
+def ci_name(environ: Mapping[str, str]) -> str:
+    for var, name in _CI_VARIABLES.items():
+        if _truthy(environ.get(var)):
+            return name
+    if environ.get("GOOGLE_SERVICE_ACCOUNT_NAME"):
+        return "Google Cloud"
+    return "CI"
+
+
+def trusted_mode(
+    environ: Mapping[str, str], options: Mapping[str, Any] | None = None
+) -> TrustedMode:
+    """``trusted-publishing`` option: auto (in CI, after the other sources), off, or force."""
+    var = env_name("trusted-publishing")
+    raw = environ.get(var)
+    origin = var
+    if raw is None:
+        raw = str((options or {}).get("trusted-publishing", "auto"))
+        origin = "[tool.release] trusted-publishing"
+    value = raw.strip().lower()
+    aliases = {"": "auto", "true": "force", "on": "force", "1": "force", "false": "off", "0": "off"}
+    value = aliases.get(value, value)
+    if value not in _MODES:
+        raise ConfigError(
+            f"{origin} = {raw!r} is not one of auto, off, force.",
+            "Use auto (try it in CI when no other credential is set), off, or force "
+            "(use only trusted publishing).",
+        )
+    return value
+
+
+def oidc_base_url(index: IndexSettings, override: str = "") -> str:
+    """Where ``/_/oidc/...`` lives for ``index``: the override, PyPI's or TestPyPI's site host
+    (from :mod:`release.endpoints`), or else the upload URL's scheme and host."""
+    if override:
+        return override.rstrip("/")
+    warehouse = index.warehouse
+    if warehouse is endpoints.Warehouse.PYPI:
+        return f"https://{endpoints.PYPI_HOST}"
+    if warehouse is endpoints.Warehouse.TESTPYPI:
+        return f"https://{endpoints.TESTPYPI_HOST}"
+    parts = urlsplit(index.upload_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def github_permission_problem(environ: Mapping[str, str]) -> str | None:
+    """Why GitHub will not hand out an identity token, or None. Pure."""
+    if not _truthy(environ.get("GITHUB_ACTIONS")):
+        return None
+    missing = [
+        v
+        for v in ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+        if not environ.get(v)
+    ]
+    if not missing:
+        return None
+    return (
+        f"This GitHub Actions job has no OIDC identity ({' and '.join(missing)} not set): "
+        "the job lacks the `id-token: write` permission (or runs for a pull request from a fork, "
+        "which never gets one)."
+    )
+
+
+def jwt_claims(jwt: str) -> dict[str, Any]:
+    """The (unverified) claims of an identity token; {} when it does not decode."""
+    try:
+        _header, payload, _signature = oidc.decode_oidc_token(jwt)
+        claims = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def reusable_workflow(claims: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(calling workflow, reusable workflow) when the job runs in a reusable workflow. Pure.
+
+    GitHub's ``workflow_ref`` names the workflow that was triggered, ``job_workflow_ref`` the
+    file the job is defined in; they differ exactly when the job comes from a reusable workflow.
+    """
+    caller, job = claims.get("workflow_ref"), claims.get("job_workflow_ref")
+    if isinstance(caller, str) and isinstance(job, str) and caller and job and caller != job:
+        return caller, job
+    return None
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    session.trust_env = False  # no proxies or .netrc credentials for this exchange
+    return session
+
+
+def fetch_audience(session: requests.Session, base: str, timeout: float) -> str:
+    url = base + AUDIENCE_PATH
+    try:
+        response = session.get(url, timeout=timeout, allow_redirects=False)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise CredentialError(
+            f"Trusted publishing: could not reach {url} ({type(exc).__name__}).",
+            "Check the connection, or set another credential source.",
+        ) from None
+    if response.status_code == 403:
+        raise CredentialError(
+            f"Trusted publishing is disabled on {base} ({url} answered 403).",
+            "The index does not accept trusted publishing right now (an administrator turned "
+            "it off): upload with an API token instead (RELEASE_*_PASSWORD or PYPI_API_TOKEN).",
+        )
+    if response.status_code == 404:
+        raise CredentialError(
+            f"{base} does not offer trusted publishing ({url} answered 404).",
+            "Use an API token for this index, or set test-/prod-trusted-publishing-url to the "
+            "host that serves /_/oidc/ (private warehouses).",
+        )
+    try:
+        response.raise_for_status()
+        audience = response.json()["audience"]
+        if not isinstance(audience, str) or not audience:
+            raise TypeError(audience)
+    except (requests.HTTPError, ValueError, KeyError, TypeError):
+        raise CredentialError(
+            f"Trusted publishing: {url} answered {response.status_code} {response.reason} "
+            f"without an audience: {response.text[:200]!r}",
+            "Check the index URL; retry later if the index is having trouble.",
+        ) from None
+    return audience
+
+
+@contextlib.contextmanager
+def _id_environment(environ: Mapping[str, str]) -> Iterator[None]:
+    """``id`` reads os.environ; show it the variables of ``environ`` for the call.
+
+    The CLI passes a copy of os.environ, so in production this changes nothing.
+    """
+    with _ENV_LOCK:
+        keys = set(_ID_VARIABLES) | {k for k in environ if k.endswith("_ID_TOKEN")}
+        keys |= {k for k in os.environ if k.endswith("_ID_TOKEN")}
+        saved = {k: os.environ.get(k) for k in keys}
+        try:
+            for k in keys:
+                if k in environ:
+                    os.environ[k] = environ[k]
+                else:
+                    os.environ.pop(k, None)
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def identity_token(audience: str, environ: Mapping[str, str]) -> str:
+    """The CI's identity token for ``audience`` (via ``id``), or a CredentialError that says why."""
+    problem = github_permission_problem(environ)
+    if problem:
+        raise CredentialError(f"Trusted publishing: {problem}", _PERMISSION_FIX)
+    try:
+        with _id_environment(environ):
+            jwt = oidc.detect_credential(audience)
+    except oidc.GitHubOidcPermissionCredentialError:
+        raise CredentialError(
+            "Trusted publishing: this GitHub Actions job may not request an identity token.",
+            _PERMISSION_FIX,
+        ) from None
+    except oidc.IdentityError as exc:
+        raise CredentialError(
+            f"Trusted publishing: {ci_name(environ)} did not give an identity token: {exc}",
+            "Check the CI's OIDC settings (GitLab: declare `id_tokens: PYPI_ID_TOKEN: "
+            "aud: <audience>`); run the job again if the provider was unavailable.",
+        ) from None
+    if jwt is None:
+        raise CredentialError(
+            "Trusted publishing: no OIDC identity found in this environment.",
+            "Trusted publishing works in GitHub Actions, GitLab CI (SaaS), Google Cloud and "
+            "ActiveState; elsewhere use an API token (RELEASE_*_PASSWORD or PYPI_API_TOKEN).",
+        )
+    return jwt
+
+
+def parse_mint_answer(
+    status: int, body: Any, *, now: float, claims: Mapping[str, Any] | None = None
+) -> tuple[str, float]:
+    """(token, expires) from the mint endpoint's answer, or a CredentialError explaining each
+    error code (via :func:`release.diagnose.explain_mint_error`). Pure."""
+    if 200 <= status < 300 and isinstance(body, dict) and body.get("success") is not False:
+        token = body.get("token")
+        if isinstance(token, str) and token:
+            expires = body.get("expires")
+            when = float(expires) if isinstance(expires, (int, float)) else now + LIFETIME
+            return token, when
+    from .diagnose import explain_mint_error
+
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list) or not errors:
+        raise CredentialError(
+            f"Trusted publishing: the index answered the token exchange with {status}: "
+            f"{json.dumps(body)[:300] if body is not None else '(no JSON)'}",
+            "Retry later; if it persists, upload with an API token and report the answer "
+            "to the index's maintainers.",
+        )
+    lines: list[str] = []
+    fixes: list[str] = []
+    for error in errors:
+        code = str(error.get("code", "?")) if isinstance(error, dict) else "?"
+        description = str(error.get("description", "")) if isinstance(error, dict) else str(error)
+        diagnosis = explain_mint_error(code, description)
+        lines.append(f"  * {code}: {description}\n    -> {diagnosis.title}: {diagnosis.cause}")
+        if diagnosis.fix and diagnosis.fix not in fixes:
+            fixes.append(diagnosis.fix)
+    reusable = reusable_workflow(claims or {})
+    if reusable and any(
+        isinstance(e, dict) and e.get("code") in {"invalid-publisher", "invalid-pending-publisher"}
+        for e in errors
+    ):
+        caller, job = reusable
+        lines.append(
+            f"  * this job runs in a reusable workflow ({job}, called from {caller}): "
+            "reusable workflows cannot be trusted publishers."
+        )
+        fixes.insert(
+            0,
+            "Run the upload step in the workflow that is registered as the trusted publisher "
+            "(not in a reusable workflow it calls).",
+        )
+    raise CredentialError(
+        "Trusted publishing: the index refused to mint a token:\n" + "\n".join(lines),
+        " ".join(fixes) or "Check the trusted publisher's settings on the index.",
+    )
+
+
+def exchange(
+    session: requests.Session, base: str, jwt: str, timeout: float, *, now: float
+) -> tuple[str, float]:
+    url = base + MINT_PATH
+    try:
+        response = session.post(url, json={"token": jwt}, timeout=timeout, allow_redirects=False)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise CredentialError(
+            f"Trusted publishing: could not reach {url} ({type(exc).__name__}).",
+            "Check the connection and run the same command again.",
+        ) from None
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if body is None and not response.ok:
+        raise CredentialError(
+            f"Trusted publishing: {url} answered {response.status_code} {response.reason} "
+            "(not JSON).",
+            "Retry later; check that the index supports trusted publishing.",
+        )
+    # Never let the identity token reach a message, even if a server echoes it.
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        body = json.loads(json.dumps(body).replace(jwt, "<identity token>"))
+    return parse_mint_answer(response.status_code, body, now=now, claims=jwt_claims(jwt))
+
+
+def mint_token(
+    index: IndexSettings,
+    environ: Mapping[str, str],
+    *,
+    override: str = "",
+    timeout: float = 30.0,
+    clock: Callable[[], float] = time.time,
+) -> tuple[str, float]:
+    """The whole exchange once: audience, identity token, minted token and its expiry."""
+    base = oidc_base_url(index, override)
+    with _session() as session:
+        audience = fetch_audience(session, base, timeout)
+        jwt = identity_token(audience, environ)
+        return exchange(session, base, jwt, timeout, now=clock())
+
+
+class MintedToken:
+    """A minted token that renews itself when less than :data:`RENEW_MARGIN` seconds remain.
+
+    Safe to share between upload threads: one renewal at a time.
+    """
+
+    def __init__(
+        self,
+        mint: Callable[[], tuple[str, float]],
+        *,
+        clock: Callable[[], float] = time.time,
+        margin: float = RENEW_MARGIN,
+    ) -> None:
+        self._mint = mint
+        self._clock = clock
+        self._margin = margin
+        self._lock = threading.Lock()
+        self._token, self.expires = mint()
+        self.mints = 1
+
+    def __repr__(self) -> str:
+        return f"MintedToken(expires={self.expires:.0f}, mints={self.mints})"
+
+    def current(self) -> str:
+        with self._lock:
+            if self.expires - self._clock() < self._margin:
+                self._token, self.expires = self._mint()
+                self.mints += 1
+            return self._token

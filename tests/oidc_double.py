@@ -1,0 +1,282 @@
+"""A local HTTP double of what trusted publishing talks to, on 127.0.0.1 (port 0, threads).
+
+It speaks the documented protocols so that the REAL ``id`` package and our client are
+exercised over real HTTP:
+
+* GitHub Actions' OIDC token endpoint: ``GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=X`` with
+  ``Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`` -> ``{"value": "<jwt>"}``
+  (``/github/token?api-version=2.0``, as GitHub hands it out);
+* Warehouse's ``GET /_/oidc/audience`` -> ``{"audience": ...}`` (403 when disabled) and
+  ``POST /_/oidc/mint-token {"token": jwt}`` -> ``{"success": true, "token": "pypi-...",
+  "expires": unix}``, or 422 ``{"message": "Token request failed", "errors": [...]}`` with
+  Warehouse's own descriptions (warehouse/oidc/views.py) for each failure code.
+
+The JWT is unsigned-in-spirit (a fixed fake signature): the double checks what Warehouse
+checks before the signature (it decodes, has ``iss``, ``aud`` matches) and that it is one it
+issued. Minted tokens are real pymacaroons-v2-shaped ``pypi-`` tokens (location, caveats
+[OIDCPublisher, ProjectID, Expiration]) so that ``release.tokens`` can decode them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["MINT_DESCRIPTIONS", "OIDCDouble", "make_macaroon_token"]
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
+# code -> description exactly as Warehouse words it.
+MINT_DESCRIPTIONS: dict[str, str] = {
+    "invalid-payload": "malformed JWT",
+    "unknown-issuer": "unknown trusted publishing issuer",  # sent with code invalid-payload
+    "not-enabled": "GitHub trusted publishing functionality not enabled",
+    "invalid-token": "malformed or invalid token",
+    "invalid-pending-publisher": "valid token, but project already exists",
+    "invalid-publisher": (
+        "valid token, but no corresponding publisher (Publisher with matching claims was not found)"
+    ),
+    "invalid-reuse-token": "invalid token: already used",
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _packet(field: int, data: bytes) -> bytes:
+    return _varint(field) + _varint(len(data)) + data
+
+
+def make_macaroon_token(location: str, caveats: list[Any], identifier: bytes = b"") -> str:
+    """A ``pypi-`` token in pymacaroons' v2 binary format (signature random: the double and
+    pypiserver compare the whole string, nobody verifies the HMAC here)."""
+    buf = bytearray([2])
+    buf += _packet(1, location.encode())
+    buf += _packet(2, identifier or secrets.token_bytes(16))
+    buf += b"\x00"
+    for caveat in caveats:
+        buf += _packet(2, json.dumps(caveat, separators=(",", ":")).encode())
+        buf += b"\x00"
+    buf += b"\x00"
+    buf += _packet(6, secrets.token_bytes(32))
+    return "pypi-" + _b64(bytes(buf))
+
+
+class OIDCDouble:
+    """GitHub's OIDC endpoint and Warehouse's audience + mint-token endpoints.
+
+    Knobs (set them between requests): ``audience``, ``audience_status`` (403 = disabled),
+    ``mint_error`` (a key of MINT_DESCRIPTIONS, or None), ``mint_status`` (to send a raw
+    non-JSON failure), ``lifetime`` (seconds the minted tokens claim), ``tokens`` (a list of
+    exact tokens to hand out in order; when empty a fresh macaroon is made), ``claims`` (extra
+    JWT claims, e.g. for reusable workflows), ``token_location``.
+    Counters/records: ``mints``, ``audience_requests``, ``jwts`` (issued), ``seen`` (received).
+    """
+
+    def __init__(self) -> None:
+        self.request_token = secrets.token_urlsafe(24)  # GitHub's ACTIONS_ID_TOKEN_REQUEST_TOKEN
+        self.audience = "pypi"
+        self.audience_status = 200
+        self.mint_error: str | None = None
+        self.mint_status: int | None = None
+        self.lifetime = 900
+        self.tokens: list[str] = []
+        self.issued_tokens: list[str] = []
+        self.claims: dict[str, Any] = {}
+        self.token_location = "127.0.0.1"
+        self.mints = 0
+        self.audience_requests = 0
+        self.jwts: list[str] = []
+        self.seen: list[str] = []
+        self.used_jtis: set[str] = set()
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- URLs --------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "OIDCDouble is not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def github_request_url(self) -> str:
+        return self.base_url + "/github/token?api-version=2.0"
+
+    def github_environ(self) -> dict[str, str]:
+        """The variables a GitHub Actions job with ``id-token: write`` has."""
+        return {
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": self.github_request_url,
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
+        }
+
+    # -- behaviour ---------------------------------------------------------------------------
+    def make_jwt(self, audience: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": GITHUB_ISSUER,
+            "aud": audience,
+            "sub": "repo:example/demo:environment:pypi",
+            "repository": "example/demo",
+            "workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
+            "job_workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
+            "jti": secrets.token_hex(8),
+            "iat": now,
+            "exp": now + 300,
+        }
+        claims.update(self.claims)
+        header = {"alg": "RS256", "typ": "JWT", "kid": "double"}
+        jwt = ".".join(
+            [
+                _b64(json.dumps(header).encode()),
+                _b64(json.dumps(claims).encode()),
+                _b64(b"not-a-real-signature"),
+            ]
+        )
+        with self._lock:
+            self.jwts.append(jwt)
+        return jwt
+
+    def _mint(self, body: bytes) -> tuple[int, dict[str, Any]]:
+        def invalid(code: str, description: str) -> tuple[int, dict[str, Any]]:
+            return 422, {
+                "message": "Token request failed",
+                "errors": [{"code": code, "description": description}],
+            }
+
+        try:
+            jwt = json.loads(body)["token"]
+            if not isinstance(jwt, str):
+                raise TypeError(jwt)
+        except (ValueError, KeyError, TypeError) as exc:
+            return invalid("invalid-payload", f"1 validation error for TokenPayload: {exc}")
+        with self._lock:
+            self.seen.append(jwt)
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(jwt.split(".")[1] + "=="))
+            issuer = claims["iss"]
+        except (ValueError, KeyError, IndexError):
+            return invalid("invalid-payload", MINT_DESCRIPTIONS["invalid-payload"])
+        if self.mint_error == "unknown-issuer" or issuer != GITHUB_ISSUER:
+            return invalid("invalid-payload", MINT_DESCRIPTIONS["unknown-issuer"])
+        if self.mint_error:
+            return invalid(self.mint_error, MINT_DESCRIPTIONS[self.mint_error])
+        if jwt not in self.jwts or claims.get("aud") != self.audience:
+            return invalid("invalid-token", MINT_DESCRIPTIONS["invalid-token"])
+        with self._lock:
+            if claims.get("jti") in self.used_jtis:
+                return invalid("invalid-reuse-token", MINT_DESCRIPTIONS["invalid-reuse-token"])
+            self.used_jtis.add(claims.get("jti", ""))
+            self.mints += 1
+            now = int(time.time())
+            expires = now + self.lifetime
+            if self.tokens:
+                token = self.tokens.pop(0)
+            else:
+                token = make_macaroon_token(
+                    self.token_location,
+                    [[4, "publisher-1"], [2, ["project-1"]], [0, expires, now]],
+                )
+            self.issued_tokens.append(token)
+        return 200, {"success": True, "token": token, "expires": expires}
+
+    # -- server ------------------------------------------------------------------------------
+    def start(self) -> OIDCDouble:
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, document: Any) -> None:
+                data = json.dumps(document).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/github/token":
+                    auth = self.headers.get("Authorization", "")
+                    if auth != f"bearer {double.request_token}":
+                        self._send(401, {"message": "Bad credentials"})
+                        return
+                    audience = parse_qs(parts.query).get("audience", [""])[0]
+                    self._send(200, {"value": double.make_jwt(audience), "count": 1})
+                    return
+                if parts.path == "/_/oidc/audience":
+                    double.audience_requests += 1
+                    if double.audience_status == 403:
+                        self._send(403, {"message": "Trusted publishing functionality not enabled"})
+                        return
+                    if double.audience_status != 200:
+                        self.send_response(double.audience_status)
+                        self.end_headers()
+                        return
+                    self._send(200, {"audience": double.audience})
+                    return
+                self._send(404, {"message": "Not Found"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if urlsplit(self.path).path != "/_/oidc/mint-token":
+                    self._send(404, {"message": "Not Found"})
+                    return
+                if double.mint_status is not None:
+                    data = b"<html>Service Unavailable</html>"
+                    self.send_response(double.mint_status)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                status, document = double._mint(body)
+                self._send(status, document)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> OIDCDouble:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
