@@ -124,6 +124,25 @@ OPTIONS: tuple[Option, ...] = (
         "Bump version: {old} → {new}",
         "bump_version: the commit message ({old} and {new} are replaced).",
     ),
+    Option(
+        "trusted-publishing",
+        str,
+        "auto",
+        "auto: in CI, when no other credential is set, mint a token via OIDC; off: never; "
+        "force: only trusted publishing (other sources ignored).",
+    ),
+    Option(
+        "test-trusted-publishing-url",
+        str,
+        "",
+        "Host serving /_/oidc/ for the test index (default: TestPyPI's, or the upload URL's host).",
+    ),
+    Option(
+        "prod-trusted-publishing-url",
+        str,
+        "",
+        "Host serving /_/oidc/ for the prod index (default: PyPI's, or the upload URL's host).",
+    ),
 )
 _BY_KEY = {o.key: o for o in OPTIONS}
 _SECRET_KEYS = {"password", "token", "test-password", "prod-password", "api-token"}
