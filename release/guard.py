@@ -12,13 +12,13 @@ __all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "file_key"]
 import dataclasses
 import enum
 from collections.abc import Hashable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .endpoints import Warehouse
-from .index import IndexFile, IndexState, parse_filename
+from .index import IndexFile, IndexState, file_key, versions_named
 from .manifest import DistFile, Manifest
 from .versions import next_free_version
 
@@ -66,6 +66,7 @@ class Plan:
     reasons: tuple[str, ...] = ()  # why the whole version is refused
     next_free: Version | None = None
     warnings: tuple[str, ...] = ()
+    fix: str = ""  # what to do about a refusal (empty unless refused)
 
     @property
     def to_upload(self) -> tuple[str, ...]:
@@ -83,22 +84,26 @@ class Plan:
             "reasons": list(self.reasons),
             "next_free_version": str(self.next_free) if self.next_free else None,
             "warnings": list(self.warnings),
+            "fix": self.fix,
         }
 
 
-def file_key(filename: str) -> Hashable | None:
-    """What makes two filenames the same file to an index: kind, canonical name, version,
-    and for wheels build tag and tags. ``Demo.Pkg-1.0.tar.gz`` is ``demo_pkg-1.0.tar.gz``."""
-    parsed = parse_filename(filename)
-    if parsed is None:
-        return None
-    name, version = parsed
-    if filename.endswith(".whl"):
-        from packaging.utils import parse_wheel_filename
+BUMP_FIX = (
+    "Versions on an index are immutable: release a new version ({next}), "
+    "then build and release again."
+)
 
-        _n, _v, build, tags = parse_wheel_filename(filename)
-        return ("wheel", name, version, build, frozenset(tags))
-    return ("sdist", name, version)
+
+def _bump_fix(next_free: Version | None) -> str:
+    if next_free is None:
+        return BUMP_FIX.format(next="bump it with `nox -s bump_version -- patch`")
+    return BUMP_FIX.format(
+        next=f"the next free one is {next_free}: `nox -s bump_version -- {next_free}`"
+    )
+
+
+def _taken(manifest: Manifest, state: IndexState, rules: Rules) -> set[Version]:
+    return set(state.versions | rules.other_versions | {manifest.parsed_version})
 
 
 def _refuse_all(
@@ -108,10 +113,14 @@ def _refuse_all(
     reasons: list[str],
     files: dict[str, str] | None = None,
     warnings: tuple[str, ...] = (),
+    *,
+    next_free: Version | None = None,
     suggest: bool = True,
+    fix: str | None = None,
 ) -> Plan:
     per_file = files or {}
-    taken = state.versions | rules.other_versions | {manifest.parsed_version}
+    if next_free is None and suggest:
+        next_free = next_free_version(manifest.parsed_version, _taken(manifest, state, rules))
     return Plan(
         project=manifest.name,
         version=manifest.version,
@@ -122,9 +131,19 @@ def _refuse_all(
             for f in manifest.files
         ),
         reasons=tuple(reasons),
-        next_free=next_free_version(manifest.parsed_version, taken) if suggest else None,
+        next_free=next_free,
         warnings=warnings,
+        fix=fix if fix is not None else _bump_fix(next_free),
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A datetime without a zone is taken as UTC (what every index serves)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _same_sha(a: str | None, b: str) -> bool:
+    return a is not None and a.lower() == b.lower()
 
 
 def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
@@ -140,8 +159,13 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
                 f"{canonicalize_name(manifest.name)!r}"
             ],
             suggest=False,
+            fix="Run the upload from the project that built dist/ (its pyproject.toml names "
+            "the project that is read on the index).",
         )
     if version.local is not None and rules.warehouse is not None:
+        public = Version(version.public)
+        taken = _taken(manifest, state, rules)
+        suggestion = public if public not in taken else next_free_version(public, taken)
         return _refuse_all(
             manifest,
             state,
@@ -150,20 +174,31 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
                 f"{version} has a local version label (+{version.local}); "
                 f"{rules.warehouse.value} refuses local versions"
             ],
+            next_free=suggestion,
+            fix=f"Drop the local label (+{version.local}): set the version to {suggestion}, "
+            "build and release again. Local versions are for private indexes only.",
         )
     if version.is_devrelease and rules.is_prod and not rules.allow_dev:
         return _refuse_all(
             manifest,
             state,
             rules,
-            [
-                f"{version} is a development release; it goes to the prod index only when you "
-                "allow it (RELEASE_ALLOW_DEV_TO_PROD=1 or allow-dev-to-prod = true)"
-            ],
+            [f"{version} is a development release, and the prod index takes those only on request"],
+            suggest=False,
+            fix="Release a final or pre-release version to prod, or allow development "
+            "releases there: RELEASE_ALLOW_DEV_TO_PROD=1 (or allow-dev-to-prod = true in "
+            "[tool.release]).",
         )
 
+    # Files whose version the index does not tell (odd old filenames): if the name mentions
+    # our version, it may be a file of this release, and an unknown file is never ours.
+    unreadable = [
+        f.filename
+        for f in state.files
+        if f.version is None and version in versions_named(f.filename)
+    ]
     remote = state.files_for(version)
-    if not remote:
+    if not remote and not unreadable:
         return Plan(
             project=manifest.name,
             version=manifest.version,
@@ -181,7 +216,11 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
         ours_by_key[key if key is not None else f.filename] = f
 
     matched: dict[str, IndexFile] = {}  # our filename -> its twin on the index
-    reasons: list[str] = []
+    reasons = [
+        f"{name} is on the index and its version cannot be read, but its name says "
+        f"{version}: it may be a file of this release that is not ours"
+        for name in unreadable
+    ]
     per_file: dict[str, str] = {}
     for rf in remote:
         key = file_key(rf.filename)
@@ -196,10 +235,10 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             )
             per_file[ours.filename] = "on the index, hash unknown"
             continue
-        if rf.sha256 != ours.sha256:
+        if not _same_sha(rf.sha256, ours.sha256):
             reasons.append(
                 f"{rf.filename} is on the index with other bytes "
-                f"(index sha256 {rf.sha256[:12]}…, ours {ours.sha256[:12]}…)"
+                f"(index sha256 {rf.sha256[:12].lower()}…, ours {ours.sha256[:12]}…)"
             )
             per_file[ours.filename] = "on the index with other bytes"
             continue
@@ -225,15 +264,16 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             warnings=warnings,
         )
     if missing and rules.now is not None and rules.warehouse is not None:
-        times = [rf.upload_time for rf in remote if rf.upload_time is not None]
-        if times and rules.now - min(times) > RELEASE_FILE_WINDOW:
+        times = [_aware(rf.upload_time) for rf in remote if rf.upload_time is not None]
+        if times and _aware(rules.now) - min(times) > RELEASE_FILE_WINDOW:
             return _refuse_all(
                 manifest,
                 state,
                 rules,
                 [
-                    f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days ago; "
-                    f"{rules.warehouse.value} refuses new files in releases older than 14 days"
+                    f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days "
+                    f"ago; {rules.warehouse.value} refuses new files in releases older than 14 "
+                    "days"
                 ],
                 warnings=warnings,
             )

@@ -8,12 +8,22 @@ transient faults, and an answer that does not parse is an error, never "no files
 
 from __future__ import annotations
 
-__all__ = ["IndexFile", "IndexState", "fetch_index_state", "make_session", "parse_filename"]
+__all__ = [
+    "IndexFile",
+    "IndexState",
+    "fetch_index_state",
+    "file_key",
+    "make_session",
+    "parse_filename",
+    "state_from_page",
+    "versions_named",
+]
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from packaging.utils import (
@@ -24,7 +34,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 from pypi_simple import ACCEPT_JSON_PREFERRED, ProjectPage
 from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
 
@@ -69,6 +79,18 @@ class IndexState:
     def by_filename(self) -> dict[str, IndexFile]:
         return {f.filename: f for f in self.files}
 
+    def twin_of(self, filename: str) -> IndexFile | None:
+        """The index's file that is ``filename`` to the index (see :func:`file_key`):
+        ``Demo.Pkg-1.0.tar.gz`` on the index is the twin of our ``demo_pkg-1.0.0.tar.gz``.
+        An exact filename wins over another spelling."""
+        exact = self.by_filename().get(filename)
+        if exact is not None:
+            return exact
+        key = file_key(filename)
+        if key is None:
+            return None
+        return next((f for f in self.files if file_key(f.filename) == key), None)
+
 
 def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
     """(canonical name, version) of a wheel or sdist filename, old-style names included."""
@@ -81,6 +103,42 @@ def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         return None
     return None
+
+
+def file_key(filename: str) -> Hashable | None:
+    """What makes two filenames the same file to an index: kind, canonical name, version,
+    and for wheels build tag and tags. ``Demo.Pkg-1.0.tar.gz`` is ``demo_pkg-1.0.0.tar.gz``;
+    a ``.zip`` sdist is the ``.tar.gz`` one (PyPI takes one sdist per release).
+    None when the filename is neither a wheel nor an sdist."""
+    parsed = parse_filename(filename)
+    if parsed is None:
+        return None
+    name, version = parsed
+    if filename.endswith(".whl"):
+        _n, _v, build, tags = parse_wheel_filename(filename)
+        return ("wheel", name, version, build, frozenset(tags))
+    return ("sdist", name, version)
+
+
+_VERSION_AT_START = re.compile(r"^\s*" + VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
+
+
+def versions_named(filename: str) -> frozenset[Version]:
+    """Every PEP 440 version that starts a ``-``-separated part of ``filename``.
+
+    For files no parser reads (``Demo.Pkg-1.0.linux-x86_64.exe``): the guard refuses when
+    one of them may be our version, since such a file cannot be proved ours.
+    """
+    found: set[Version] = set()
+    for part in filename.split("-")[1:]:
+        match = _VERSION_AT_START.match(part)
+        if match is None:
+            continue
+        try:
+            found.add(Version(match.group(0)))
+        except InvalidVersion:
+            continue
+    return frozenset(found)
 
 
 def _to_index_file(
@@ -108,7 +166,35 @@ def _to_index_file(
     )
 
 
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
 def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) -> IndexState:
+    """Check ``page`` and turn it into an :class:`IndexState`.
+
+    Raises ValueError for a page that cannot be trusted to list the project's files: one for
+    another project, a link without a filename or whose text is not its URL's filename
+    (PEP 503), a malformed sha256, or an HTML page with no links that does not say it is a
+    Simple API page. An untrusted page must never read as "version absent".
+    """
+    if canonicalize_name(page.project) != project:
+        raise ValueError(f"the page is for project {page.project!r}, not {project!r}")
+    if not page.packages and page.repository_version is None:
+        raise ValueError(
+            "the page lists no files and does not declare itself a Simple API page "
+            "(no pypi:repository-version)"
+        )
+    for n, p in enumerate(page.packages, start=1):
+        tail = unquote(urlsplit(p.url).path.rsplit("/", 1)[-1])
+        if not p.filename or "/" in p.filename or "\\" in p.filename:
+            raise ValueError(f"link {n} has no usable filename ({p.filename!r}, {p.url!r})")
+        if tail != p.filename:
+            raise ValueError(
+                f"link {n} names {p.filename!r} but points at {tail!r} (they must be the same)"
+            )
+        sha = p.digests.get("sha256")
+        if sha is not None and not _SHA256.match(sha):
+            raise ValueError(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
     files = tuple(
         _to_index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
         for p in page.packages
@@ -212,7 +298,7 @@ def fetch_index_state(
         if response is None:
             return IndexState(index_url=index_url, project=name, exists=False, files=())
         try:
-            page = ProjectPage.from_response(response, name)
+            return state_from_page(ProjectPage.from_response(response, name), index_url, name)
         except (
             UnsupportedContentTypeError,
             UnsupportedRepoVersionError,
@@ -225,7 +311,6 @@ def fetch_index_state(
                 f"({type(exc).__name__}: {str(exc)[:200]}); nothing was uploaded.",
                 "Check that the index URL is a Simple API (PEP 503/691) root.",
             ) from None
-        return state_from_page(page, index_url, name)
     finally:
         if own_session:
             http.close()
