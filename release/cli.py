@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("release.steps", "Show what an upload would do, and change nothing."),
     "rehearse": ("release.rehearsal", "The whole release against two local throw-away indexes."),
     "bump": ("release.bump", "Bump the version (PEP 440), refusing published versions."),
+    "init": ("release.init", "Copy nox-release (release/, noxfile, workflow) into a project."),
 }
 
 

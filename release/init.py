@@ -1,0 +1,321 @@
+"""``python -m release init PATH [--force]``: drop nox-release into another project.
+
+Copies the ``release/`` package (this one), a ``noxfile.py`` (only when the project has none:
+an existing noxfile is never touched, the import lines to add are printed instead), the
+release workflow into ``.github/workflows/release.yml``, and appends a commented
+``[tool.release]`` table to ``pyproject.toml``.
+
+Nothing is overwritten without ``--force``: every file that exists with other content is listed
+and nothing at all is written. A file already there with the same bytes is left alone, so
+running ``init`` twice is harmless. The plan (:func:`plan_init`) is a pure function of what the
+source and the target hold; :func:`apply_plan` is the only part that writes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "IMPORT_LINES",
+    "Action",
+    "InitPlan",
+    "apply_plan",
+    "configure",
+    "plan_init",
+    "run",
+    "source_files",
+    "tool_release_snippet",
+    "with_tool_release",
+]
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import tomlkit
+
+from .config import OPTIONS, env_name
+from .errors import ConfigError
+from .output import Reporter
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE_DIR / "templates"
+WORKFLOW_TARGET = Path(".github") / "workflows" / "release.yml"
+
+# What a project with a noxfile of its own adds to it. nox loads the noxfile by path and does not
+# put its folder on sys.path, so the first line does; importing release.sessions registers the
+# sessions with nox (its decorators fill nox's registry, no names need to be imported).
+IMPORT_LINES = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "\n"
+    "sys.path.insert(0, str(Path(__file__).parent))  # nox does not add the noxfile's folder\n"
+    "import release.sessions  # noqa: F401  (registers the release sessions with nox)\n"
+)
+
+Fate = Literal["create", "overwrite", "unchanged", "append"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Action:
+    """One file of the target: its path relative to the target root and what happens to it."""
+
+    path: str  # POSIX, relative to the target project
+    fate: Fate
+    content: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class InitPlan:
+    actions: tuple[Action, ...]
+    noxfile_kept: bool  # the project has a noxfile of its own: print IMPORT_LINES instead
+    noxfile_has_import: bool  # ... and it already imports release.sessions
+    tool_release_kept: bool  # pyproject.toml already has a [tool.release] table
+
+    @property
+    def conflicts(self) -> tuple[str, ...]:
+        return tuple(a.path for a in self.actions if a.fate == "overwrite")
+
+
+def source_files(package_dir: Path = PACKAGE_DIR) -> dict[str, bytes]:
+    """The release/ package as ``{"release/<relative path>": bytes}``, without caches."""
+    files: dict[str, bytes] = {}
+    for path in sorted(package_dir.rglob("*")):
+        relative = path.relative_to(package_dir)
+        if not path.is_file() or "__pycache__" in relative.parts or path.suffix in {".pyc", ".pyo"}:
+            continue
+        files[f"release/{relative.as_posix()}"] = path.read_bytes()
+    return files
+
+
+def noxfile_source(package_dir: Path = PACKAGE_DIR) -> bytes:
+    """nox-release's own noxfile.py when ``release/`` sits next to one that imports it, else the
+    minimal template (``release`` installed from a wheel has no noxfile beside it)."""
+    beside = package_dir.parent / "noxfile.py"
+    if beside.is_file():
+        content = beside.read_bytes()
+        if b"release.sessions" in content:
+            return content
+    return (package_dir / "templates" / "noxfile.py").read_bytes()
+
+
+def _toml_value(value: Any) -> str:
+    return str(tomlkit.item(value).as_string())
+
+
+def tool_release_snippet() -> str:
+    """A ``[tool.release]`` table with every option commented out at its default.
+
+    Made from :data:`release.config.OPTIONS`, so it can never name a key that does not exist.
+    """
+    lines = [
+        "[tool.release]",
+        "# nox-release settings (see its README). Every key is also an environment variable",
+        "# RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND), and the variable wins.",
+        "# Secrets never go here: use trusted publishing, keyring or RELEASE_PROD_PASSWORD.",
+    ]
+    for option in OPTIONS:
+        lines.append("#")
+        lines.append(f"# {option.doc} ({env_name(option.key)})")
+        lines.append(f"# {option.key} = {_toml_value(option.default)}")
+    return "\n".join(lines) + "\n"
+
+
+def with_tool_release(text: str, snippet: str) -> str:
+    """``text`` (a pyproject.toml) with ``snippet`` appended, every original byte kept.
+
+    tomlkit can add the table, but it files it next to the other ``[tool.*]`` tables and moves
+    comments and blank lines that sit between them; appending text keeps the maintainer's file
+    exactly as it was, and tomlkit then proves the result is valid TOML with nothing else changed.
+    """
+    newline = "\r\n" if "\r\n" in text else "\n"
+    body = text if text.endswith(("\n", "\r")) or not text else text + newline
+    separator = newline if body.strip() else ""
+    combined = body + separator + snippet.replace("\n", newline)
+    try:
+        tomlkit.parse(combined)
+        before = tomllib.loads(text)
+        after = tomllib.loads(combined)
+    except Exception as exc:  # tomlkit and tomllib raise their own error types
+        raise ConfigError(
+            f"Appending a [tool.release] table would make pyproject.toml invalid ({exc}).",
+            "Add a [tool.release] table by hand (the README lists its keys); every other "
+            "file init copies is independent of it.",
+        ) from None
+    tool = dict(after.get("tool", {}))
+    tool.pop("release", None)
+    if {**after, "tool": tool} != {**before, "tool": before.get("tool", {})}:
+        raise ConfigError(
+            "Appending [tool.release] would change other settings in pyproject.toml.",
+            "Add the [tool.release] table by hand.",
+        )
+    return combined
+
+
+def _read_pyproject(target: Path) -> tuple[str, dict[str, Any]]:
+    path = target / "pyproject.toml"
+    if not target.is_dir():
+        raise ConfigError(
+            f"{target} is not a folder.", "Give init the root folder of the project to set up."
+        )
+    if not path.is_file():
+        hint = (
+            " It has a setup.py: add a pyproject.toml with a [build-system] table and a "
+            '[project] table (name, version or dynamic = ["version"]) first.'
+            if (target / "setup.py").is_file()
+            else ""
+        )
+        raise ConfigError(
+            f"No pyproject.toml in {target}: init sets up a Python project's root folder.{hint}",
+            "Point init at the folder that holds the project's pyproject.toml "
+            "(or create one first), then run it again.",
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+        return text, tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid UTF-8 TOML: {exc}.",
+            "Fix the error it names, then run init again.",
+        ) from None
+
+
+def _fate(target: Path, relative: str, content: bytes) -> Fate:
+    path = target / relative
+    if path.is_dir():
+        return "overwrite"  # a folder where a file goes: listed, and --force cannot fix it
+    if not path.exists():
+        return "create"
+    return "unchanged" if path.read_bytes() == content else "overwrite"
+
+
+def plan_init(
+    target: Path,
+    *,
+    package: Mapping[str, bytes] | None = None,
+    noxfile: bytes | None = None,
+    workflow: bytes | None = None,
+) -> InitPlan:
+    """Decide every file's fate; read the target, write nothing."""
+    target = target.resolve()
+    if target == PACKAGE_DIR.parent:
+        raise ConfigError(
+            f"{target} is nox-release itself: init copies it into another project.",
+            "Run: python -m release init PATH/TO/YOUR/PROJECT",
+        )
+    text, data = _read_pyproject(target)
+    files: dict[str, bytes] = dict(source_files() if package is None else package)
+    noxfile_path = target / "noxfile.py"
+    noxfile_kept = noxfile_path.exists()
+    has_import = noxfile_kept and b"release.sessions" in noxfile_path.read_bytes()
+    if not noxfile_kept:
+        files["noxfile.py"] = noxfile_source() if noxfile is None else noxfile
+    if workflow is None:
+        workflow = (TEMPLATES / "release.yml").read_bytes()
+    files[WORKFLOW_TARGET.as_posix()] = workflow
+    tool = data.get("tool", {})
+    tool_release_kept = isinstance(tool, dict) and "release" in tool
+    actions = [Action(rel, _fate(target, rel, content), content) for rel, content in files.items()]
+    if not tool_release_kept:
+        new_text = with_tool_release(text, tool_release_snippet())
+        actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
+    return InitPlan(tuple(actions), noxfile_kept, has_import, tool_release_kept)
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_plan(target: Path, plan: InitPlan, *, force: bool = False) -> list[Action]:
+    """Write the plan; refuse before writing anything if a file would be overwritten."""
+    if plan.conflicts and not force:
+        listing = "\n  ".join(plan.conflicts)
+        raise ConfigError(
+            f"init would overwrite {len(plan.conflicts)} file(s) in {target} that differ:\n  "
+            f"{listing}\nNothing was written.",
+            "Review them (git diff helps after a first init), then run init again with --force "
+            "to replace them.",
+        )
+    written = []
+    for action in plan.actions:
+        if action.fate == "unchanged":
+            continue
+        if (target / action.path).is_dir():
+            raise ConfigError(
+                f"{target / action.path} is a folder, where init writes a file.",
+                "Move it away, then run init again.",
+            )
+        _write_atomic(target / action.path, action.content)
+        written.append(action)
+    return written
+
+
+def configure(command: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="root folder of the project to set up")
+    parser.add_argument(
+        "--force", action="store_true", help="replace files that exist with other content"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    target: Path = args.path.resolve()
+    out = Reporter(json_mode=args.json)
+    plan = plan_init(target)
+    written = apply_plan(target, plan, force=args.force)
+    out.heading(f"nox-release init {target}")
+    marks = {"create": "+", "overwrite": "!", "unchanged": "=", "append": "+"}
+    for action in plan.actions:
+        if action.fate == "append":
+            out.line("pyproject.toml: appended a commented [tool.release] table", "+")
+            continue
+        label = {"create": "created", "overwrite": "replaced", "unchanged": "unchanged"}
+        out.line(f"{action.path} ({label[action.fate]})", marks[action.fate])
+    if plan.tool_release_kept:
+        out.line("pyproject.toml: [tool.release] already there, left as it is", "=")
+    if plan.noxfile_kept:
+        if plan.noxfile_has_import:
+            out.line("noxfile.py already imports release.sessions, left as it is", "=")
+        else:
+            out.line("noxfile.py is yours and was not touched. Add these lines near its top:", "!")
+            for line in IMPORT_LINES.splitlines():
+                out.line(f"    {line}")
+    out.heading("Next")
+    out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
+    out.line(
+        "register the trusted publishers on TestPyPI and PyPI for .github/workflows/release.yml "
+        "(environments testpypi and pypi): see the README",
+        "info",
+    )
+    out.document = {
+        "target": str(target),
+        "files": [{"path": a.path, "fate": a.fate} for a in plan.actions],
+        "written": [a.path for a in written],
+        "noxfile": "kept" if plan.noxfile_kept else "copied",
+        "noxfile_imports_release": plan.noxfile_has_import or not plan.noxfile_kept,
+        "import_lines": IMPORT_LINES if plan.noxfile_kept and not plan.noxfile_has_import else "",
+        "tool_release": "kept" if plan.tool_release_kept else "appended",
+    }
+    out.emit_json()
+    return 0

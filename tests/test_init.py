@@ -1,0 +1,282 @@
+"""``python -m release init PATH``: copies nox-release into a project, never overwriting blindly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from release import init
+from release.cli import main
+from release.config import OPTIONS, load_settings
+from release.errors import ConfigError, ExitCode
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+PYPROJECT = """\
+# The sample's own comment, which must survive.
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "sample"   # aligned comment
+version = "1.0"
+
+[tool.ruff]
+line-length = 88
+
+# a comment between tables
+[dependency-groups]
+dev = ["pytest"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "host"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    return root
+
+
+def run_init(*args: str | Path) -> int:
+    return main(["init", *map(str, args)])
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_init_copies_package_noxfile_workflow_and_appends_config(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_init(project) == 0
+    out = capsys.readouterr().out
+
+    # release/ is copied byte for byte, caches left behind
+    package = init.source_files()
+    assert "release/cli.py" in package
+    assert "release/templates/release.yml" in package
+    for relative, content in package.items():
+        assert (project / relative).read_bytes() == content, relative
+    assert not list((project / "release").rglob("__pycache__"))
+    assert not list((project / "release").rglob("*.pyc"))
+
+    assert (project / "noxfile.py").read_bytes() == init.noxfile_source()
+    workflow = project / ".github" / "workflows" / "release.yml"
+    assert workflow.read_bytes() == (REPO / "release" / "templates" / "release.yml").read_bytes()
+
+    text = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert text.startswith(PYPROJECT)  # every byte of the maintainer's file kept, in place
+    data = tomllib.loads(text)
+    assert data["tool"]["release"] == {}  # every key commented out: the defaults apply
+    assert data["tool"]["ruff"] == {"line-length": 88}
+    assert "+ noxfile.py (created)" in out
+    assert "appended a commented [tool.release] table" in out
+
+
+def test_init_twice_changes_nothing_and_succeeds(project: Path) -> None:
+    assert run_init(project) == 0
+    before = snapshot(project)
+    assert run_init(project) == 0
+    assert snapshot(project) == before  # idempotent: [tool.release] is not appended twice
+
+
+def test_existing_noxfile_is_never_touched_and_the_import_lines_are_printed(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    noxfile = project / "noxfile.py"
+    own = b'import nox\n\n\n@nox.session\ndef tests(session):\n    """Run the tests."""\n'
+    noxfile.write_bytes(own)
+    assert run_init(project) == 0
+    out = capsys.readouterr().out
+    for line in init.IMPORT_LINES.splitlines():
+        assert line in out
+    assert noxfile.read_bytes() == own
+    assert run_init(project, "--force") == 0
+    assert noxfile.read_bytes() == own  # not even with --force
+
+
+def test_a_noxfile_that_already_imports_the_sessions_gets_no_advice(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "noxfile.py").write_text("import nox\n" + init.IMPORT_LINES, encoding="utf-8")
+    assert run_init(project) == 0
+    out = capsys.readouterr().out
+    assert "already imports release.sessions" in out
+    assert "Add these lines" not in out
+
+
+def test_refuses_to_overwrite_and_lists_every_file_and_writes_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_init(project) == 0
+    (project / "release" / "cli.py").write_text("# my edit\n", encoding="utf-8")
+    workflow = project / ".github" / "workflows" / "release.yml"
+    workflow.write_text("name: mine\n", encoding="utf-8")
+    (project / "release" / "errors.py").unlink()  # would be recreated, were init to write
+    before = snapshot(project)
+    capsys.readouterr()
+
+    assert run_init(project) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "release/cli.py" in err
+    assert ".github/workflows/release.yml" in err
+    assert "would overwrite 2 file(s)" in err
+    assert "--force" in err
+    assert snapshot(project) == before  # nothing written, not even the missing file
+
+    assert run_init(project, "--force") == 0
+    assert (project / "release" / "cli.py").read_bytes() == (
+        REPO / "release" / "cli.py"
+    ).read_bytes()
+    assert workflow.read_bytes() == (REPO / "release" / "templates" / "release.yml").read_bytes()
+    assert (project / "release" / "errors.py").is_file()
+
+
+def test_refuses_before_writing_when_only_the_workflow_differs(project: Path) -> None:
+    workflow = project / ".github" / "workflows" / "release.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text("name: mine\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\.github/workflows/release\.yml"):
+        init.apply_plan(project, init.plan_init(project))
+    assert not (project / "release").exists()
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == PYPROJECT
+
+
+def test_json_document_names_each_file_and_its_fate(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert run_init(project, "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    fates = {f["path"]: f["fate"] for f in document["files"]}
+    assert fates["noxfile.py"] == "create"
+    assert fates["pyproject.toml"] == "append"
+    assert fates[".github/workflows/release.yml"] == "create"
+    assert document["tool_release"] == "appended"
+    assert set(document["written"]) == set(fates)
+
+
+def test_no_pyproject_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup()\n", encoding="utf-8")
+    assert run_init(tmp_path) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"No pyproject.toml in {tmp_path.resolve()}" in err
+    assert "setup.py" in err  # the legacy project is told what to add
+    assert "Fix:" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["setup.py"]
+
+
+def test_missing_folder_and_broken_toml_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a folder"):
+        init.plan_init(tmp_path / "nowhere")
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid UTF-8 TOML"):
+        init.plan_init(tmp_path)
+
+
+def test_refuses_to_init_nox_release_itself() -> None:
+    with pytest.raises(ConfigError, match="nox-release itself"):
+        init.plan_init(REPO)
+
+
+def test_an_existing_tool_release_table_is_kept(project: Path) -> None:
+    text = PYPROJECT + '\n[tool.release]\nsmoke-command = "sample --help"\n'
+    (project / "pyproject.toml").write_text(text, encoding="utf-8")
+    assert run_init(project) == 0
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(PYPROJECT, id="tool-tables-elsewhere"),
+        pytest.param('[project]\nname = "x"\nversion = "1"', id="no-final-newline"),
+        pytest.param('[project]\r\nname = "x"\r\nversion = "1"\r\n', id="crlf"),
+        pytest.param('[tool]\nfoo = 1\n\n[project]\nname = "x"\n', id="explicit-tool-table"),
+        pytest.param('tool.black.line-length = 3\n[project]\nname = "x"\n', id="dotted-tool"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_with_tool_release_keeps_every_byte_and_adds_only_the_table(text: str) -> None:
+    snippet = init.tool_release_snippet()
+    result = init.with_tool_release(text, snippet)
+    assert result.startswith(text)
+    before, after = tomllib.loads(text), tomllib.loads(result)
+    assert after["tool"].pop("release") == {}
+    if not after["tool"]:
+        del after["tool"]
+    assert after == before
+    if "\r\n" in text:
+        assert "\n" not in result.replace("\r\n", "")  # the file's line endings are kept
+
+
+def test_with_tool_release_refuses_what_would_become_invalid() -> None:
+    with pytest.raises(ConfigError, match="invalid"):
+        init.with_tool_release("tool = { black = { line-length = 3 } }\n", "[tool.release]\n")
+
+
+def test_the_snippet_names_every_option_and_uncommented_is_a_valid_config(tmp_path: Path) -> None:
+    snippet = init.tool_release_snippet()
+    keys = {o.key for o in OPTIONS}
+    uncommented = "\n".join(
+        line[2:] if line[2:].split(" = ")[0] in keys else line for line in snippet.splitlines()
+    )
+    table = tomllib.loads(uncommented)["tool"]["release"]
+    assert set(table) == keys
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n\n' + uncommented, encoding="utf-8"
+    )
+    settings = load_settings(tmp_path, {})
+    for option in OPTIONS:
+        assert settings.get(option.key) == option.default, option.key
+        assert settings.sources[option.key] == "pyproject.toml"
+
+
+def test_source_files_leave_caches_behind(tmp_path: Path) -> None:
+    package = tmp_path / "release"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"\0")
+    (package / "stray.pyc").write_bytes(b"\0")
+    (package / "cli.py").write_text("x = 1\n", encoding="utf-8")
+    (package / "templates").mkdir()
+    (package / "templates" / "release.yml").write_text("name: release\n", encoding="utf-8")
+    assert set(init.source_files(package)) == {"release/cli.py", "release/templates/release.yml"}
+
+
+def test_the_noxfile_template_carries_the_import_lines() -> None:
+    template = (REPO / "release" / "templates" / "noxfile.py").read_text(encoding="utf-8")
+    assert init.IMPORT_LINES in template
+
+
+def test_init_works_as_a_subprocess_from_a_copied_package(tmp_path: Path) -> None:
+    """A project that adopted nox-release can set up the next one with its own copy."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        root.mkdir()
+        (root / "pyproject.toml").write_text(
+            textwrap.dedent('[project]\nname = "x"\nversion = "1"\n'), encoding="utf-8"
+        )
+    assert run_init(first) == 0
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "init", str(second)],
+        cwd=first,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (second / "release" / "init.py").read_bytes() == (
+        first / "release" / "init.py"
+    ).read_bytes()
+    assert (second / "noxfile.py").is_file()
