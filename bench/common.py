@@ -1,0 +1,154 @@
+"""What the benchmarks share: medians, interleaved runs, a results table, fake releases on disk.
+
+Everything runs on 127.0.0.1; the indexes are real pypiservers (release.localindex.LocalIndex),
+in this process, started fresh for each run so that every run uploads a new version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest  # noqa: E402
+
+
+@dataclasses.dataclass
+class Row:
+    """One line of the results table."""
+
+    name: str
+    ours: float  # median
+    baseline: float | None  # median of the thing we compare with, if any
+    unit: str  # "s", "MB"
+    target: str
+    runs: int
+    note: str = ""
+    ours_label: str = "ours"
+    baseline_label: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return self.ours / self.baseline
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def interleave(
+    runs: int, a: Callable[[int], float], b: Callable[[int], float], log: Callable[[str], None]
+) -> tuple[list[float], list[float]]:
+    """Run ``a`` and ``b`` ``runs`` times each, alternating which goes first (ABBA...), so
+    that drift on a shared, noisy machine hits both alike."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for i in range(runs):
+        order = [(a, times_a, "A"), (b, times_b, "B")]
+        if i % 2:
+            order.reverse()
+        for fn, sink, label in order:
+            seconds = fn(i)
+            sink.append(seconds)
+            log(f"  run {i + 1}/{runs} {label}: {seconds:.2f}")
+    return times_a, times_b
+
+
+def run_timed(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str, timeout: float = 600
+) -> float:
+    """Wall time of one command; its output is kept only to show it when it fails."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise RuntimeError(f"{what} failed (exit {proc.returncode}):\n{tail}")
+    return seconds
+
+
+def base_env() -> dict[str, str]:
+    """The environment for child processes: ours, minus anything that could reach a real
+    index or leak a real credential."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASE_", "TWINE_", "PYPI_", "TEST_PYPI_", "PIP_INDEX", "UV_"))
+    }
+    env["PYTHONPATH"] = str(REPO)
+    env["CI"] = "1"  # never prompt
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def pyproject(root: Path, name: str, version: str, extra: str = "") -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "{version}"
+            description = "nox-release benchmark sample"
+
+            [tool.release]
+            """
+        )
+        + extra,
+        encoding="utf-8",
+    )
+
+
+def fake_release(root: Path, name: str, version: str, files: Sequence[Path]) -> Manifest:
+    """A project whose dist/ already holds ``files`` and their manifest, as `build` leaves it."""
+    pyproject(root, name, version)
+    dist = root / "dist"
+    dist.mkdir(exist_ok=True)
+    entries = []
+    for path in files:
+        target = dist / path.name
+        if path != target:
+            path.replace(target)
+        sha, size = hash_file(target)
+        entries.append(DistFile(target.name, sha, size, kind_of(target.name)))
+    manifest = Manifest(name, version, tuple(entries))
+    write_manifest(dist, manifest)
+    return manifest
+
+
+def print_table(rows: Sequence[Row], out: Callable[[str], None] = print) -> None:
+    header = ("benchmark", "ours", "baseline", "ratio", "target", "runs")
+    lines = [header]
+    for r in rows:
+        fmt = "{:.2f} " + r.unit if r.unit == "s" else "{:.0f} " + r.unit
+        ours = fmt.format(r.ours)
+        base = fmt.format(r.baseline) if r.baseline is not None else "-"
+        if r.baseline_label and r.baseline is not None:
+            base += f" ({r.baseline_label})"
+        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
+        lines.append((r.name, ours, base, ratio, r.target, str(r.runs)))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for n, line in enumerate(lines):
+        out("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            out("  ".join("-" * w for w in widths))
+    for r in rows:
+        if r.note:
+            out(f"* {r.name}: {r.note}")
