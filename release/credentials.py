@@ -283,7 +283,7 @@ def _trusted(ctx: _Context) -> Credential:
     )
     return Credential(
         TOKEN_USERNAME,
-        minted.current(),
+        minted.last,
         f"trusted publishing ({trusted.ci_name(environ)} OIDC)",
         renewer=minted,
     )
@@ -296,14 +296,22 @@ def _trusted_how(ctx: _Context) -> str:
     )
 
 
-def _no_credential(ctx: _Context, tried: list[Attempt], extra: str = "") -> CredentialError:
+def _no_credential(
+    ctx: _Context, tried: list[Attempt], failure: CredentialError | None = None
+) -> CredentialError:
+    """Every source tried and how to set each; a trusted-publishing failure's own fix first."""
     lines = [f"  - {a.source}: {a.outcome}" for a in tried]
-    hows = [f"  - {a.how}" for a in tried if a.how]
-    return CredentialError(
+    hows = "\n".join(dict.fromkeys(f"  - {a.how}" for a in tried if a.how))
+    message = (
         f"No credential for the {ctx.index.name} index ({ctx.index.upload_url}). "
-        "Tried, in order:\n" + "\n".join(lines) + (f"\n{extra}" if extra else ""),
-        "Provide one through any of these:\n" + "\n".join(dict.fromkeys(hows)),
+        "Tried, in order:\n" + "\n".join(lines)
     )
+    if failure is not None:
+        message += f"\n{failure.message}"
+        return CredentialError(
+            message, f"{failure.fix}\nOr provide a token through any of:\n{hows}"
+        )
+    return CredentialError(message, "Provide one through any of these:\n" + hows)
 
 
 def resolve(
@@ -328,7 +336,7 @@ def resolve(
         credential = source(ctx, tried)
         if credential is not None:
             return credential
-    extra = ""
+    failure: CredentialError | None = None
     if mode == "off":
         tried.append(
             Attempt(
@@ -342,11 +350,11 @@ def resolve(
             return _trusted(ctx)
         except CredentialError as exc:
             tried.append(Attempt("trusted publishing", "failed (below)", _trusted_how(ctx)))
-            extra = str(exc)
+            failure = exc
     else:
         tried.append(Attempt("trusted publishing", "not in CI", _trusted_how(ctx)))
     if interactive and not trusted.in_ci(environ) and sys.stdin is not None and sys.stdin.isatty():
         secret = getpass.getpass(f"API token for the {index.name} index ({index.upload_url}): ")
         if secret:
             return Credential(index.username, secret, "typed at the prompt")
-    raise _no_credential(ctx, tried, extra)
+    raise _no_credential(ctx, tried, failure)

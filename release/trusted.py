@@ -392,6 +392,11 @@ class MintedToken:
     def __repr__(self) -> str:
         return f"MintedToken(expires={self.expires:.0f}, mints={self.mints})"
 
+    @property
+    def last(self) -> str:
+        """The token minted last, without a renewal check."""
+        return self._token
+
     def current(self) -> str:
         with self._lock:
             if self.expires - self._clock() < self._margin:
