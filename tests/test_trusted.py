@@ -133,7 +133,9 @@ def test_reusable_workflow_pure() -> None:
     assert trusted.reusable_workflow({}) is None
 
 
-@pytest.mark.parametrize("missing", ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+@pytest.mark.parametrize(
+    "missing", ["ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
+)
 def test_missing_id_token_permission(double: OIDCDouble, env: dict[str, str], missing: str) -> None:
     env.pop(missing)
     with pytest.raises(CredentialError) as info:
