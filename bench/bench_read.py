@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from common import Row, base_env, fake_release, median, run_timed
+from common import Row, base_env, check, fake_release, median, run_timed
 from samples import tiny_wheel
 
 from release import guard
@@ -107,9 +107,7 @@ class PageServer:
 def decide_once(index_url: str, manifest: Manifest) -> tuple[float, guard.Plan, int]:
     started = time.perf_counter()
     state = fetch_index_state(index_url, NAME, policy=RetryPolicy(attempts=1))
-    plan = guard.decide(
-        manifest, state, guard.Rules(is_prod=True, now=datetime.now(timezone.utc))
-    )
+    plan = guard.decide(manifest, state, guard.Rules(is_prod=True, now=datetime.now(timezone.utc)))
     return time.perf_counter() - started, plan, len(state.files)
 
 
@@ -127,8 +125,8 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
             for i in range(runs):
                 before = server.requests
                 seconds, plan, listed = decide_once(server.index_url, manifest)
-                assert listed == FILES, listed
-                assert server.requests - before == 1, "more than one request"
+                check(listed == FILES, f"listed {listed} files")
+                check(server.requests - before == 1, "more than one request")
                 times.append(seconds)
                 log(f"  run {i + 1}/{runs}: {seconds * 1000:.0f} ms, {plan.verdict.value}")
             rows.append(
@@ -139,16 +137,14 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
                     "s",
                     "< 1 s",
                     runs,
-                    "in-process: GET + pypi-simple parse (BeautifulSoup html.parser) + guard.decide",
+                    "in-process: GET + pypi-simple parse (bs4 html.parser) + guard.decide",
                 )
             )
             env = base_env()
             env["RELEASE_PROD_INDEX_URL"] = server.index_url
             env["RELEASE_TEST_INDEX_URL"] = server.index_url
             argv = [sys.executable, "-m", "release", "plan", "--index", "prod"]
-            cli = [
-                run_timed(argv, env=env, cwd=root, what="release plan") for _ in range(runs)
-            ]
+            cli = [run_timed(argv, env=env, cwd=root, what="release plan") for _ in range(runs)]
             rows.append(
                 Row(
                     f"`python -m release plan`, {FILES} files",
@@ -166,7 +162,7 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
             times = []
             for _ in range(runs):
                 seconds, _plan, listed = decide_once(server.index_url, manifest)
-                assert listed == FILES, listed
+                check(listed == FILES, f"listed {listed} files")
                 times.append(seconds)
             rows.append(
                 Row(
@@ -190,7 +186,7 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
             times = []
             for _ in range(runs):
                 seconds, _plan, listed = decide_once(index.index_url, manifest)
-                assert listed == FILES, listed
+                check(listed == FILES, f"listed {listed} files")
                 times.append(seconds)
             rows.append(
                 Row(

@@ -43,6 +43,12 @@ class Row:
         return self.ours / self.baseline
 
 
+def check(condition: bool, what: str) -> None:
+    """A benchmark that did not do the work it times is a failure, not a figure."""
+    if not condition:
+        raise RuntimeError(f"benchmark check failed: {what}")
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
