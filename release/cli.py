@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("release.steps", "build, upload test, verify, upload prod; stop at a failure."),
     "plan": ("release.steps", "Show what an upload would do, and change nothing."),
     "rehearse": ("release.rehearsal", "The whole release against two local throw-away indexes."),
+    "doctor": ("release.doctor", "Check everything an upload needs, without uploading."),
     "bump": ("release.bump", "Bump the version (PEP 440), refusing published versions."),
     "init": ("release.init", "Copy nox-release (release/, noxfile, workflow) into a project."),
 }
