@@ -385,6 +385,12 @@ def discover(root: Path, pyproject_text: str, extra_files: Sequence[str]) -> Dis
             if extra_files:
                 notes.append(f"version-files ignored: {backend} derives the version from git tags")
             return Discovery((), backend, tuple(notes))
+    if "project" in data and not dynamic and "version" not in project:
+        raise ConfigError(
+            'No version in [project] of pyproject.toml, and "version" is not in its dynamic list '
+            "(a build would fail).",
+            'Add version = "0.1.0" to [project], or dynamic = ["version"] with its source.',
+        )
     if isinstance(project.get("version"), str) and not dynamic:
         sources.append(
             Source(
