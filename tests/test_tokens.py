@@ -9,6 +9,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from release import endpoints
 from release.config import IndexName, IndexSettings
@@ -462,3 +464,55 @@ def test_redact_password_and_url_encoded_form() -> None:
 
 def test_redact_empty_secret_changes_nothing() -> None:
     assert redact("text", "") == "text"
+
+
+# --- properties: nothing but TokenProblem escapes, and nothing of the secret is shown -------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+def _decodes_or_raises_token_problem(text: str) -> None:
+    try:
+        info = decode_token(text)
+    except TokenProblem as problem:
+        caught: TokenProblem | None = problem
+    else:
+        caught = None
+    if caught is not None:
+        assert caught.code
+        assert caught.fix
+    else:
+        assert text.startswith("pypi-")
+        assert info.trailing_bytes >= 0
+        assert info.scope.kind in {
+            "user",
+            "projects",
+            "project-ids",
+            "trusted-publishing",
+            "unknown",
+        }
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=300))
+def test_any_text_decodes_or_raises_token_problem(text: str) -> None:
+    _decodes_or_raises_token_problem(text)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300))
+def test_any_bytes_decode_or_raise_token_problem(raw: bytes) -> None:
+    _decodes_or_raises_token_problem("pypi-" + base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+@settings(max_examples=200)
+@given(st.lists(_json, max_size=5), st.sampled_from([PYPI, TESTPYPI, PRIVATE]), st.text(max_size=6))
+def test_any_caveats_are_checked_without_leaking(
+    caveats: list[object], idx: IndexSettings, username: str
+) -> None:
+    findings = check(make_token(caveats=caveats), idx, username=username)
+    assert "summary" in codes(findings)
