@@ -97,7 +97,8 @@ def test_healthy_checklist(
     ):
         assert line in out
     assert "✗" not in out
-    assert pair[0].files() == [] and pair[1].files() == []  # nothing was uploaded
+    assert pair[0].files() == []  # nothing was uploaded
+    assert pair[1].files() == []
 
 
 def test_json_document(
