@@ -87,7 +87,8 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "",
         "Where verify_test_install takes the package's dependencies "
-        "(default: the prod index; never the test index).",
+        "(default: the prod index; `pip` for your own pip configuration; never the test "
+        "index).",
     ),
     Option("verify-sdist", bool, True, "Also build and install the sdist in verify_test_install."),
     Option(

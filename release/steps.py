@@ -334,9 +334,9 @@ def verify(ctx: Context) -> Manifest:
     index = settings.index("test")
     out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
     manifest = _load_checked(ctx)
-    deps = settings.get("dependency-index-url") or settings.index("prod").index_url
-    if ctx.deps_from_pip_config:
-        deps = None
+    deps: str | None = settings.get("dependency-index-url") or settings.index("prod").index_url
+    if ctx.deps_from_pip_config or deps == "pip":
+        deps = None  # the user's own pip configuration
     if deps and deps.rstrip("/") == index.index_url.rstrip("/"):
         raise ConfigError(
             "dependency-index-url is the test index: dependencies would come from TestPyPI, "
@@ -401,10 +401,38 @@ def release(ctx: Context) -> None:
                 except ReleaseError as exc:
                     ctx.reporter.fail(str(exc))
         return
-    build(ctx)
+    if not _resumable(ctx):
+        build(ctx)
     upload(ctx, "test")
     verify(ctx)
     upload(ctx, "prod")
+
+
+def _resumable(ctx: Context) -> bool:
+    """Reuse dist/ instead of rebuilding when an earlier run already sent this build to the
+    test index: a rebuild has other bytes (timestamps), which the guard would rightly refuse,
+    so resuming an interrupted release needs the very same files."""
+    dist = ctx.settings.dist_dir
+    if not (dist / MANIFEST_NAME).is_file():
+        return False
+    try:
+        manifest = _load_checked(ctx)
+    except ReleaseError:
+        return False
+    info = project_info(dict(ctx.settings.pyproject))
+    if info.version is not None and info.version != manifest.parsed_version:
+        return False
+    state = ctx.read(ctx.settings.index("test"), manifest.name)
+    ours = {f.filename: f.sha256 for f in manifest.files}
+    remote = state.files_for(manifest.parsed_version)
+    if remote and all(ours.get(f.filename) == f.sha256 for f in remote):
+        ctx.reporter.heading("build: skipped")
+        ctx.reporter.ok(
+            f"the test index already holds {len(remote)} file(s) of this very build of "
+            f"{manifest.name} {manifest.version}; resuming with dist/ as built earlier"
+        )
+        return True
+    return False
 
 
 def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:

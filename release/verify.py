@@ -112,7 +112,7 @@ class _Venv:
     def create(self, cwd: Path) -> None:
         if self.uv:
             _run(
-                [*self.uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(self.path)],
+                [*self.uv, "venv", "--quiet", "--python", sys.executable, str(self.path)],
                 env=self.env,
                 cwd=cwd,
                 what="Creating a fresh environment",
@@ -268,7 +268,9 @@ def verify_release(
                     "Something else was uploaded under this version; bump the version.",
                 )
             reporter.ok(f"{got.name}: downloaded from the test index, sha256 matches the build")
-            venv = _Venv(work / f"venv-{kind}", env, uv)
+            # uv reads no pip configuration: with no dependency index named, pip installs, so
+            # that the user's own pip settings (mirror, certificates) apply.
+            venv = _Venv(work / f"venv-{kind}", env, uv if options.deps_index_url else None)
             venv.create(work)
             venv.install(got, options.deps_index_url, work)
             names = options.import_names or (

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from release.localindex import LocalIndex
+from tests.devpi import devpi_index, devpi_server  # noqa: F401 (fixtures)
 
 # Tests never reach a real index: if a default URL slipped through, fail instead of uploading.
 os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-upload/")
@@ -57,6 +58,7 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         (root / "src" / mod / "__init__.py").write_text(
             f'"""Sample package {name}."""\n__version__ = "{version}"\n', encoding="utf-8"
         )
+        (root / "README.md").write_text(f"# {name}\n\nA sample project.\n", encoding="utf-8")
         deps = ", ".join(f'"{d}"' for d in dependencies)
         (root / "pyproject.toml").write_text(
             textwrap.dedent(
@@ -69,6 +71,7 @@ def make_project(tmp_path: Path) -> ProjectFactory:
                 name = "{name}"
                 version = "{version}"
                 description = "A sample project for nox-release's tests"
+                readme = "README.md"
                 dependencies = [{deps}]
 
                 [tool.release]

@@ -1,0 +1,311 @@
+"""End to end: a sample project released to two real local pypiservers."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from release import steps
+from release.config import load_settings
+from release.errors import (
+    ConfigError,
+    CredentialError,
+    DistError,
+    ExitCode,
+    GuardRefusal,
+    IndexUnavailable,
+    UploadRejected,
+)
+from release.localindex import LocalIndex
+from release.manifest import dist_candidates, hash_file, load_manifest
+from release.output import Reporter
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+
+
+def environ_for(test: LocalIndex, prod: LocalIndex, **extra: str) -> dict[str, str]:
+    # The machine's environment (certificates, pip configuration) minus any RELEASE_* setting.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "TWINE_"))}
+    env |= {
+        "RELEASE_TEST_UPLOAD_URL": test.upload_url,
+        "RELEASE_TEST_INDEX_URL": test.index_url,
+        "RELEASE_PROD_UPLOAD_URL": prod.upload_url,
+        "RELEASE_PROD_INDEX_URL": prod.index_url,
+        "RELEASE_TEST_USERNAME": test.username,
+        "RELEASE_PROD_USERNAME": prod.username,
+        "RELEASE_TEST_PASSWORD": test.password,
+        "RELEASE_PROD_PASSWORD": prod.password,
+        "RELEASE_WAIT_TIMEOUT": "10",
+        "RELEASE_RETRIES": "2",
+        "RELEASE_RETRY_MAX_WAIT": "0.2",
+    }
+    env.update(extra)
+    return env
+
+
+def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> steps.Context:
+    out = io.StringIO()
+    ctx = steps.Context(
+        settings=load_settings(root, environ),
+        environ=environ,
+        reporter=Reporter(stream=out),
+        deps_from_pip_config=True,
+        **kw,  # type: ignore[arg-type]
+    )
+    ctx.out = out  # type: ignore[attr-defined]
+    return ctx
+
+
+def text(ctx: steps.Context) -> str:
+    return ctx.out.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_release_end_to_end(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project(extra_release="smoke-command = \"python -c 'import demo_pkg'\"\n")
+    ctx = make_ctx(root, environ_for(test, prod))
+    steps.release(ctx)
+    manifest = load_manifest(root / "dist")
+    built = sorted(f.filename for f in manifest.files)
+    assert built == ["demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"]
+    # Both indexes hold exactly the built files, byte for byte.
+    for index in (test, prod):
+        assert index.files() == built
+        for f in manifest.files:
+            stored = next(index.root.rglob(f.filename))
+            assert hash_file(stored)[0] == f.sha256
+    assert manifest.unverified() == []
+    out = text(ctx)
+    assert "smoke command passed" in out
+    assert "verified on" in out
+
+
+def test_second_release_of_same_build_is_nothing_to_do(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    steps.release(make_ctx(root, environ_for(test, prod)))
+    posts = (test.uploads, prod.uploads)
+    ctx = make_ctx(root, environ_for(test, prod))
+    steps.release(ctx)  # resumes with dist/ as built: every file already there
+    assert (test.uploads, prod.uploads) == posts
+    assert "nothing to do" in text(ctx)
+    assert "resuming with dist/ as built earlier" in text(ctx)
+
+
+def test_rebuild_of_released_version_is_refused_with_next_version(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    steps.release(make_ctx(root, environ_for(test, prod)))
+    # A new build of the same version has other bytes (the wheel differs by a zip comment).
+    manifest = load_manifest(root / "dist")
+    wheel = root / "dist" / next(f.filename for f in manifest.files if f.kind == "wheel")
+    with zipfile.ZipFile(wheel, "a") as zf:
+        zf.comment = b"another build"
+    before = (prod.files(), prod.uploads)
+    ctx = make_ctx(root, environ_for(test, prod))
+    with pytest.raises(DistError, match="changed since build"):
+        steps.upload(ctx, "prod")
+    steps.build(ctx)  # a real rebuild: same version, new bytes
+    with pytest.raises(GuardRefusal) as refused:
+        steps.upload(ctx, "test")
+    assert refused.value.exit_code == ExitCode.REFUSED
+    assert "other bytes" in refused.value.message
+    assert "1.0.1" in refused.value.fix
+    assert (prod.files(), prod.uploads) == before
+
+
+def test_interrupted_upload_resumes_with_only_the_missing_file(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    environ = environ_for(test, prod)
+    ctx = make_ctx(root, environ)
+    manifest = steps.build(ctx)
+    sdist = next(f for f in manifest.files if f.kind == "sdist")
+    # The earlier run died after its first file: the index has the sdist only.
+    shutil.copy(root / "dist" / sdist.filename, test.root / sdist.filename)
+    ctx = make_ctx(root, environ)
+    plan = steps.upload(ctx, "test")
+    assert plan.to_upload == tuple(f.filename for f in manifest.files if f.kind == "wheel")
+    assert test.uploads == 1
+    assert sorted(test.files()) == sorted(f.filename for f in manifest.files)
+    assert "resume" in text(ctx)
+
+
+def test_foreign_file_of_same_version_refused_and_index_unchanged(
+    make_project, index_pair, tmp_path
+) -> None:
+    test, prod = index_pair
+    root = make_project()
+    ctx = make_ctx(root, environ_for(test, prod))
+    manifest = steps.build(ctx)
+    sdist = next(f for f in manifest.files if f.kind == "sdist")
+    (test.root / sdist.filename).write_bytes(b"not our sdist")
+    with pytest.raises(GuardRefusal) as refused:
+        steps.upload(ctx, "test")
+    assert sdist.filename in refused.value.message
+    assert test.uploads == 0
+    assert test.files() == [sdist.filename]
+    assert (test.root / sdist.filename).read_bytes() == b"not our sdist"
+
+
+def test_dry_run_changes_nothing(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
+    steps.release(ctx)
+    assert not (root / "dist").exists()
+    assert (test.uploads, prod.uploads) == (0, 0)
+    steps.build(make_ctx(root, environ_for(test, prod)))
+    ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
+    plan = steps.upload(ctx, "test")
+    assert plan.to_upload and test.uploads == 0
+    assert "dry run: would upload 2 file(s)" in text(ctx)
+
+
+def test_plan_json_for_ci(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    steps.build(make_ctx(root, environ_for(test, prod)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "plan", "--json"],
+        cwd=root,
+        env={**environ_for(test, prod), "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["plans"]["test"]["verdict"] == "upload"
+    assert {f["fate"] for f in doc["plans"]["prod"]["files"]} == {"upload"}
+
+
+def test_stray_file_in_dist_stops_upload(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    ctx = make_ctx(root, environ_for(test, prod))
+    steps.build(ctx)
+    (root / "dist" / "demo_pkg-0.9.0-py3-none-any.whl").write_bytes(b"old")
+    with pytest.raises(DistError, match="not in the manifest"):
+        steps.upload(ctx, "test")
+    assert test.uploads == 0
+
+
+def test_build_moves_stale_files_aside(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    (root / "dist").mkdir()
+    (root / "dist" / "demo_pkg-0.9.0.tar.gz").write_bytes(b"old")
+    manifest = steps.build(make_ctx(root, environ_for(test, prod)))
+    assert {p.name for p in dist_candidates(root / "dist")} == {f.filename for f in manifest.files}
+    assert list((root / "dist" / ".previous").rglob("demo_pkg-0.9.0.tar.gz"))
+
+
+def test_missing_manifest_and_missing_pyproject(tmp_path, make_project, index_pair) -> None:
+    test, prod = index_pair
+    with pytest.raises(ConfigError, match="No pyproject.toml"):
+        load_settings(tmp_path, {})
+    root = make_project()
+    with pytest.raises(DistError, match="nox -s build"):
+        steps.upload(make_ctx(root, environ_for(test, prod)), "test")
+
+
+def test_unreachable_index_uploads_nothing(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
+    ctx = make_ctx(root, environ)
+    steps.build(ctx)
+    with pytest.raises(IndexUnavailable, match="nothing was uploaded"):
+        steps.upload(ctx, "test")
+    assert test.uploads == 0
+
+
+def test_upload_url_that_is_an_index_url_is_refused(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    with pytest.raises(ConfigError, match="simple index"):
+        load_settings(root, environ_for(test, prod, RELEASE_TEST_UPLOAD_URL=test.index_url))
+
+
+def test_wrong_password_is_explained_and_secret_never_shown(
+    make_project, index_pair, capfd
+) -> None:
+    test, prod = index_pair
+    secret = "wrong-password-1234567890"
+    root = make_project()
+    ctx = make_ctx(root, environ_for(test, prod, RELEASE_TEST_PASSWORD=secret))
+    steps.build(ctx)
+    # A malformed token is caught offline, before a byte is sent.
+    bad_token = "pypi-" + "A" * 40
+    early = make_ctx(root, environ_for(test, prod, RELEASE_TEST_PASSWORD=bad_token))
+    with pytest.raises(CredentialError) as caught:
+        steps.upload(early, "test")
+    assert test.uploads == 0
+    assert bad_token not in str(caught.value) + text(early)
+    with pytest.raises(UploadRejected) as rejected:
+        steps.upload(ctx, "test")
+    assert rejected.value.status in (401, 403)
+    assert secret not in str(rejected.value)
+    assert secret not in text(ctx)
+    captured = capfd.readouterr()
+    assert secret not in captured.out + captured.err
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_secret_never_in_argv_output_or_files_of_a_full_release(make_project, index_pair) -> None:
+    """Run the whole release as a process; watch every process's argv while it runs."""
+    test, prod = index_pair
+    root = make_project()
+    environ = environ_for(test, prod, PYTHONPATH=str(REPO), RELEASE_DEPENDENCY_INDEX_URL="pip")
+    secrets = [test.password, prod.password]
+    seen: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for proc_dir in Path("/proc").iterdir():
+                if not proc_dir.name.isdigit():
+                    continue
+                try:
+                    argv = (proc_dir / "cmdline").read_bytes().decode(errors="replace")
+                except OSError:
+                    continue
+                seen.append(argv)
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "release", "release"],
+            cwd=root,
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        done.set()
+        watcher.join()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert any("pip" in argv for argv in seen), "the watcher saw no child process"
+    for secret in secrets:
+        assert secret not in proc.stdout + proc.stderr
+        assert not [argv for argv in seen if secret in argv]
+        for path in root.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), path
