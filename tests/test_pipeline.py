@@ -169,7 +169,8 @@ def test_dry_run_changes_nothing(make_project, index_pair) -> None:
     steps.build(make_ctx(root, environ_for(test, prod)))
     ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
     plan = steps.upload(ctx, "test")
-    assert plan.to_upload and test.uploads == 0
+    assert plan.to_upload
+    assert test.uploads == 0
     assert "dry run: would upload 2 file(s)" in text(ctx)
 
 
@@ -214,7 +215,7 @@ def test_build_moves_stale_files_aside(make_project, index_pair) -> None:
 
 def test_missing_manifest_and_missing_pyproject(tmp_path, make_project, index_pair) -> None:
     test, prod = index_pair
-    with pytest.raises(ConfigError, match="No pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"No pyproject\.toml"):
         load_settings(tmp_path, {})
     root = make_project()
     with pytest.raises(DistError, match="nox -s build"):
