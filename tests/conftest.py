@@ -11,7 +11,6 @@ import pytest
 
 from release.localindex import LocalIndex
 from tests.devpi import devpi_index, devpi_server  # noqa: F401 (fixtures)
-from tests.devpi import devpi_index, devpi_server  # noqa: F401 (fixtures)
 
 # Tests never reach a real index: if a default URL slipped through, fail instead of uploading.
 os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-upload/")
