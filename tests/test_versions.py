@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -166,3 +167,30 @@ def test_release_parts_never_refuse(current: Version) -> None:
     for part in ("major", "minor", "patch"):
         assert bump(current, part) > current
     assert bump(current, "major") >= bump(current, "minor") >= bump(current, "patch")
+
+
+def _readme_rows() -> list[list[str]]:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: bump (owner: bump) -->")[1].split("<!-- /section")[0]
+    return [
+        [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| `")
+    ]
+
+
+def test_readme_tables_are_true() -> None:
+    rows = _readme_rows()
+    done = [r for r in rows if len(r) == 3 and not r[0].startswith(("version-files", "tag-"))]
+    refused = [r for r in rows if len(r) == 4 and r[1] != "env" and not r[1].startswith("RELEASE_")]
+    assert len(done) >= 20
+    assert len(refused) >= 5
+    documented = {spec for _current, spec, _new in done}
+    assert {"major", "minor", "patch", "alpha", "beta", "rc", "post", "dev", "release"} <= {
+        part for spec in documented for part in spec.split(",")
+    }
+    for current, spec, new in done:
+        assert str(bump(Version(current), spec)) == new, (current, spec)
+    for current, spec, _why, _try in refused:
+        with pytest.raises(ConfigError):
+            bump(Version(current), spec)
