@@ -7,11 +7,14 @@ files into its root (pypiserver lists what is in that folder).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
+import http.server
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -294,6 +297,44 @@ def test_published_version_refused_with_next_free(
     assert f"1.3.0 is already published on the {where}" in message
     assert "python -m release bump 1.3.2" in message
     assert snapshot(project) == before
+
+
+def test_yanked_version_is_refused_too(
+    tmp_path: Path, project: Path, environ: dict[str, str]
+) -> None:
+    """pypiserver cannot yank, so the test index here is a static PEP 503 folder (a real
+    kind of index: any web server in front of a folder) whose only file is yanked."""
+    site = tmp_path / "static-index"
+    page = site / "simple" / "demo-pkg"
+    page.mkdir(parents=True)
+    page.joinpath("index.html").write_text(
+        '<!DOCTYPE html><html><body><a href="../../demo_pkg-1.2.5.tar.gz#sha256='
+        + "0" * 64
+        + '" data-yanked="broken build">demo_pkg-1.2.5.tar.gz</a></body></html>\n',
+        encoding="utf-8",
+    )
+    handler = functools.partial(_QuietStaticHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        environ["RELEASE_TEST_INDEX_URL"] = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+        before = snapshot(project)
+        with pytest.raises(GuardRefusal) as info:
+            run_bump(project, environ, "patch")
+        assert "1.2.5 is already published on the test" in info.value.message
+        assert "yanked" in info.value.message
+        assert "python -m release bump 1.2.6" in info.value.fix
+        assert snapshot(project) == before
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _QuietStaticHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def test_unreadable_index_refuses_unless_offline(
