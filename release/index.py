@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "IndexFile",
     "IndexState",
+    "UntrustedPage",
     "fetch_index_state",
     "file_key",
     "make_session",
@@ -169,32 +170,37 @@ def _to_index_file(
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+class UntrustedPage(ValueError):
+    """A page that parses but cannot be trusted to list the project's files."""
+
+
 def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) -> IndexState:
     """Check ``page`` and turn it into an :class:`IndexState`.
 
-    Raises ValueError for a page that cannot be trusted to list the project's files: one for
-    another project, a link without a filename or whose text is not its URL's filename
-    (PEP 503), a malformed sha256, or an HTML page with no links that does not say it is a
-    Simple API page. An untrusted page must never read as "version absent".
+    Raises :class:`UntrustedPage` (a ValueError) for a page that cannot be trusted to list
+    the project's files: one for another project, a link without a filename or whose text
+    is not its URL's filename (PEP 503), a malformed sha256, or an HTML page with no links
+    that does not say it is a Simple API page. An untrusted page must never read as
+    "version absent".
     """
     if canonicalize_name(page.project) != project:
-        raise ValueError(f"the page is for project {page.project!r}, not {project!r}")
+        raise UntrustedPage(f"the page is for project {page.project!r}, not {project!r}")
     if not page.packages and page.repository_version is None:
-        raise ValueError(
+        raise UntrustedPage(
             "the page lists no files and does not declare itself a Simple API page "
             "(no pypi:repository-version)"
         )
     for n, p in enumerate(page.packages, start=1):
         tail = unquote(urlsplit(p.url).path.rsplit("/", 1)[-1])
         if not p.filename or "/" in p.filename or "\\" in p.filename:
-            raise ValueError(f"link {n} has no usable filename ({p.filename!r}, {p.url!r})")
+            raise UntrustedPage(f"link {n} has no usable filename ({p.filename!r}, {p.url!r})")
         if tail != p.filename:
-            raise ValueError(
+            raise UntrustedPage(
                 f"link {n} names {p.filename!r} but points at {tail!r} (they must be the same)"
             )
         sha = p.digests.get("sha256")
         if sha is not None and not _SHA256.match(sha):
-            raise ValueError(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
+            raise UntrustedPage(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
     files = tuple(
         _to_index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
         for p in page.packages
@@ -244,7 +250,8 @@ def _fetch_once(session: requests.Session, url: str, timeout: float) -> requests
         break
     else:
         raise IndexUnavailable(
-            f"Too many redirects reading {strip_credentials(url)}.", "Check the index URL."
+            f"Too many redirects reading {strip_credentials(url)}; nothing was uploaded.",
+            "Check the index URL: it must be the Simple API root (e.g. ending in /simple/).",
         )
     if response.status_code == 404:
         return None
@@ -299,6 +306,13 @@ def fetch_index_state(
             return IndexState(index_url=index_url, project=name, exists=False, files=())
         try:
             return state_from_page(ProjectPage.from_response(response, name), index_url, name)
+        except UntrustedPage as exc:
+            raise IndexUnavailable(
+                f"The answer of {strip_credentials(url)} cannot be trusted as the list of "
+                f"{name}'s files: {exc}; nothing was uploaded.",
+                "Check that the index URL is the Simple API (PEP 503/691) root of a working "
+                "index; a proxy or a login page in between answers like this.",
+            ) from None
         except (
             UnsupportedContentTypeError,
             UnsupportedRepoVersionError,

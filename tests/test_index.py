@@ -606,3 +606,12 @@ def test_hash_of_a_file_matches_what_the_index_serves(
     shutil.copy(wheel, local_index.root)
     state = fetch_index_state(local_index.index_url, "demo-pkg", policy=FAST)
     assert state.files[0].sha256 == hash_file(wheel)[0]
+
+
+def test_untrusted_page_says_why(double: Callable[..., Double]) -> None:
+    d = double(html(f'<a href="/p/demo_pkg-1.0.tar.gz#sha256={A}">download</a>'))
+    with pytest.raises(IndexUnavailable) as info:
+        fetch_index_state(d.index_url, "demo-pkg", policy=FAST)
+    message = str(info.value)
+    assert "cannot be trusted as the list of demo-pkg's files" in message
+    assert "names 'download' but points at 'demo_pkg-1.0.tar.gz'" in message
