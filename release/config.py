@@ -336,3 +336,20 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
             sources[option.key] = "default"
     _check_urls(values)
     return Settings(root=root, values=values, sources=sources, pyproject=pyproject)
+
+
+def options_markdown() -> str:
+    """The README's configuration table, made from :data:`OPTIONS` (a test keeps them equal)."""
+    rows = ["| `[tool.release]` key | environment variable | default | meaning |",
+            "|---|---|---|---|"]
+    for o in OPTIONS:
+        if o.kind is bool:
+            default = "true" if o.default else "false"
+        elif o.kind is list:
+            default = "(none)" if not o.default else ", ".join(o.default)
+        elif o.default == "":
+            default = "(none)"
+        else:
+            default = str(o.default)
+        rows.append(f"| `{o.key}` | `{env_name(o.key)}` | {default} | {o.doc} |")
+    return "\n".join(rows)

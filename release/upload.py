@@ -234,7 +234,7 @@ def upload_files(
             status = response.status_code
             if status == 200:
                 return Outcome.UPLOADED
-            text = f"{response.reason} {response.text[:500] if response.content else ''}"
+            text = f"{response.reason} {response.text[:20000] if response.content else ''}"
             if status in (400, 409) and _EXISTS.search(text):
                 return _settle_exists(path, entry, response, index, project, policy, timeout, wait)
             if status == 429 or status >= 500:
