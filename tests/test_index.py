@@ -273,7 +273,7 @@ def double() -> Iterator[Callable[..., Double]]:
         server.daemon_threads = True
         servers.append(server)
         d.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return d
 
     yield start
