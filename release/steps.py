@@ -133,6 +133,7 @@ def build(ctx: Context) -> Manifest:
             out.ok(f"{path.name}  sha256 {sha}  {size} bytes")
     manifest = Manifest(info.name, str(built.version), tuple(files))
     write_manifest(dist, manifest)
+    out.document["build"] = manifest.to_json()
     out.ok(
         f"twine check --strict passed; wrote {dist.name}/{MANIFEST_NAME} "
         f"({time.monotonic() - started:.1f}s)"
@@ -293,6 +294,11 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
             f"(sha256 {f.sha256[:16]}…)"
         )
     sent = sum(1 for r in results if r.outcome is Outcome.UPLOADED)
+    out.document.setdefault("uploads", {})[name] = {
+        "index_url": strip_credentials(index.index_url),
+        "files": {r.filename: r.outcome.name.lower() for r in results},
+        "verified_on_index": [f.filename for f in manifest.files],
+    }
     out.add_summary(
         f"{name}: uploaded {sent}, already there {len(manifest.files) - sent}; all "
         f"{len(manifest.files)} verified on {strip_credentials(index.index_url)}"
@@ -381,6 +387,7 @@ def verify(ctx: Context) -> Manifest:
         )
     manifest = manifest.with_verified([*verified, *others], index.index_url)
     write_manifest(settings.dist_dir, manifest)
+    out.document["verified"] = dict(manifest.verified)
     out.add_summary(f"test: installed and smoke-tested {', '.join(sorted(done))}")
     return manifest
 
