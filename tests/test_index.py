@@ -615,3 +615,55 @@ def test_untrusted_page_says_why(double: Callable[..., Double]) -> None:
     message = str(info.value)
     assert "cannot be trusted as the list of demo-pkg's files" in message
     assert "names 'download' but points at 'demo_pkg-1.0.tar.gz'" in message
+
+
+# ----------------------------------------------------------------- read + decide, end to end
+
+
+def manifest_of(name: str, version: str, *paths: Path) -> Manifest:
+    return Manifest(
+        name,
+        version,
+        tuple(
+            DistFile(p.name, sha(p), p.stat().st_size, "wheel" if p.suffix == ".whl" else "sdist")
+            for p in paths
+        ),
+    )
+
+
+def test_guard_on_pypiserver_resume_refuse_nothing_to_do(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    sdist = write_sdist(tmp_path / "ours", "demo-pkg", "1.0.0")
+    wheel = write_wheel(tmp_path / "ours", "demo-pkg", "1.0.0")
+    rebuilt = write_wheel(tmp_path / "rebuilt", "demo-pkg", "1.0.0", payload="# rebuilt\n")
+    login = (local_index.upload_url, local_index.username, local_index.password)
+    assert twine_upload(*login, sdist).status_code == 200  # an interrupted release
+
+    def plan(*paths: Path) -> Verdict:
+        state = fetch_index_state(local_index.index_url, "demo-pkg", policy=FAST)
+        return decide(manifest_of("demo-pkg", "1.0.0", *paths), state, Rules()).verdict
+
+    assert plan(sdist, wheel) is Verdict.UPLOAD  # resume: only the wheel is missing
+    assert decide(
+        manifest_of("demo-pkg", "1.0.0", sdist, wheel),
+        fetch_index_state(local_index.index_url, "demo-pkg", policy=FAST),
+        Rules(),
+    ).to_upload == (wheel.name,)
+    assert twine_upload(*login, wheel).status_code == 200
+    assert plan(sdist, wheel) is Verdict.NOTHING_TO_DO
+    assert plan(sdist, rebuilt) is Verdict.REFUSED  # same filename, other bytes
+
+
+@pytest.mark.slow
+def test_guard_on_devpi_json(devpi_index: DevpiIndex, tmp_path: Path) -> None:
+    upload_url, index_url, user, password = devpi_index
+    first = write_wheel(tmp_path / "a", "guarded-pkg", "2.0")
+    rebuilt = write_wheel(tmp_path / "b", "guarded-pkg", "2.0", payload="# rebuilt\n")
+    assert twine_upload(upload_url, user, password, first).status_code == 200
+    state = fetch_index_state(index_url, "guarded-pkg", policy=FAST)
+    same = decide(manifest_of("guarded-pkg", "2.0.0", first), state, Rules())
+    assert same.verdict is Verdict.NOTHING_TO_DO
+    other = decide(manifest_of("Guarded_Pkg", "2.0", rebuilt), state, Rules())
+    assert other.verdict is Verdict.REFUSED
+    assert other.next_free == Version("2.0.1")
