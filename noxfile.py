@@ -10,7 +10,7 @@ import nox
 
 # nox does not put the noxfile's folder on sys.path; the release sessions live next to it.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from release.sessions import *  # noqa: E402,F403  build, upload_test, ..., rehearse
+from release.sessions import *  # noqa: F403  build, upload_test, ..., rehearse
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
