@@ -25,8 +25,7 @@ def tests(session: nox.Session) -> None:
     session.install(*TEST_REQUIREMENTS)
     # pytest's exit code 5 means "no tests collected": a selection (-k, a path) that matched
     # nothing is reported, not treated as a failure of the suite.
-    code = session.run("python", "-m", "pytest", *(session.posargs or ["-q"]),
-                       success_codes=[0, 5])
+    code = session.run("python", "-m", "pytest", *(session.posargs or ["-q"]), success_codes=[0, 5])
     if code == 5:  # pragma: no cover - depends on posargs
         session.warn("pytest collected no tests (exit code 5)")
 
