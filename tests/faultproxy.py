@@ -15,7 +15,8 @@ set (:class:`Rule`, first match wins):
 
 ``lag`` seconds of CDN lag: a file whose upload the proxy saw less than ``lag`` seconds ago is
 stripped from the project's simple page (PEP 503 HTML and PEP 691 JSON), as a stale cache
-would serve it.
+would serve it; a page left with no file at all answers 404, as the cached page of a project
+from before its first upload would.
 
 Request bodies are streamed in 64 KiB pieces (a chunked body is spooled to a temporary
 file, never held whole in memory), so a 500 MB upload goes through in constant memory.
@@ -270,6 +271,13 @@ class FaultProxy:
             return {f for f, t in self.uploaded_at.items() if current - t < self.lag}
 
 
+def count_files(body: bytes, content_type: str) -> int:
+    """How many files a simple page lists."""
+    if "json" in content_type:
+        return len(json.loads(body).get("files", []))
+    return len(re.findall(rb"<a\b", body, flags=re.IGNORECASE))
+
+
 def strip_files(body: bytes, content_type: str, hidden: set[str]) -> bytes:
     """A simple page without the links (HTML) or entries (JSON) of ``hidden`` files."""
     if not hidden:
@@ -356,6 +364,14 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             left -= len(piece)
 
+    def _send_stale_404(self) -> None:
+        body = b"404 Not Found (a stale page from before the project's first upload)\n"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _send_status(self, rule: Rule) -> None:
         body = f"{rule.status} injected by faultproxy\n".encode()
         self.send_response(rule.status)
@@ -439,8 +455,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if rule is not None and rule.response_delay:
                 time.sleep(rule.response_delay)
-            self._relay(response)
+            # Recorded before the client hears back, so a client that got its answer sees it.
             owner._record(Event(method, path, action, response.status, filename))
+            self._relay(response)
         finally:
             upstream.close()
 
@@ -451,6 +468,10 @@ class _Handler(BaseHTTPRequestHandler):
         body: bytes | None = None
         if hidden and response.status == 200 and self.command == "GET":
             body = strip_files(response.read(64 * 1024 * 1024), content_type, hidden)
+            if count_files(body, content_type) == 0:
+                # A stale cache of a project that had no files yet: it did not exist then.
+                self._send_stale_404()
+                return
         self.send_response_only(response.status, response.reason)
         for key, value in response.getheaders():
             low = key.lower()
