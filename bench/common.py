@@ -58,17 +58,27 @@ def interleave(
 ) -> tuple[list[float], list[float]]:
     """Run ``a`` and ``b`` ``runs`` times each, alternating which goes first (ABBA...), so
     that drift on a shared, noisy machine hits both alike."""
-    times_a: list[float] = []
-    times_b: list[float] = []
+    first, second = interleave_many(runs, [("A", a), ("B", b)], log)
+    return first, second
+
+
+def interleave_many(
+    runs: int, sides: Sequence[tuple[str, Callable[[int], float]]], log: Callable[[str], None]
+) -> list[list[float]]:
+    """Each side ``runs`` times, the order rotating from run to run."""
+    times: list[list[float]] = [[] for _ in sides]
     for i in range(runs):
-        order = [(a, times_a, "A"), (b, times_b, "B")]
+        order = list(range(len(sides)))
+        shift = i % len(sides)
+        order = order[shift:] + order[:shift]
         if i % 2:
             order.reverse()
-        for fn, sink, label in order:
+        for k in order:
+            label, fn = sides[k]
             seconds = fn(i)
-            sink.append(seconds)
+            times[k].append(seconds)
             log(f"  run {i + 1}/{runs} {label}: {seconds:.2f}")
-    return times_a, times_b
+    return times
 
 
 def run_timed(

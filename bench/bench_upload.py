@@ -1,0 +1,101 @@
+"""2. Uploading 60 wheels to an index that takes 150 ms per upload request.
+
+A fresh pypiserver behind tests/faultproxy.py (a `forward` rule adding ``latency`` seconds to
+every POST) for each run. Ours: `python -m release upload --index test` (the guard's read,
+the first file alone, the rest ``upload-concurrency`` at a time, the proof read). Baseline:
+`twine upload` of the same files (sequential). Passwords go through the environment only.
+Each run checks that every file landed exactly once.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from common import Row, base_env, check, fake_release, interleave_many, median, run_timed
+from faultproxy import FaultProxy, Rule
+from samples import many_wheels
+
+from release.localindex import LocalIndex
+
+NAME = "bench-upload"
+
+
+def _run_once(
+    root: Path, wheels: list[str], latency: float, ours: bool, concurrency: int = 0
+) -> float:
+    with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
+        proxy.add(Rule("forward", method="POST", delay=latency, times=None))
+        env = base_env()
+        if ours:
+            env |= {
+                "RELEASE_TEST_UPLOAD_URL": proxy.upload_url,
+                "RELEASE_TEST_INDEX_URL": proxy.index_url,
+                "RELEASE_TEST_USERNAME": index.username,
+                "RELEASE_TEST_PASSWORD": index.password,
+            }
+            if concurrency:
+                env["RELEASE_UPLOAD_CONCURRENCY"] = str(concurrency)
+            argv = [sys.executable, "-m", "release", "upload", "--index", "test"]
+        else:
+            env |= {"TWINE_USERNAME": index.username, "TWINE_PASSWORD": index.password}
+            argv = [
+                sys.executable,
+                "-m",
+                "twine",
+                "upload",
+                "--non-interactive",
+                "--disable-progress-bar",
+                "--repository-url",
+                proxy.upload_url,
+                *(str(root / "dist" / w) for w in wheels),
+            ]
+        seconds = run_timed(argv, env=env, cwd=root, what="ours" if ours else "twine upload")
+        check(index.files() == sorted(wheels), "every wheel on the index")
+        check(index.uploads == len(wheels), f"{index.uploads} POSTs for {len(wheels)} files")
+        return seconds
+
+
+def run(runs: int, count: int, latency: float, log: Callable[[str], None]) -> list[Row]:
+    log(f"2. {count} wheels, {latency * 1000:.0f} ms per upload request: ours (A) vs twine (B)")
+    with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
+        root = Path(tmp) / "project"
+        made = many_wheels(Path(tmp) / "made", NAME, "1.0", count)
+        manifest = fake_release(root, NAME, "1.0", made)
+        wheels = sorted(f.filename for f in manifest.files)
+        ours, twine, ours8 = interleave_many(
+            runs,
+            [
+                ("ours", lambda i: _run_once(root, wheels, latency, ours=True)),
+                ("twine", lambda i: _run_once(root, wheels, latency, ours=False)),
+                ("ours x8", lambda i: _run_once(root, wheels, latency, True, concurrency=8)),
+            ],
+            log,
+        )
+    note = (
+        "ours = whole `upload` command incl. guard read and proof read; "
+        "baseline = sequential `twine upload`"
+    )
+    return [
+        Row(
+            f"upload {count} wheels, +{latency * 1000:.0f} ms/POST",
+            median(ours),
+            median(twine),
+            "s",
+            ">= 3x faster (ratio <= 0.33)",
+            runs,
+            note + " (upload-concurrency: the default)",
+            baseline_label="twine upload",
+        ),
+        Row(
+            "same, upload-concurrency = 8",
+            median(ours8),
+            median(twine),
+            "s",
+            "(context)",
+            runs,
+            baseline_label="twine upload",
+        ),
+    ]
