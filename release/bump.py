@@ -681,7 +681,12 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
                 f"The version comes from git tags ({discovery.vcs_backend}): a bump is a tag.",
                 "Run the bump without --no-git.",
             )
-        _git(["rev-parse", "--git-dir"], root, environ)
+        if _git(["rev-parse", "--git-dir"], root, environ, check=False).returncode != 0:
+            raise ConfigError(
+                f"The version comes from git tags ({discovery.vcs_backend}), but {root} is not "
+                "in a git repository.",
+                "Run `git init` and commit, or give [project] a static version.",
+            )
         tagged = [v for t in _git_tags(root, environ) if (v := version_of_tag(tag_format, t))]
         current_tagged = max(tagged) if tagged else None
         if current_tagged is None:
