@@ -19,6 +19,7 @@ __all__ = [
     "InitPlan",
     "apply_plan",
     "configure",
+    "packaging_advice",
     "plan_init",
     "run",
     "source_files",
@@ -31,7 +32,7 @@ import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,6 +80,7 @@ class InitPlan:
     noxfile_kept: bool  # the project has a noxfile of its own: print IMPORT_LINES instead
     noxfile_has_import: bool  # ... and it already imports release.sessions
     tool_release_kept: bool  # pyproject.toml already has a [tool.release] table
+    advice: tuple[tuple[str, str], ...] = ()  # (problem, fix) the maintainer must act on
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -97,13 +99,10 @@ def source_files(package_dir: Path = PACKAGE_DIR) -> dict[str, bytes]:
 
 
 def noxfile_source(package_dir: Path = PACKAGE_DIR) -> bytes:
-    """nox-release's own noxfile.py when ``release/`` sits next to one that imports it, else the
-    minimal template (``release`` installed from a wheel has no noxfile beside it)."""
-    beside = package_dir.parent / "noxfile.py"
-    if beside.is_file():
-        content = beside.read_bytes()
-        if b"release.sessions" in content:
-            return content
+    """The noxfile for a project that has none: the release sessions and room for its own.
+
+    Not nox-release's own noxfile.py, whose tests/lint/bench sessions are about this repository.
+    """
     return (package_dir / "templates" / "noxfile.py").read_bytes()
 
 
@@ -158,6 +157,72 @@ def with_tool_release(text: str, snippet: str) -> str:
             "Add the [tool.release] table by hand.",
         )
     return combined
+
+
+SKIP_DIRS = {"release", "tests", "test", "docs", "doc", "examples", "scripts", "build", "dist"}
+
+
+def packaging_advice(
+    pyproject: Mapping[str, Any], top_level: Sequence[str], *, has_src: bool, has_setup: bool
+) -> list[tuple[str, str]]:
+    """(problem, fix) for build backends that would pick ``release/`` up as a package of the
+    project: setuptools' automatic discovery (which then refuses a flat layout with two top-level
+    packages) and pdm-backend (which ships every package of a flat layout in the wheel).
+
+    ``top_level``: the project's own top-level package folders (those with ``__init__.py``).
+    hatchling, flit-core and poetry-core choose the package by the project's name: no advice.
+    """
+    build_system = pyproject.get("build-system", {})
+    backend = str(build_system.get("build-backend", "setuptools.build_meta:__legacy__"))
+    project = pyproject.get("project", {})
+    name = str(project.get("name", "")) if isinstance(project, dict) else ""
+    guess = name.replace("-", "_").replace(".", "_").lower()
+    own = [d for d in top_level if d not in SKIP_DIRS]
+    module = guess if guess in own or not own else own[0]
+    module = module or "your_package"
+    tool = pyproject.get("tool", {})
+    advice: list[tuple[str, str]] = []
+    if has_src:
+        return advice
+    if backend.startswith("setuptools") and not has_setup:
+        setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+        packages = setuptools.get("packages") if isinstance(setuptools, dict) else None
+        find = packages.get("find") if isinstance(packages, dict) else None
+        automatic = packages is None and "py-modules" not in setuptools
+        unfiltered = (
+            isinstance(find, dict)
+            and not find.get("include")
+            and not any(str(pattern).startswith("release") for pattern in find.get("exclude", []))
+        )
+        if automatic or unfiltered:
+            advice.append(
+                (
+                    "setuptools finds packages on its own in this flat layout: with release/ "
+                    'beside your package it refuses to build ("Multiple top-level packages '
+                    'discovered") or ships release/ in your wheel.',
+                    "Add to pyproject.toml:  [tool.setuptools.packages.find]  "
+                    f'include = ["{module}*"]',
+                )
+            )
+    if backend.startswith("pdm.backend"):
+        pdm_build = tool.get("pdm", {}).get("build", {}) if isinstance(tool, dict) else {}
+        if not (isinstance(pdm_build, dict) and pdm_build.get("includes")):
+            advice.append(
+                (
+                    "pdm-backend puts every package of a flat layout in the wheel: release/ "
+                    "would be installed as a top-level package named release.",
+                    f'Add to pyproject.toml:  [tool.pdm.build]  includes = ["{module}"]',
+                )
+            )
+    return advice
+
+
+def _top_level_packages(target: Path) -> list[str]:
+    return sorted(
+        p.name
+        for p in target.iterdir()
+        if p.is_dir() and p.name != "release" and (p / "__init__.py").is_file()
+    )
 
 
 def _read_pyproject(target: Path) -> tuple[str, dict[str, Any]]:
@@ -228,7 +293,13 @@ def plan_init(
     if not tool_release_kept:
         new_text = with_tool_release(text, tool_release_snippet())
         actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
-    return InitPlan(tuple(actions), noxfile_kept, has_import, tool_release_kept)
+    advice = packaging_advice(
+        data,
+        _top_level_packages(target),
+        has_src=(target / "src").is_dir(),
+        has_setup=(target / "setup.py").is_file() or (target / "setup.cfg").is_file(),
+    )
+    return InitPlan(tuple(actions), noxfile_kept, has_import, tool_release_kept, tuple(advice))
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
@@ -301,6 +372,9 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
             out.line("noxfile.py is yours and was not touched. Add these lines near its top:", "!")
             for line in IMPORT_LINES.splitlines():
                 out.line(f"    {line}")
+    for problem, fix in plan.advice:
+        out.warn(problem)
+        out.line(f"  Fix: {fix}")
     out.heading("Next")
     out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
     out.line(
@@ -316,6 +390,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         "noxfile_imports_release": plan.noxfile_has_import or not plan.noxfile_kept,
         "import_lines": IMPORT_LINES if plan.noxfile_kept and not plan.noxfile_has_import else "",
         "tool_release": "kept" if plan.tool_release_kept else "appended",
+        "advice": [{"problem": p, "fix": f} for p, f in plan.advice],
     }
     out.emit_json()
     return 0

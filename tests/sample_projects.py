@@ -25,6 +25,9 @@ class Sample:
     version: str  # what the built files must carry
     files: dict[str, str]  # relative path -> text
     git_tag: str = ""  # make the folder a git repository with this tag (dynamic versions)
+    # TOML that `init` must advise (its backend would take release/ for a package of the
+    # project); the test appends it after init, as the maintainer would.
+    fix: str = ""
 
     @property
     def wheel_prefix(self) -> str:
@@ -54,6 +57,7 @@ def _sample(
     version: str = "0.1.0",
     git_tag: str = "",
     package_init: str | None = None,
+    fix: str = "",
 ) -> Sample:
     name = f"nrs-{id}"  # nox-release sample: names no one would publish
     module = name.replace("-", "_")
@@ -69,7 +73,9 @@ def _sample(
         "tests/test_it.py": f"import {module}\n\n\ndef test_main():\n    {module}.main()\n",
     }
     files.update(extra or {})
-    return Sample(id, backend, layout, name, module, version, files, git_tag)
+    return Sample(
+        id, backend, layout, name, module, version, files, git_tag, fix.format(module=module)
+    )
 
 
 OWN_NOXFILE = '''\
@@ -103,11 +109,9 @@ SAMPLES: tuple[Sample, ...] = (
         requires = ["setuptools>=77"]
         build-backend = "setuptools.build_meta"
         """,
-        _PROJECT
-        + """
-[tool.setuptools]
-packages = ["{module}"]
-""",
+        _PROJECT,
+        # automatic discovery would find release/ beside the package and refuse to build
+        fix='[tool.setuptools.packages.find]\ninclude = ["{module}*"]\n',
     ),
     _sample(
         "setuptools-src",
@@ -205,6 +209,19 @@ smoke-command = "{name}"
         build-backend = "pdm.backend"
         """,
         _PROJECT,
+    ),
+    _sample(
+        "pdm-flat",
+        "pdm-backend",
+        "flat",
+        """
+        [build-system]
+        requires = ["pdm-backend>=2.4"]
+        build-backend = "pdm.backend"
+        """,
+        _PROJECT,
+        # pdm-backend would ship release/ in the wheel as a top-level package
+        fix='[tool.pdm.build]\nincludes = ["{module}"]\n',
     ),
     _sample(
         "poetry-src",

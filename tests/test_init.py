@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -256,7 +257,64 @@ def test_source_files_leave_caches_behind(tmp_path: Path) -> None:
 
 def test_the_noxfile_template_carries_the_import_lines() -> None:
     template = (REPO / "release" / "templates" / "noxfile.py").read_text(encoding="utf-8")
-    assert init.IMPORT_LINES in template
+    for line in init.IMPORT_LINES.splitlines():
+        assert line in template
+
+
+RELEASE_SESSIONS = (
+    "build",
+    "upload_test",
+    "verify_test_install",
+    "upload_prod",
+    "release",
+    "bump_version",
+    "doctor",
+    "rehearse",
+)
+
+
+def nox_list(noxfile: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``nox -l`` run from elsewhere: the noxfile's folder is on no sys.path but its own."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "--noxfile", str(noxfile), "--list"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def listed(output: str) -> set[str]:
+    return {line.split()[1] for line in output.splitlines() if line[:2] in {"* ", "- "}}
+
+
+def test_the_copied_noxfile_lists_the_release_sessions(project: Path, tmp_path: Path) -> None:
+    assert run_init(project) == 0
+    proc = nox_list(project / "noxfile.py", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert set(RELEASE_SESSIONS) <= listed(proc.stdout)
+
+
+def test_the_import_lines_add_the_sessions_to_an_existing_noxfile(
+    project: Path, tmp_path: Path
+) -> None:
+    noxfile = project / "noxfile.py"
+    own = 'import nox\n\n\n@nox.session\ndef tests(session):\n    """Run the tests."""\n'
+    noxfile.write_text(own, encoding="utf-8")
+    assert run_init(project) == 0
+
+    # Without the sys.path line nox cannot import release/: the line is needed.
+    noxfile.write_text("import release.sessions  # noqa: F401\n" + own, encoding="utf-8")
+    proc = nox_list(noxfile, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "No module named 'release'" in proc.stderr
+
+    noxfile.write_text(init.IMPORT_LINES + own, encoding="utf-8")
+    proc = nox_list(noxfile, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert listed(proc.stdout) == {*RELEASE_SESSIONS, "tests"}
 
 
 def test_init_works_as_a_subprocess_from_a_copied_package(tmp_path: Path) -> None:
@@ -280,3 +338,110 @@ def test_init_works_as_a_subprocess_from_a_copied_package(tmp_path: Path) -> Non
         first / "release" / "init.py"
     ).read_bytes()
     assert (second / "noxfile.py").is_file()
+
+
+SETUPTOOLS = {
+    "build-system": {"build-backend": "setuptools.build_meta"},
+    "project": {"name": "a-b"},
+}
+PDM = {"build-system": {"build-backend": "pdm.backend"}, "project": {"name": "a-b"}}
+
+
+def _with_tool(base: dict[str, object], tool: dict[str, object]) -> dict[str, object]:
+    return {**base, "tool": tool}
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "has_src", "has_setup", "fix"),
+    [
+        # setuptools' automatic discovery in a flat layout: release/ would be found too
+        pytest.param(SETUPTOOLS, False, False, '"a_b*"', id="setuptools-auto-flat"),
+        pytest.param({"project": {"name": "a-b"}}, False, False, '"a_b*"', id="no-build-system"),
+        pytest.param(SETUPTOOLS, True, False, None, id="setuptools-src"),
+        pytest.param(SETUPTOOLS, False, True, None, id="setuptools-setup-py"),
+        pytest.param(
+            _with_tool(SETUPTOOLS, {"setuptools": {"packages": ["a_b"]}}),
+            False,
+            False,
+            None,
+            id="setuptools-listed",
+        ),
+        pytest.param(
+            _with_tool(SETUPTOOLS, {"setuptools": {"packages": {"find": {"include": ["a_b*"]}}}}),
+            False,
+            False,
+            None,
+            id="setuptools-find-include",
+        ),
+        pytest.param(
+            _with_tool(SETUPTOOLS, {"setuptools": {"packages": {"find": {"where": ["."]}}}}),
+            False,
+            False,
+            '"a_b*"',
+            id="setuptools-find-unfiltered",
+        ),
+        pytest.param(
+            _with_tool(
+                SETUPTOOLS, {"setuptools": {"packages": {"find": {"exclude": ["release*"]}}}}
+            ),
+            False,
+            False,
+            None,
+            id="setuptools-find-excludes-release",
+        ),
+        # pdm-backend ships every package of a flat layout
+        pytest.param(PDM, False, False, '["a_b"]', id="pdm-flat"),
+        pytest.param(PDM, True, False, None, id="pdm-src"),
+        pytest.param(
+            _with_tool(PDM, {"pdm": {"build": {"includes": ["a_b"]}}}),
+            False,
+            False,
+            None,
+            id="pdm-includes",
+        ),
+        # these choose the package by the project's name
+        pytest.param(
+            {"build-system": {"build-backend": "hatchling.build"}},
+            False,
+            False,
+            None,
+            id="hatchling",
+        ),
+        pytest.param(
+            {"build-system": {"build-backend": "flit_core.buildapi"}}, False, False, None, id="flit"
+        ),
+        pytest.param(
+            {"build-system": {"build-backend": "poetry.core.masonry.api"}},
+            False,
+            False,
+            None,
+            id="poetry",
+        ),
+    ],
+)
+def test_packaging_advice(
+    pyproject: dict[str, object], has_src: bool, has_setup: bool, fix: str | None
+) -> None:
+    advice = init.packaging_advice(
+        pyproject, ["a_b", "tests"], has_src=has_src, has_setup=has_setup
+    )
+    if fix is None:
+        assert advice == []
+    else:
+        ((problem, how),) = advice
+        assert "release/" in problem
+        assert fix in how
+
+
+def test_packaging_advice_is_shown_by_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "1"\n', encoding="utf-8"
+    )
+    assert run_init(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "Multiple top-level packages" in out
+    assert 'include = ["mypkg*"]' in out  # the project's own package, not a guess from its name

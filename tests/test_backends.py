@@ -1,0 +1,97 @@
+"""Adopting nox-release works with every common build backend and layout.
+
+For each sample project (tests/sample_projects.py): ``python -m release init`` it, then run
+``python -m release rehearse`` in it, as a maintainer would, from the copied ``release/``
+package. The rehearsal must succeed and the local prod index must end up holding exactly the
+files that were built. Flat layouts also get their wheel checked: ``release/`` must never ship
+in it. Backends come from the normal pip index through build isolation (pip's cache helps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from release import init
+from tests.sample_projects import SAMPLES, Sample, commit_and_tag, write_sample
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def _environ() -> dict[str, str]:
+    """The user's environment without this suite's index overrides or a CI summary file."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RELEASE_") and k not in {"GITHUB_STEP_SUMMARY", "PYTHONPATH"}
+    }
+
+
+def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=cwd,
+        env=_environ(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.id for s in SAMPLES])
+def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
+    if sample.git_tag and shutil.which("git") is None:
+        pytest.skip("git is not installed: a setuptools-scm version needs a git repository")
+    root = write_sample(sample, tmp_path / sample.id)
+    own_noxfile = (root / "noxfile.py").read_bytes() if (root / "noxfile.py").exists() else None
+
+    proc = _run(["-m", "release", "init", str(root), "--json"], cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    # init warns exactly when the backend would take release/ for a package of the project
+    assert bool(document["advice"]) == bool(sample.fix), document["advice"]
+    if sample.fix:
+        fix_line = sample.fix.splitlines()[-1]
+        assert any(fix_line in a["fix"] for a in document["advice"]), document["advice"]
+        with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
+            f.write("\n" + sample.fix)
+    if own_noxfile is not None:
+        assert (root / "noxfile.py").read_bytes() == own_noxfile
+        assert document["import_lines"] == init.IMPORT_LINES
+    else:
+        assert (root / "noxfile.py").is_file()
+    assert (root / ".github" / "workflows" / "release.yml").is_file()
+    commit_and_tag(sample, root)
+
+    # cwd=root: `python -m release` runs the copy init made, not this checkout
+    proc = _run(["-m", "release", "rehearse", "--json"], cwd=root)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    rehearsal = json.loads(proc.stdout)["rehearsal"]
+    built = sorted(rehearsal["files"])
+    assert rehearsal["version"] == sample.version
+    assert len(built) == 2
+    assert any(f.endswith(".tar.gz") for f in built)
+    assert any(f.startswith(sample.wheel_prefix) and f.endswith(".whl") for f in built)
+    assert sorted(rehearsal["prod_index_files"]) == built  # exactly the built files
+    assert sorted(rehearsal["test_index_files"]) == built
+    assert rehearsal["rerun_nothing_to_do"] is True
+    assert rehearsal["changed_bytes_refused"] is True
+
+    if sample.layout == "flat":
+        wheel_dir = tmp_path / "wheel"
+        proc = _run(["-m", "build", "--wheel", "--outdir", str(wheel_dir), str(root)], cwd=root)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        (wheel,) = wheel_dir.glob("*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        assert f"{sample.module}/__init__.py" in names
+        assert not [n for n in names if n.startswith("release/")], "release/ shipped in the wheel"
