@@ -578,9 +578,16 @@ def test_never_upload_a_file_whose_twin_is_on_the_index(
 ) -> None:
     manifest, index, rules = scenario
     plan = decide(manifest, index, rules)
+    by_name = manifest.by_filename()
     for f in plan.files:
         if f.fate is Fate.UPLOAD:
             assert not twin_on_index(f.filename, index)
+        if f.fate is Fate.PRESENT:  # "already there" only with proof: a twin, same sha256
+            assert any(
+                file_key(r.filename) == file_key(f.filename)
+                and r.sha256 == by_name[f.filename].sha256
+                for r in index.files
+            )
 
 
 @settings(max_examples=400, deadline=None)
