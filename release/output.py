@@ -10,10 +10,12 @@ __all__ = ["Reporter"]
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 MARKS = {"ok": "✓", "fail": "✗", "skip": "=", "up": "↑", "warn": "!", "info": "·", "wait": "…"}
 
@@ -60,10 +62,7 @@ class Reporter:
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:
             with Path(step_summary).open("a", encoding="utf-8") as f:
-                f.write(f"### nox-release: {title}\n\n")
-                for text in self._summary:
-                    f.write(f"- {text}\n")
-                f.write("\n")
+                f.write(markdown_summary(title, self._summary, self.document))
 
     def progress(self, text: str) -> Progress:
         return Progress(self, text)
@@ -93,3 +92,36 @@ class Progress:
             self.reporter.line(
                 f"{self.text} ({elapsed:.0f}s){': ' + detail if detail else ''}", "wait"
             )
+
+
+_CODE = re.compile(r"(?<![`\w])([0-9a-f]{64}|[\w.+!-]+(?:\.whl|\.tar\.gz|\.zip))(?![`\w])")
+
+
+def markdown_summary(title: str, lines: list[str], document: dict[str, Any]) -> str:
+    """The summary as GitHub-flavoured markdown for ``$GITHUB_STEP_SUMMARY``: the summary lines
+    (file names and sha256 as code), a table of the built files when the step knows them, and
+    where uploads went, with a link to the release's page on PyPI or TestPyPI."""
+    from .endpoints import PYPI_HOST, TESTPYPI_HOST  # imported here: twine is slow to import
+
+    out = [f"### nox-release: {title}", ""]
+    out += ["- " + _CODE.sub(r"`\1`", text) for text in lines]
+    build = document.get("build") or {}
+    rehearsal = document.get("rehearsal") or {}
+    name = build.get("name") or rehearsal.get("project")
+    version = build.get("version") or rehearsal.get("version")
+    files = [(f["filename"], f["sha256"], f"{f['size']:,}") for f in build.get("files", [])]
+    files += [(fn, sha, "") for fn, sha in (rehearsal.get("files") or {}).items()]
+    if files:
+        out += ["", "| file | sha256 | bytes |", "|---|---|---:|"]
+        out += [f"| `{fn}` | `{sha}` | {size} |" for fn, sha, size in files]
+    for index, upload in (document.get("uploads") or {}).items():
+        url = str(upload.get("index_url", ""))
+        project = upload.get("project") or name
+        release = upload.get("version") or version
+        where = f"**{index}** index: {url}"
+        host = (urlsplit(url).hostname or "").lower()
+        if host in {PYPI_HOST, TESTPYPI_HOST} and project and release:
+            where += f" ([{project} {release}](https://{host}/project/{project}/{release}/))"
+        outcomes = ", ".join(f"`{fn}` {fate}" for fn, fate in upload.get("files", {}).items())
+        out += ["", where + (f": {outcomes}" if outcomes else "")]
+    return "\n".join(out) + "\n\n"
