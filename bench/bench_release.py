@@ -1,0 +1,188 @@
+"""1. `nox -s release` against two local indexes vs the same work done by hand.
+
+A sample project (src layout, setuptools, a README) gets nox-release the way a user adds it:
+release/ copied in, plus the template noxfile. Each run starts two fresh pypiservers (test and
+prod), so each run releases a new version; dist/ is emptied before each run.
+
+Ours: `nox -s release` (build with isolation, twine check, manifest; guarded upload to test with
+the proof read; verify: fresh environments, install wheel and sdist from the test index, import
+check; guarded upload to prod of the verified bytes). The shared release environment
+(.nox/release-env) is created by a first, untimed run, as it is once per machine in real use;
+that cold run is reported apart.
+
+By hand, as the usual guide says: `python -m build`; `twine upload` to test; a fresh venv +
+`pip install --no-deps` of the exact version from the test index and an import; `twine upload`
+to prod. Passwords go through the environment only. Runs are interleaved.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import REPO, Row, base_env, check, interleave, median, pyproject, run_timed
+
+from release.localindex import LocalIndex
+
+NAME = "bench-sample"
+MODULE = "bench_sample"
+VERSION = "1.0.0"
+
+
+def make_sample(root: Path) -> None:
+    pyproject(root, NAME, VERSION)
+    text = (root / "pyproject.toml").read_text()
+    text = text.replace(
+        'description = "nox-release benchmark sample"\n',
+        'description = "nox-release benchmark sample"\nreadme = "README.md"\n',
+    )
+    (root / "pyproject.toml").write_text(text)
+    (root / "README.md").write_text(f"# {NAME}\n\nA benchmark sample.\n")
+    (root / "src" / MODULE).mkdir(parents=True)
+    (root / "src" / MODULE / "__init__.py").write_text(f'__version__ = "{VERSION}"\n')
+
+
+def adopt(root: Path) -> None:
+    """What a user does: copy release/ and the template noxfile into the project."""
+    shutil.copytree(
+        REPO / "release", root / "release", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(REPO / "release" / "templates" / "noxfile.py", root / "noxfile.py")
+
+
+def _clean(root: Path) -> None:
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    shutil.rmtree(root / "build", ignore_errors=True)
+
+
+def _env() -> dict[str, str]:
+    env = base_env()
+    env.pop("PYTHONPATH", None)  # the project's own copy of release/ is used, as in real use
+    return env
+
+
+def ours_once(root: Path) -> float:
+    _clean(root)
+    with LocalIndex() as test, LocalIndex() as prod:
+        env = _env() | {
+            "RELEASE_TEST_UPLOAD_URL": test.upload_url,
+            "RELEASE_TEST_INDEX_URL": test.index_url,
+            "RELEASE_PROD_UPLOAD_URL": prod.upload_url,
+            "RELEASE_PROD_INDEX_URL": prod.index_url,
+            "RELEASE_TEST_USERNAME": test.username,
+            "RELEASE_PROD_USERNAME": prod.username,
+            "RELEASE_TEST_PASSWORD": test.password,
+            "RELEASE_PROD_PASSWORD": prod.password,
+            # The local prod index has no setuptools to build the sdist with; take build and
+            # package dependencies from this machine's pip configuration (PyPI in real use).
+            "RELEASE_DEPENDENCY_INDEX_URL": "pip",
+        }
+        seconds = run_timed(
+            [sys.executable, "-m", "nox", "-s", "release"], env=env, cwd=root, what="nox -s release"
+        )
+        check(len(prod.files()) == 2 and prod.files() == test.files(), "released to both")
+        return seconds
+
+
+def manual_once(root: Path, work: Path) -> float:
+    _clean(root)
+    venv = work / "venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    with LocalIndex() as test, LocalIndex() as prod:
+        env = _env()
+        py = sys.executable
+        started = time.perf_counter()
+        run_timed([py, "-m", "build"], env=env, cwd=root, what="python -m build")
+        files = [str(p) for p in sorted((root / "dist").iterdir())]
+        for index in (test,):
+            up = env | {"TWINE_USERNAME": index.username, "TWINE_PASSWORD": index.password}
+            run_timed(
+                [
+                    py,
+                    "-m",
+                    "twine",
+                    "upload",
+                    "--non-interactive",
+                    "--repository-url",
+                    index.upload_url,
+                    *files,
+                ],
+                env=up,
+                cwd=root,
+                what="twine upload (test)",
+            )
+        run_timed([py, "-m", "venv", str(venv)], env=env, cwd=work, what="venv")
+        run_timed(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--no-deps",
+                "--no-cache-dir",
+                "--index-url",
+                test.index_url,
+                f"{NAME}=={VERSION}",
+            ],
+            env=env,
+            cwd=work,
+            what="pip install from test",
+        )
+        run_timed(
+            [str(venv / "bin" / "python"), "-c", f"import {MODULE}"],
+            env=env,
+            cwd=work,
+            what="import",
+        )
+        up = env | {"TWINE_USERNAME": prod.username, "TWINE_PASSWORD": prod.password}
+        run_timed(
+            [
+                py,
+                "-m",
+                "twine",
+                "upload",
+                "--non-interactive",
+                "--repository-url",
+                prod.upload_url,
+                *files,
+            ],
+            env=up,
+            cwd=root,
+            what="twine upload (prod)",
+        )
+        seconds = time.perf_counter() - started
+        check(len(prod.files()) == 2, "released to prod by hand")
+        return seconds
+
+
+def run(runs: int, log: Callable[[str], None]) -> list[Row]:
+    log("1. nox -s release (A) vs by hand (B)")
+    with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
+        work = Path(tmp)
+        ours_root = work / "ours"
+        manual_root = work / "manual"
+        make_sample(ours_root)
+        adopt(ours_root)
+        make_sample(manual_root)
+        cold = ours_once(ours_root)  # creates .nox/release-env, once per machine
+        log(f"  cold run (creates the shared release environment): {cold:.1f}s")
+        ours, manual = interleave(
+            runs, lambda i: ours_once(ours_root), lambda i: manual_once(manual_root, work), log
+        )
+    return [
+        Row(
+            "`nox -s release` vs by hand",
+            median(ours),
+            median(manual),
+            "s",
+            "<= 1.0x (aim 0.7x)",
+            runs,
+            f"first run on a machine (creates .nox/release-env): {cold:.1f}s; ours also "
+            "verifies the sdist, checks hashes and proves both uploads",
+            baseline_label="by hand",
+        )
+    ]
