@@ -24,7 +24,15 @@ from . import guard
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
-from .errors import ConfigError, DistError, ExitCode, GuardRefusal, IndexUnavailable, ReleaseError
+from .errors import (
+    ConfigError,
+    CredentialError,
+    DistError,
+    ExitCode,
+    GuardRefusal,
+    IndexUnavailable,
+    ReleaseError,
+)
 from .index import IndexState, fetch_index_state
 from .manifest import (
     MANIFEST_NAME,
@@ -40,6 +48,7 @@ from .manifest import (
 from .output import Reporter
 from .project import check_built_files, project_info
 from .retry import RetryPolicy
+from .tokens import check_token
 from .upload import Outcome, await_listed, upload_files
 from .verify import VerifyOptions, verify_release
 
@@ -310,12 +319,6 @@ def _preflight_token(
     ctx: Context, index: IndexSettings, credential: Credential, project: str
 ) -> None:
     """Offline token checks before a byte is sent; errors stop, warnings are shown."""
-    try:
-        from .tokens import check_token
-    except ImportError:  # pragma: no cover - tokens land separately
-        return
-    from .errors import CredentialError
-
     username, secret = credential.get()
     findings = check_token(
         secret, username=username, index=index, project=project, now=datetime.now(timezone.utc)

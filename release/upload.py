@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
@@ -30,15 +31,15 @@ from twine.utils import make_requests_session
 
 from .config import IndexSettings
 from .credentials import Credential
+from .diagnose import Diagnosis, explain_403_with_token, explain_upload
 from .endpoints import strip_credentials
 from .errors import GuardRefusal, IndexUnavailable, UploadRejected
 from .index import IndexState, fetch_index_state
 from .manifest import CHUNK, DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
+from .tokens import check_token, redact
 
-# "already exists" in the words of PyPI (400), pypiserver (409, or 400 for twine's UA), devpi (409)
-_EXISTS = re.compile(r"already exists|file-name-reuse", re.IGNORECASE)
 _BLAKE2 = re.compile(r"blake2_256 hash '([0-9a-f]{64})'")
 
 
@@ -111,50 +112,30 @@ def _rejected(
     index: IndexSettings,
     project: str,
     credential: Credential,
+    diagnosis: Diagnosis,
 ) -> UploadRejected:
     """The index's refusal, explained (the known ones) or shown verbatim (all others)."""
-    body = response.text[:2000] if response.content else ""
     reason = response.reason or ""
-    try:
-        from .diagnose import explain_upload
-    except ImportError:  # pragma: no cover - diagnose lands separately
-        explain_upload = None
     message = (
         f"{index.name} index refused {entry.filename}: HTTP {response.status_code} "
         f"{reason}".rstrip()
     )
-    fix = "Read the index's answer above; nothing else was changed."
-    if explain_upload is not None:
-        diagnosis = explain_upload(
-            response.status_code,
-            reason,
-            body,
-            project=project,
-            filename=entry.filename,
-            index_name=index.name,
-        )
-        message = f"{message}\n  {diagnosis.title}: {diagnosis.cause}"
-        fix = diagnosis.fix
-        if response.status_code == 403:
-            hint = _token_hint(credential, index, project)
-            if hint:
-                message += f"\n  Offline token check: {hint}"
-    elif body and body.strip() != reason.strip():
-        message += f"\n  {body.strip()[:500]}"
+    message = f"{message}\n  {diagnosis.title} {diagnosis.cause}"
+    if response.status_code == 403:
+        hint = _token_hint(credential, index, project)
+        if hint:
+            message += f"\n  Offline token check: {hint}"
     _, secret = credential.get()
-    if secret:
-        message = message.replace(secret, "<hidden>")
-    return UploadRejected(message, fix, status=response.status_code, reason=reason)
+    return UploadRejected(
+        redact(message, secret),
+        redact(diagnosis.fix, secret),
+        status=response.status_code,
+        reason=reason,
+    )
 
 
 def _token_hint(credential: Credential, index: IndexSettings, project: str) -> str | None:
-    try:
-        from datetime import datetime, timezone
-
-        from .diagnose import explain_403_with_token
-        from .tokens import check_token
-    except ImportError:  # pragma: no cover - tokens land separately
-        return None
+    """Which offline token check explains a 403, if any."""
     username, secret = credential.get()
     findings = check_token(
         secret, username=username, index=index, project=project, now=datetime.now(timezone.utc)
@@ -234,15 +215,24 @@ def upload_files(
             status = response.status_code
             if status == 200:
                 return Outcome.UPLOADED
-            text = f"{response.reason} {response.text[:20000] if response.content else ''}"
-            if status in (400, 409) and _EXISTS.search(text):
-                return _settle_exists(path, entry, response, index, project, policy, timeout, wait)
             if status == 429 or status >= 500:
                 raise Transient(
                     f"HTTP {status} {response.reason} for {entry.filename}",
                     parse_retry_after(response.headers.get("Retry-After")),
                 )
-            raise _rejected(response, entry, index, project, credential)
+            diagnosis = explain_upload(
+                status,
+                response.reason or "",
+                response.text if response.content else "",
+                project=project,
+                filename=entry.filename,
+                index_name=index.name,
+            )
+            # "Already exists" (PyPI 400, pypiserver 409/400, devpi 409) is a race or an
+            # earlier attempt that landed, until the index shows other bytes: never retry blindly.
+            if diagnosis.code == "file-exists":
+                return _settle_exists(path, entry, response, index, project, policy, timeout, wait)
+            raise _rejected(response, entry, index, project, credential, diagnosis)
 
         def on_retry(n: int, delay: float, exc: Transient) -> None:
             reporter.line(f"{entry.filename}: {exc.what}; attempt {n + 1} in {delay:.1f}s", "wait")
