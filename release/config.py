@@ -70,6 +70,13 @@ OPTIONS: tuple[Option, ...] = (
         "Build in an isolated environment (python -m build's default).",
     ),
     Option(
+        "build-installer",
+        str,
+        "auto",
+        "What installs the isolated build environment: `pip`, `uv`, or `auto` (uv when it is "
+        "on PATH: about 2 s faster per build).",
+    ),
+    Option(
         "smoke-command",
         str,
         "",
@@ -104,7 +111,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "upload-concurrency",
         int,
-        4,
+        8,
         "Uploads in flight at once (the first file of a new project goes alone).",
     ),
     Option(
@@ -340,8 +347,10 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
 
 def options_markdown() -> str:
     """The README's configuration table, made from :data:`OPTIONS` (a test keeps them equal)."""
-    rows = ["| `[tool.release]` key | environment variable | default | meaning |",
-            "|---|---|---|---|"]
+    rows = [
+        "| `[tool.release]` key | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
     for o in OPTIONS:
         if o.kind is bool:
             default = "true" if o.default else "false"

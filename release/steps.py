@@ -50,7 +50,7 @@ from .project import check_built_files, project_info
 from .retry import RetryPolicy
 from .tokens import check_token
 from .upload import Outcome, await_listed, upload_files
-from .verify import VerifyOptions, verify_release
+from .verify import VerifyOptions, import_names_of, verify_release
 
 
 @dataclasses.dataclass
@@ -112,6 +112,8 @@ def build(ctx: Context) -> Manifest:
         argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
         if not settings.get("build-isolation"):
             argv.append("--no-isolation")
+        elif _build_installer(str(settings.get("build-installer"))) == "uv":
+            argv.append("--installer=uv")
         argv.append(str(settings.root))
         started = time.monotonic()
         proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=settings.root)
@@ -149,6 +151,17 @@ def build(ctx: Context) -> Manifest:
     )
     out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
     return manifest
+
+
+def _build_installer(choice: str) -> str:
+    if choice not in ("auto", "pip", "uv"):
+        raise ConfigError(
+            f"build-installer = {choice!r} is not one of auto, pip, uv.",
+            "Set build-installer to auto, pip or uv.",
+        )
+    if choice == "auto":
+        return "uv" if shutil.which("uv") else "pip"
+    return choice
 
 
 def _twine_check(paths: list[Path]) -> None:
@@ -374,7 +387,7 @@ def verify(ctx: Context) -> Manifest:
         test_index_url=index.index_url,
         deps_index_url=deps,
         smoke_command=str(settings.get("smoke-command")),
-        import_names=tuple(settings.get("import-names")),
+        import_names=tuple(settings.get("import-names")) or _wheel_import_names(ctx, manifest),
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
     )
@@ -393,6 +406,11 @@ def verify(ctx: Context) -> Manifest:
     out.document["verified"] = dict(manifest.verified)
     out.add_summary(f"test: installed and smoke-tested {', '.join(sorted(done))}")
     return manifest
+
+
+def _wheel_import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
+    wheels = [f.filename for f in manifest.files if f.kind == "wheel"]
+    return import_names_of(ctx.settings.dist_dir / wheels[0]) if wheels else ()
 
 
 # ---------------------------------------------------------------- release

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = ["VerifyOptions", "import_names_of", "verify_release"]
 
+import concurrent.futures
 import dataclasses
 import os
 import shlex
@@ -34,7 +35,7 @@ class VerifyOptions:
     test_index_url: str
     deps_index_url: str | None  # None: the user's normal pip configuration (rehearse)
     smoke_command: str
-    import_names: tuple[str, ...]
+    import_names: tuple[str, ...]  # the caller fills them (from the wheel) when not configured
     verify_sdist: bool
     timeout: float = 60.0
     use_uv: bool = True
@@ -237,28 +238,34 @@ def verify_release(
     environ: Mapping[str, str],
     reporter: Reporter,
 ) -> list[DistFile]:
-    """Install each verifiable file of ``manifest`` from the test index; return those verified."""
+    """Install each verifiable file of ``manifest`` from the test index; return those verified.
+
+    The wheel and the sdist are checked side by side, each in its own environment and folder:
+    both wait mostly on the network and on subprocesses, so this halves the step on 2 cores.
+    """
     ours = manifest.by_filename()
     env = _clean_env(environ)
     uv = _uv() if options.use_uv else None
-    verified: list[DistFile] = []
+    kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
     with tempfile.TemporaryDirectory(prefix="nox-release-verify-") as tmp:
         work = Path(tmp)
-        kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
-        for kind in kinds:
+
+        def one(kind: str) -> DistFile:
+            here = work / kind
+            here.mkdir()
             if kind == "wheel":
                 got = _download_wheel(
                     manifest.name,
                     manifest.version,
                     options.test_index_url,
-                    work / "dl-wheel",
+                    here / "dl",
                     env,
-                    work,
+                    here,
                 )
             else:
                 sdist = next(f for f in manifest.files if f.kind == "sdist")
                 remote = listed.by_filename()[sdist.filename]
-                got = _download_url(remote.url, work / "dl-sdist", options.timeout)
+                got = _download_url(remote.url, here / "dl", options.timeout)
             entry = ours.get(got.name)
             sha, _size = hash_file(got)
             if entry is None or entry.sha256 != sha:
@@ -270,18 +277,13 @@ def verify_release(
             reporter.ok(f"{got.name}: downloaded from the test index, sha256 matches the build")
             # uv reads no pip configuration: with no dependency index named, pip installs, so
             # that the user's own pip settings (mirror, certificates) apply.
-            venv = _Venv(work / f"venv-{kind}", env, uv if options.deps_index_url else None)
-            venv.create(work)
-            venv.install(got, options.deps_index_url, work)
-            names = options.import_names or (
-                import_names_of(got) if kind == "wheel" else _names_from_wheels(manifest, work)
-            )
-            _smoke(venv, manifest, options, names, work, reporter, kind)
-            verified.append(entry)
-    return verified
+            venv = _Venv(here / "venv", env, uv if options.deps_index_url else None)
+            venv.create(here)
+            venv.install(got, options.deps_index_url, here)
+            _smoke(venv, manifest, options, options.import_names, here, reporter, kind)
+            return entry
 
-
-def _names_from_wheels(manifest: Manifest, work: Path) -> tuple[str, ...]:
-    wheel_dir = work / "dl-wheel"
-    wheels = sorted(wheel_dir.glob("*.whl")) if wheel_dir.is_dir() else []
-    return import_names_of(wheels[0]) if wheels else ()
+        with concurrent.futures.ThreadPoolExecutor(len(kinds)) as pool:
+            futures = [pool.submit(one, kind) for kind in kinds]
+            # Report the first failure in kind order (the wheel's), after both have finished.
+            return [future.result() for future in futures]
