@@ -84,7 +84,11 @@ class Context:
         if index.name not in self.credentials:
             interactive = sys.stdin.isatty() and not self.environ.get("CI")
             self.credentials[index.name] = resolve(
-                index, project, self.environ, interactive=interactive
+                index,
+                project,
+                self.environ,
+                interactive=interactive,
+                options=self.settings.values,
             )
         return self.credentials[index.name]
 
@@ -249,15 +253,10 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     print_plan(out, index, plan)
     ctx.reporter.document.setdefault("plans", {})[name] = plan.to_json()
     if plan.verdict is guard.Verdict.REFUSED:
-        suggestion = (
-            f" The next free version is {plan.next_free}: nox -s bump_version -- {plan.next_free}"
-            if plan.next_free
-            else ""
-        )
         raise GuardRefusal(
             f"Refused before sending anything to the {name} index:\n  - "
             + "\n  - ".join(plan.reasons),
-            "Versions on an index are immutable; release a new version." + suggestion,
+            plan.fix or "Versions on an index are immutable; release a new version.",
         )
     require = ctx.require_verified
     if require is None:

@@ -167,7 +167,7 @@ def _settle_exists(
     deadline = time.monotonic() + wait
     while True:
         state = fetch_index_state(index.index_url, project, policy=policy, timeout=timeout)
-        listed = state.by_filename().get(entry.filename)
+        listed = state.twin_of(entry.filename)
         if listed is not None and listed.sha256 == entry.sha256:
             return Outcome.ALREADY_THERE
         if listed is not None and listed.sha256 is not None:
@@ -291,7 +291,8 @@ def await_listed(
     delay = 0.25
     while True:
         state = fetch_index_state(index_url, project, policy=policy, timeout=timeout)
-        listed = state.by_filename()
+        # Each file of ours, under any spelling the index gives it (Demo.Pkg-1.0.tar.gz).
+        listed = {f.filename: twin for f in expected if (twin := state.twin_of(f.filename))}
         missing = [f.filename for f in expected if f.filename not in listed]
         wrong = [
             f.filename

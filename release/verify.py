@@ -264,7 +264,12 @@ def verify_release(
                 )
             else:
                 sdist = next(f for f in manifest.files if f.kind == "sdist")
-                remote = listed.by_filename()[sdist.filename]
+                remote = listed.twin_of(sdist.filename)
+                if remote is None:  # await_listed saw it; a page that changed since is odd
+                    raise VerificationFailed(
+                        f"The test index no longer lists {sdist.filename}.",
+                        "Run verify_test_install again; if it persists, check the test index.",
+                    )
                 got = _download_url(remote.url, here / "dl", options.timeout)
             entry = ours.get(got.name)
             sha, _size = hash_file(got)
