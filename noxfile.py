@@ -37,6 +37,13 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    workflows = (
+        ".github/workflows/ci.yml",
+        ".github/workflows/release.yml",
+        "release/templates/release.yml",
+    )
+    session.run("actionlint", *workflows)
+    session.run("zizmor", "--offline", ".github/workflows", "release/templates/release.yml")
 
 
 @nox.session(default=False)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -128,6 +129,8 @@ def build(ctx: Context) -> Manifest:
                 "Fix the build error above; nothing was changed in dist/.",
             )
         built = check_built_files(sorted(outdir.iterdir()), info)
+        for wheel in built.wheels:
+            _refuse_vendored_release_package(wheel, info.canonical_name)
         _twine_check([built.sdist, *built.wheels])
         dist.mkdir(parents=True, exist_ok=True)
         if stale:
@@ -155,6 +158,23 @@ def build(ctx: Context) -> Manifest:
     )
     out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
     return manifest
+
+
+def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
+    """A project that copied release/ must not ship it inside its own wheel (a flat layout
+    with automatic package discovery picks it up)."""
+    if project == "nox-release":
+        return
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    if {"release/guard.py", "release/sessions.py"} <= names:
+        raise DistError(
+            f"{wheel.name} contains nox-release's own release/ package: your users would "
+            "install it with your project.",
+            "Exclude it from your build: e.g. for setuptools [tool.setuptools.packages.find] "
+            'exclude = ["release*"]; for hatchling exclude = ["/release"]; '
+            'for pdm-backend excludes = ["release"]. Then build again.',
+        )
 
 
 def _build_installer(choice: str) -> str:
@@ -316,6 +336,8 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
         )
     sent = sum(1 for r in results if r.outcome is Outcome.UPLOADED)
     out.document.setdefault("uploads", {})[name] = {
+        "project": manifest.name,
+        "version": manifest.version,
         "index_url": strip_credentials(index.index_url),
         "files": {r.filename: r.outcome.name.lower() for r in results},
         "verified_on_index": [f.filename for f in manifest.files],

@@ -310,3 +310,15 @@ def test_secret_never_in_argv_output_or_files_of_a_full_release(make_project, in
         for path in root.rglob("*"):
             if path.is_file():
                 assert secret.encode() not in path.read_bytes(), path
+
+
+def test_build_refuses_a_wheel_that_ships_the_release_package(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    vendored = root / "src" / "release"  # as if release/ had been copied where discovery sees it
+    vendored.mkdir()
+    for name in ("__init__.py", "guard.py", "sessions.py"):
+        (vendored / name).write_text("", encoding="utf-8")
+    with pytest.raises(DistError, match="contains nox-release's own release/ package"):
+        steps.build(make_ctx(root, environ_for(test, prod)))
+    assert not (root / "dist").exists()
