@@ -27,11 +27,7 @@ from release.localindex import LocalIndex
 from release.manifest import hash_file, load_manifest
 from release.retry import RetryPolicy, Transient
 
-pytestmark = [
-    pytest.mark.timeout(120),
-    # pypiserver's vendored bottle installs an old-style import hook (a warning on 3.11+).
-    pytest.mark.filterwarnings("ignore:_ImportRedirect.find_spec:ImportWarning"),
-]
+pytestmark = [pytest.mark.timeout(120)]
 
 PROJECT = "demo-pkg"
 FILES = {"demo_pkg-1.0.0.tar.gz": b"sdist bytes", "demo_pkg-1.0.0-py3-none-any.whl": b"wheel"}
