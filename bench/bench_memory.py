@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from common import Row, base_env, check, fake_release, median
+from common import Row, base_env, check, fake_release, median, twine_upload_argv
 from samples import big_wheel
 
 from release.localindex import LocalIndex
@@ -73,17 +73,7 @@ def run(runs: int, size_mb: int, log: Callable[[str], None]) -> list[Row]:
                     "TWINE_USERNAME": index.username,
                     "TWINE_PASSWORD": index.password,
                 }
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "twine",
-                    "upload",
-                    "--non-interactive",
-                    "--disable-progress-bar",
-                    "--repository-url",
-                    index.upload_url,
-                    str(path),
-                ]
+                argv = twine_upload_argv(index.upload_url, [path])
                 twine.append(peak_mb(argv, env, root))
             log(
                 f"  run {i + 1}/{runs}: upload {uploading[-1]:.0f} MB, nothing to do "

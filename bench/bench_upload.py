@@ -14,7 +14,16 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from common import Row, base_env, check, fake_release, interleave_many, median, run_timed
+from common import (
+    Row,
+    base_env,
+    check,
+    fake_release,
+    interleave_many,
+    median,
+    run_timed,
+    twine_upload_argv,
+)
 from faultproxy import FaultProxy, Rule
 from samples import many_wheels
 
@@ -41,17 +50,7 @@ def _run_once(
             argv = [sys.executable, "-m", "release", "upload", "--index", "test"]
         else:
             env |= {"TWINE_USERNAME": index.username, "TWINE_PASSWORD": index.password}
-            argv = [
-                sys.executable,
-                "-m",
-                "twine",
-                "upload",
-                "--non-interactive",
-                "--disable-progress-bar",
-                "--repository-url",
-                proxy.upload_url,
-                *(str(root / "dist" / w) for w in wheels),
-            ]
+            argv = twine_upload_argv(proxy.upload_url, [root / "dist" / w for w in wheels])
         seconds = run_timed(argv, env=env, cwd=root, what="ours" if ours else "twine upload")
         check(index.files() == sorted(wheels), "every wheel on the index")
         check(index.uploads == len(wheels), f"{index.uploads} POSTs for {len(wheels)} files")

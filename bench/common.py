@@ -110,6 +110,21 @@ def base_env() -> dict[str, str]:
     return env
 
 
+def twine_upload_argv(upload_url: str, paths: Sequence[Path | str]) -> list[str]:
+    """The baseline: a plain ``twine upload`` (its password comes from TWINE_PASSWORD)."""
+    return [
+        sys.executable,
+        "-m",
+        "twine",
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+        upload_url,
+        *(str(p) for p in paths),
+    ]
+
+
 def pyproject(root: Path, name: str, version: str, extra: str = "") -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(

@@ -22,7 +22,7 @@ __all__ = [
 
 import dataclasses
 import re
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -328,11 +328,3 @@ def fetch_index_state(
     finally:
         if own_session:
             http.close()
-
-
-def versions_of(states: Iterable[IndexState]) -> frozenset[Version]:
-    """Every version present on any of ``states``."""
-    out: set[Version] = set()
-    for state in states:
-        out |= state.versions
-    return frozenset(out)

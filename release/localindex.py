@@ -10,13 +10,11 @@ from __future__ import annotations
 
 __all__ = ["LocalIndex"]
 
-import contextlib
 import secrets
 import shutil
 import socketserver
 import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -126,10 +124,3 @@ class LocalIndex:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def local_index_pair() -> Iterator[tuple[LocalIndex, LocalIndex]]:
-    """Two local indexes standing in for TestPyPI and PyPI."""
-    with LocalIndex() as test, LocalIndex() as prod:
-        yield test, prod
