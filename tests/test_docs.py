@@ -1,7 +1,13 @@
-"""The README keeps up with the code: every option, variable, session and command is documented."""
+"""The docs keep up with the code: every option, variable, session, command and exit code.
+
+README.md holds the contract (sessions, commands, exit codes); `docs/` holds the reference pages.
+Each assertion looks for a table row or a code span, never for a bare word that could appear
+anywhere.
+"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,11 +15,13 @@ from pathlib import Path
 import pytest
 
 from release.cli import COMMANDS
-from release.config import OPTIONS, env_name
+from release.config import OPTIONS, Option, env_name, options_markdown
 from release.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONFIGURATION = (DOCS / "configuration.md").read_text(encoding="utf-8")
 SESSIONS = (
     "build",
     "upload_test",
@@ -28,20 +36,39 @@ SESSIONS = (
 )
 
 
+def _table_first_cells(text: str, header: str) -> list[str]:
+    """The first cell of every row of the Markdown table whose header line starts with `header`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    cells = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells.append(line.split("|")[1].strip())
+    return cells
+
+
 @pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.key)
-def test_every_option_and_its_variable_is_in_the_readme(option) -> None:
-    assert f"`{option.key}`" in README
-    assert f"`{env_name(option.key)}`" in README
+def test_every_option_has_a_row_in_the_configuration_page(option: Option) -> None:
+    assert f"\n| `{option.key}` | `{env_name(option.key)}` |" in CONFIGURATION
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_every_command_is_in_the_readme(name: str) -> None:
-    assert name in README
+def test_the_readme_lists_exactly_the_commands() -> None:
+    match = re.search(r"`python -m release \{([^}]*)\}`", README)
+    assert match is not None, "README lost its `python -m release {...}` list of commands"
+    documented = {item.split()[0] for item in match.group(1).split(",")}
+    assert documented == set(COMMANDS)
 
 
 @pytest.mark.parametrize("code", list(ExitCode))
 def test_every_exit_code_is_in_the_readme(code: ExitCode) -> None:
     assert f"\n| {int(code)} |" in README
+
+
+def test_the_readme_sessions_table_has_a_row_for_every_session() -> None:
+    cells = _table_first_cells(README, "| session | what it does |")
+    named = {span for cell in cells for span in re.findall(r"`([^`]+)`", cell)}
+    assert set(SESSIONS) <= named, sorted(set(SESSIONS) - named)
 
 
 def test_nox_lists_every_contract_session_with_a_description() -> None:
@@ -62,10 +89,23 @@ def test_readme_shows_the_two_first_commands() -> None:
     assert "nox -s tests" in README
 
 
-def test_readme_configuration_table_is_made_from_the_options() -> None:
-    from release.config import options_markdown
-
-    assert options_markdown() in README, (
-        "README's configuration table is out of date: paste the output of "
+def test_configuration_table_is_made_from_the_options() -> None:
+    assert options_markdown() in CONFIGURATION, (
+        "docs/configuration.md's table is out of date: paste the output of "
         "`python -c 'from release.config import options_markdown as m; print(m())'`"
     )
+
+
+def test_every_local_link_of_the_docs_points_at_a_file() -> None:
+    pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
+
+
+def test_the_changelog_has_an_unreleased_section() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "\n## [Unreleased]\n" in changelog

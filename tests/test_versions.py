@@ -1,4 +1,4 @@
-"""release.versions: the README's table of bumps, refusals, and the ordering properties."""
+"""release.versions: docs/bump.md's table of bumps, refusals, and the ordering properties."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from packaging.version import Version
 from release.errors import ConfigError
 from release.versions import bump, next_free_version, parse_spec, successor
 
-# (current, SPEC, result): the README's table, row for row.
+# (current, SPEC, result): docs/bump.md's table, row for row.
 TABLE = [
     ("1.2.4", "major", "2.0.0"),
     ("1.2.4", "minor", "1.3.0"),
@@ -170,8 +170,7 @@ def test_release_parts_never_refuse(current: Version) -> None:
 
 
 def _readme_rows() -> list[list[str]]:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section: bump (owner: bump) -->")[1].split("<!-- /section")[0]
+    section = (Path(__file__).parents[1] / "docs" / "bump.md").read_text(encoding="utf-8")
     return [
         [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
         for line in section.splitlines()
