@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from packaging.utils import canonicalize_name
 from twine.utils import DEFAULT_REPOSITORY, TEST_REPOSITORY
 
-from . import endpoints, trusted
+from . import endpoints, redact, trusted
 from .config import OPTIONS, IndexSettings, env_name
 from .errors import CredentialError
 
@@ -54,6 +54,10 @@ class Credential:
     # Set for trusted publishing: hands out the current token, minting a new one before the
     # old one expires.
     renewer: trusted.MintedToken | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every credential is known to the redaction boundary from the moment it exists.
+        redact.register(self.password, self.username)
 
     def get(self) -> tuple[str, str]:
         """(username, password) to send now; short-lived tokens are renewed here."""

@@ -30,7 +30,6 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Literal
-from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
@@ -646,18 +645,9 @@ def _problem(text: str, *, decode: bool = False) -> TokenProblem | None:
 
 
 def redact(text: str, secret: str) -> str:
-    """``text`` with every form of ``secret`` we might have echoed replaced by ``<hidden>``.
+    """``text`` with every form of ``secret`` replaced by ``<hidden>``: registers ``secret``
+    with :mod:`release.redact` (the process-wide boundary) and redacts every registered one."""
+    from . import redact as boundary
 
-    Covers the secret as given, without surrounding whitespace/quotes, without its pypi-
-    prefix, and percent-encoded (as in a URL). A secret shorter than 4 characters is still
-    replaced: hiding too much beats showing a password.
-    """
-    if not secret:
-        return text
-    forms = {secret, secret.strip(), secret.strip().strip(_QUOTES).strip(), quote(secret, safe="")}
-    for form in list(forms):
-        if form.startswith(PREFIX) and len(form) > len(PREFIX) + 8:
-            forms.add(form[len(PREFIX) :])
-    for form in sorted((f for f in forms if f), key=len, reverse=True):
-        text = text.replace(form, "<hidden>")
-    return text
+    boundary.register(secret)
+    return boundary.redact(text)

@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 import id as oidc
 import requests
 
-from . import endpoints
+from . import endpoints, redact
 from .config import IndexSettings, env_name
 from .errors import ConfigError, CredentialError
 
@@ -330,6 +330,7 @@ def exchange(
     session: requests.Session, base: str, jwt: str, timeout: float, *, now: float
 ) -> tuple[str, float]:
     url = base + MINT_PATH
+    redact.register(jwt)
     try:
         response = session.post(url, json={"token": jwt}, timeout=timeout, allow_redirects=False)
     except (requests.ConnectionError, requests.Timeout) as exc:
@@ -350,7 +351,9 @@ def exchange(
     # Never let the identity token reach a message, even if a server echoes it.
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         body = json.loads(json.dumps(body).replace(jwt, "<identity token>"))
-    return parse_mint_answer(response.status_code, body, now=now, claims=jwt_claims(jwt))
+    token, expires = parse_mint_answer(response.status_code, body, now=now, claims=jwt_claims(jwt))
+    redact.register(token, "__token__")
+    return token, expires
 
 
 def mint_token(

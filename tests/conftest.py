@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from release import redact
 from release.localindex import LocalIndex
 from tests.devpi import devpi_index, devpi_server  # noqa: F401 (fixtures)
 
@@ -17,6 +18,14 @@ os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-
 os.environ.setdefault("RELEASE_TEST_INDEX_URL", "http://127.0.0.1:9/unset-test-simple/")
 os.environ.setdefault("RELEASE_PROD_UPLOAD_URL", "http://127.0.0.1:9/unset-prod-upload/")
 os.environ.setdefault("RELEASE_PROD_INDEX_URL", "http://127.0.0.1:9/unset-prod-simple/")
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Each test starts with an empty secret registry (a process keeps its own until it ends)."""
+    redact.clear()
+    yield
+    redact.clear()
 
 
 @pytest.fixture
