@@ -1,8 +1,10 @@
 """Uploads, one file per request, with retries, race handling and proof on the index.
 
-twine prepares each file (``PackageFile``: metadata, validation) and its form fields; we send the
-POST ourselves because ``twine.repository.Repository.upload`` retries 5xx at once, without backoff,
-and turns every answer into one exception. We need the answer itself: "already exists" is not a
+twine prepares each file (``PackageFile``: metadata, validation); :func:`form_fields` turns its
+metadata into the upload form as twine does (tests/test_upload_form.py compares the two for a
+real wheel and sdist), and we send the POST ourselves because
+``twine.repository.Repository.upload`` retries 5xx at once, without backoff, and turns every
+answer into one exception. We need the answer itself: "already exists" is not a
 failure until the index shows other bytes, and each refusal gets its own explanation.
 The body is streamed (requests-toolbelt's MultipartEncoder over the open file): a 500 MB wheel is
 never held in memory.
@@ -10,7 +12,7 @@ never held in memory.
 
 from __future__ import annotations
 
-__all__ = ["Outcome", "UploadResult", "await_listed", "upload_files"]
+__all__ = ["Outcome", "UploadResult", "await_listed", "form_fields", "upload_files"]
 
 import concurrent.futures
 import dataclasses
@@ -26,7 +28,6 @@ from pathlib import Path
 import requests
 from requests_toolbelt import MultipartEncoder
 from twine.package import PackageFile
-from twine.repository import Repository
 from twine.utils import make_requests_session
 
 from .config import IndexSettings
@@ -64,6 +65,39 @@ def _blake2_256(path: Path) -> str:
     return digest.hexdigest()
 
 
+FormFields = list[tuple[str, str]]
+
+
+def form_fields(path: Path, extra: Sequence[tuple[str, str]] = ()) -> FormFields:
+    """The text fields of the upload form for ``path`` (its file goes in as ``content``).
+
+    Warehouse's legacy upload API reads the core metadata as form fields
+    (``warehouse.forklift.parse_form_metadata``); twine's ``PackageFile.metadata_dictionary``
+    (public) gives it as a dict, and these few lines flatten it as twine does: a list is one
+    field per item, except ``keywords`` (one comma-separated field); ``project_urls`` is one
+    ``"label, url"`` field per entry. ``extra`` fields (e.g. ``attestations``) go after the
+    metadata and before ``:action``.
+    """
+    metadata: dict[str, object] = dict(
+        PackageFile.from_filename(str(path), None).metadata_dictionary()
+    )
+    fields: FormFields = []
+    for key, value in metadata.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            fields += [(key, f"{label}, {url}") for label, url in value.items()]
+        elif isinstance(value, (list, tuple)) and key == "keywords":
+            fields.append((key, ", ".join(str(item) for item in value)))
+        elif isinstance(value, (list, tuple)):
+            fields += [(key, str(item)) for item in value]
+        else:
+            fields.append((key, str(value)))
+    fields += extra
+    fields += [(":action", "file_upload"), ("protocol_version", "1")]
+    return fields
+
+
 class _Sender:
     """POSTs files to one upload URL; one requests session per thread."""
 
@@ -80,10 +114,8 @@ class _Sender:
             self._local.session = session
         return session
 
-    def post(self, path: Path) -> requests.Response:
-        package = PackageFile.from_filename(str(path), None)
-        fields = Repository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
-        fields += [(":action", "file_upload"), ("protocol_version", "1")]
+    def post(self, path: Path, extra: Sequence[tuple[str, str]] = ()) -> requests.Response:
+        fields: list[tuple[str, object]] = list(form_fields(path, extra))
         session = self._session()
         session.auth = self.credential.get()  # renewed here when short-lived
         with path.open("rb") as f:
