@@ -140,6 +140,14 @@ OPTIONS: tuple[Option, ...] = (
         "force: only trusted publishing (other sources ignored).",
     ),
     Option(
+        "trusted-publisher",
+        list,
+        [],
+        "The trusted publisher as registered on the index, e.g. `repository=owner/name`, "
+        "`workflow=release.yml` (GitLab: the CI file's path), `environment=pypi`: doctor and "
+        "an `invalid-publisher` refusal compare the CI identity's claims with it.",
+    ),
+    Option(
         "test-trusted-publishing-url",
         str,
         "",

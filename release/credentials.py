@@ -37,6 +37,7 @@ from packaging.utils import canonicalize_name
 from twine.utils import DEFAULT_REPOSITORY, TEST_REPOSITORY
 
 from . import endpoints, redact, trusted
+from .claims import parse_publisher
 from .config import OPTIONS, IndexSettings, env_name
 from .errors import CredentialError
 
@@ -282,8 +283,11 @@ def _trusted(ctx: _Context) -> Credential:
     override = str(ctx.option(f"{ctx.index.name}-trusted-publishing-url") or "")
     timeout = float(ctx.option("timeout") or 60.0)
     index, environ = ctx.index, ctx.environ
+    publisher = parse_publisher(ctx.option("trusted-publisher") or [])
     minted = trusted.MintedToken(
-        lambda: trusted.mint_token(index, environ, override=override, timeout=timeout)
+        lambda: trusted.mint_token(
+            index, environ, override=override, timeout=timeout, publisher=publisher
+        )
     )
     return Credential(
         TOKEN_USERNAME,

@@ -29,6 +29,8 @@ from typing import Any, Literal
 import requests
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
+from . import trusted
+from .claims import compare, parse_publisher, report_lines
 from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
@@ -158,6 +160,42 @@ def judge_auth(
     )
 
 
+def identity_check(
+    settings: Settings, index: IndexSettings, environ: Mapping[str, str]
+) -> Check | None:
+    """In CI (trusted publishing not off): the identity token's claims for ``index`` and how
+    they compare with ``trusted-publisher``; a reusable workflow or a mismatch fails.
+    None outside CI."""
+    if not trusted.in_ci(environ) or trusted.trusted_mode(environ, settings.values) == "off":
+        return None
+    name = f"{index.name}.identity"
+    publisher = parse_publisher(settings.get("trusted-publisher"))
+    try:
+        claims = trusted.identity_claims(
+            index,
+            environ,
+            override=str(settings.get(f"{index.name}-trusted-publishing-url")),
+            timeout=float(settings.get("timeout")),
+        )
+    except CredentialError as exc:
+        return Check(name, "skip", f"no CI identity to show: {exc.message}", exc.fix)
+    lines = report_lines(claims, publisher)
+    mismatches = compare(claims, publisher)
+    if not mismatches:
+        return Check(name, "ok", "\n".join(lines))
+    fix = "\n".join(dict.fromkeys(m.fix for m in mismatches))
+    return Check(name, "fail", "\n".join(lines), fix, ExitCode.CREDENTIALS)
+
+
+def _settle_identity(identity: Check | None, credential: Credential, mode: str) -> None:
+    """A mismatch only fails when trusted publishing is what the upload would use."""
+    if identity is None or identity.status != "fail" or credential.renewer is not None:
+        return
+    if mode != "force":
+        identity.status = "warn"
+        identity.exit_code = None
+
+
 def _index_checks(
     settings: Settings,
     name: IndexName,
@@ -224,12 +262,16 @@ def _index_checks(
             checks.append(
                 Check(f"{name}.version", "ok", f"{info.version} is not on the {name} index yet")
             )
+    # The CI identity's claims, before anything is minted.
+    identity = identity_check(settings, index, environ)
+    checks += [identity] if identity is not None else []
     # Credential.
     try:
         credential = resolve(index, info.name, environ, options=settings.values)
     except CredentialError as exc:
         checks.append(_fail(f"{name}.credential", exc))
         return checks
+    _settle_identity(identity, credential, trusted.trusted_mode(environ, settings.values))
     checks.append(
         Check(
             f"{name}.credential",

@@ -29,6 +29,7 @@ __all__ = [
     "exchange",
     "fetch_audience",
     "github_permission_problem",
+    "identity_claims",
     "in_ci",
     "jwt_claims",
     "mint_token",
@@ -51,6 +52,7 @@ import id as oidc
 import requests
 
 from . import endpoints, redact
+from .claims import Publisher, report_lines, reusable_workflow
 from .config import IndexSettings, env_name
 from .errors import ConfigError, CredentialError
 
@@ -168,18 +170,6 @@ def jwt_claims(jwt: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def reusable_workflow(claims: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(calling workflow, reusable workflow) when the job runs in a reusable workflow. Pure.
-
-    GitHub's ``workflow_ref`` names the workflow that was triggered, ``job_workflow_ref`` the
-    file the job is defined in; they differ exactly when the job comes from a reusable workflow.
-    """
-    caller, job = claims.get("workflow_ref"), claims.get("job_workflow_ref")
-    if isinstance(caller, str) and isinstance(job, str) and caller and job and caller != job:
-        return caller, job
-    return None
-
-
 def _session() -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
@@ -276,7 +266,12 @@ def identity_token(audience: str, environ: Mapping[str, str]) -> str:
 
 
 def parse_mint_answer(
-    status: int, body: Any, *, now: float, claims: Mapping[str, Any] | None = None
+    status: int,
+    body: Any,
+    *,
+    now: float,
+    claims: Mapping[str, Any] | None = None,
+    publisher: Publisher | None = None,
 ) -> tuple[str, float]:
     """(token, expires) from the mint endpoint's answer, or a CredentialError explaining each
     error code (via :func:`release.diagnose.explain_mint_error`). Pure."""
@@ -320,6 +315,10 @@ def parse_mint_answer(
             "Run the upload step in the workflow that is registered as the trusted publisher "
             "(not in a reusable workflow it calls).",
         )
+    if claims and any(
+        isinstance(e, dict) and e.get("code") == "invalid-publisher" for e in errors
+    ):  # show what PyPI compared: the claims, and where they miss the described publisher
+        lines += [f"  {line}" for line in report_lines(claims, publisher)]
     raise CredentialError(
         "Trusted publishing: the index refused to mint a token:\n" + "\n".join(lines),
         " ".join(fixes) or "Check the trusted publisher's settings on the index.",
@@ -327,7 +326,13 @@ def parse_mint_answer(
 
 
 def exchange(
-    session: requests.Session, base: str, jwt: str, timeout: float, *, now: float
+    session: requests.Session,
+    base: str,
+    jwt: str,
+    timeout: float,
+    *,
+    now: float,
+    publisher: Publisher | None = None,
 ) -> tuple[str, float]:
     url = base + MINT_PATH
     redact.register(jwt)
@@ -351,7 +356,9 @@ def exchange(
     # Never let the identity token reach a message, even if a server echoes it.
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         body = json.loads(json.dumps(body).replace(jwt, "<identity token>"))
-    token, expires = parse_mint_answer(response.status_code, body, now=now, claims=jwt_claims(jwt))
+    token, expires = parse_mint_answer(
+        response.status_code, body, now=now, claims=jwt_claims(jwt), publisher=publisher
+    )
     redact.register(token, "__token__")
     return token, expires
 
@@ -363,13 +370,25 @@ def mint_token(
     override: str = "",
     timeout: float = 30.0,
     clock: Callable[[], float] = time.time,
+    publisher: Publisher | None = None,
 ) -> tuple[str, float]:
     """The whole exchange once: audience, identity token, minted token and its expiry."""
     base = oidc_base_url(index, override)
     with _session() as session:
         audience = fetch_audience(session, base, timeout)
         jwt = identity_token(audience, environ)
-        return exchange(session, base, jwt, timeout, now=clock())
+        return exchange(session, base, jwt, timeout, now=clock(), publisher=publisher)
+
+
+def identity_claims(
+    index: IndexSettings, environ: Mapping[str, str], *, override: str = "", timeout: float = 30.0
+) -> dict[str, Any]:
+    """The claims of the identity token this CI job would exchange for ``index`` (audience
+    from the index, token from the CI), without minting. The token itself never leaves here."""
+    base = oidc_base_url(index, override)
+    with _session() as session:
+        audience = fetch_audience(session, base, timeout)
+    return jwt_claims(identity_token(audience, environ))
 
 
 class MintedToken:

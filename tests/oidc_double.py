@@ -34,6 +34,54 @@ from macaroons import make_token
 __all__ = ["MINT_DESCRIPTIONS", "OIDCDouble", "make_macaroon_token"]
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+GITLAB_ISSUER = "https://gitlab.com"
+
+# What a job of example/demo's release workflow claims (GitHub) / its pipeline (GitLab).
+GITHUB_CLAIMS: dict[str, Any] = {
+    "iss": GITHUB_ISSUER,
+    "sub": "repo:example/demo:environment:pypi",
+    "repository": "example/demo",
+    "repository_owner": "example",
+    "repository_owner_id": "1234",
+    "workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
+    "job_workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
+    "environment": "pypi",
+    "ref": "refs/heads/main",
+}
+GITLAB_CLAIMS: dict[str, Any] = {
+    "iss": GITLAB_ISSUER,
+    "sub": "project_path:example/demo:ref_type:branch:ref:main",
+    "project_path": "example/demo",
+    "namespace_path": "example",
+    "ci_config_ref_uri": "gitlab.com/example/demo//.gitlab-ci.yml@refs/heads/main",
+    "environment": "pypi",
+    "ref_path": "refs/heads/main",
+}
+
+
+def publisher_matches(publisher: dict[str, str], claims: dict[str, Any]) -> bool:
+    """Warehouse's matching, written out apart from release.claims: repository (owner/name,
+    case-insensitive), the workflow file of job_workflow_ref / ci_config_ref_uri, and the
+    environment when the publisher names one."""
+    if claims.get("iss") == GITLAB_ISSUER:
+        repository = str(claims.get("project_path", ""))
+        uri = str(claims.get("ci_config_ref_uri", ""))
+        workflow_ok = uri.startswith(
+            f"gitlab.com/{publisher['repository']}//{publisher['workflow']}@"
+        )
+    else:
+        repository = str(claims.get("repository", ""))
+        job = str(claims.get("job_workflow_ref", ""))
+        workflow_ok = job.startswith(
+            f"{publisher['repository']}/.github/workflows/{publisher['workflow']}@"
+        )
+    environment = publisher.get("environment", "")
+    return (
+        repository.lower() == publisher["repository"].lower()
+        and workflow_ok
+        and (not environment or environment.lower() == str(claims.get("environment", "")).lower())
+    )
+
 
 # code -> description exactly as Warehouse words it.
 MINT_DESCRIPTIONS: dict[str, str] = {
@@ -69,7 +117,9 @@ class OIDCDouble:
 
     Knobs (set them between requests): ``audience``, ``audience_status`` (403 = disabled),
     ``mint_error`` (a key of MINT_DESCRIPTIONS, or None), ``mint_status`` (to send a raw
-    non-JSON failure), ``lifetime`` (seconds the minted tokens claim), ``tokens`` (a list of
+    non-JSON failure), ``publisher`` (the registered trusted publisher: repository,
+    workflow, environment; a token whose claims miss it gets ``invalid-publisher``),
+    ``lifetime`` (seconds the minted tokens claim), ``tokens`` (a list of
     exact tokens to hand out in order; when empty a fresh macaroon is made), ``claims`` (extra
     JWT claims, e.g. for reusable workflows), ``token_location``.
     Counters/records: ``mints``, ``audience_requests``, ``jwts`` (issued), ``seen`` (received).
@@ -85,6 +135,8 @@ class OIDCDouble:
         self.tokens: list[str] = []
         self.issued_tokens: list[str] = []
         self.claims: dict[str, Any] = {}
+        # The trusted publisher registered on the double's index (None: any token matches).
+        self.publisher: dict[str, str] | None = None
         self.token_location = "127.0.0.1"
         self.mints = 0
         self.audience_requests = 0
@@ -114,20 +166,21 @@ class OIDCDouble:
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
         }
 
-    # -- behaviour ---------------------------------------------------------------------------
-    def make_jwt(self, audience: str) -> str:
-        now = int(time.time())
-        claims = {
-            "iss": GITHUB_ISSUER,
-            "aud": audience,
-            "sub": "repo:example/demo:environment:pypi",
-            "repository": "example/demo",
-            "workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
-            "job_workflow_ref": "example/demo/.github/workflows/release.yml@refs/heads/main",
-            "jti": secrets.token_hex(8),
-            "iat": now,
-            "exp": now + 300,
+    def gitlab_environ(self, audience: str = "pypi") -> dict[str, str]:
+        """A GitLab CI job with ``id_tokens: <AUD>_ID_TOKEN: aud: <audience>`` (GitLab puts the
+        token itself in the variable; ``id`` reads it from there)."""
+        variable = "".join(c if c.isalnum() else "_" for c in audience.upper()) + "_ID_TOKEN"
+        return {
+            "CI": "true",
+            "GITLAB_CI": "true",
+            variable: self.make_jwt(audience, provider="gitlab"),
         }
+
+    # -- behaviour ---------------------------------------------------------------------------
+    def make_jwt(self, audience: str, provider: str = "github") -> str:
+        now = int(time.time())
+        claims = dict(GITLAB_CLAIMS if provider == "gitlab" else GITHUB_CLAIMS)
+        claims.update({"aud": audience, "jti": secrets.token_hex(8), "iat": now, "exp": now + 300})
         claims.update(self.claims)
         header = {"alg": "RS256", "typ": "JWT", "kid": "double"}
         jwt = ".".join(
@@ -161,10 +214,12 @@ class OIDCDouble:
             issuer = claims["iss"]
         except (ValueError, KeyError, IndexError):
             return invalid("invalid-payload", MINT_DESCRIPTIONS["invalid-payload"])
-        if self.mint_error == "unknown-issuer" or issuer != GITHUB_ISSUER:
+        if self.mint_error == "unknown-issuer" or issuer not in (GITHUB_ISSUER, GITLAB_ISSUER):
             return invalid("invalid-payload", MINT_DESCRIPTIONS["unknown-issuer"])
         if self.mint_error:
             return invalid(self.mint_error, MINT_DESCRIPTIONS[self.mint_error])
+        if self.publisher is not None and not publisher_matches(self.publisher, claims):
+            return invalid("invalid-publisher", MINT_DESCRIPTIONS["invalid-publisher"])
         if jwt not in self.jwts or claims.get("aud") != self.audience:
             return invalid("invalid-token", MINT_DESCRIPTIONS["invalid-token"])
         with self._lock:
