@@ -14,13 +14,10 @@ import hashlib
 import json
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from common import Row, base_env, check, fake_release, median, run_timed
 from samples import tiny_wheel
@@ -28,6 +25,7 @@ from samples import tiny_wheel
 from release import guard
 from release.index import fetch_index_state
 from release.localindex import LocalIndex
+from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import Manifest
 from release.retry import RetryPolicy
 
@@ -66,42 +64,30 @@ def big_page(name: str, versions: int) -> bytes:
     return body.encode()
 
 
-class PageServer:
+class PageServer(LoopbackServer):
     """Serves one generated page at /simple/<name>/ and counts the requests."""
 
     def __init__(self, name: str, page: bytes, content_type: str = "text/html") -> None:
+        super().__init__(name="page-server")
         self.requests = 0
+        self.project, self.page, self.content_type = name, page, content_type
+
+    def handler_class(self) -> type[LoopbackHandler]:
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:
                 owner.requests += 1
-                if self.path.rstrip("/") != f"/simple/{name}":
+                if self.path.rstrip("/") != f"/simple/{owner.project}":
                     self.send_error(404)
                     return
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
+                self.send_body(200, owner.page, owner.content_type)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        return Handler
 
     @property
     def index_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
-
-    def __enter__(self) -> PageServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.base_url}/simple/"
 
 
 def decide_once(index_url: str, manifest: Manifest) -> tuple[float, guard.Plan, int]:

@@ -14,11 +14,11 @@ import secrets
 import shutil
 import socketserver
 import tempfile
-import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from .loopback import LoopbackServer
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -31,7 +31,7 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
-class LocalIndex:
+class LocalIndex(LoopbackServer):
     """A pypiserver on 127.0.0.1:<ephemeral port>.
 
     ``upload_url`` takes uploads (``/``), ``index_url`` is the Simple API root (``/simple/``).
@@ -41,24 +41,13 @@ class LocalIndex:
     def __init__(
         self, root: Path | None = None, *, username: str = "uploader", password: str | None = None
     ) -> None:
+        super().__init__(name="pypiserver")
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="nox-release-index-")) if root is None else root
         self.root.mkdir(parents=True, exist_ok=True)
         self.username = username
         self.password = password if password is not None else secrets.token_urlsafe(24)
-        self._server: WSGIServer | None = None
-        self._thread: threading.Thread | None = None
         self.uploads = 0  # POSTs seen, successful or not
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("LocalIndex is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def upload_url(self) -> str:
@@ -73,7 +62,7 @@ class LocalIndex:
             password, self.password
         )
 
-    def start(self) -> LocalIndex:
+    def make_server(self) -> WSGIServer:
         import pypiserver
 
         app = pypiserver.app(
@@ -89,38 +78,19 @@ class LocalIndex:
                 self.uploads += 1
             return app(environ, start_response)
 
-        self._server = make_server(
+        return make_server(
             "127.0.0.1",
             0,
             counting_app,
             server_class=_ThreadingWSGIServer,
             handler_class=_QuietHandler,
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"pypiserver:{self.port}", daemon=True
-        )
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def files(self) -> list[str]:
         """Filenames stored on this index (from disk)."""
         return sorted(p.name for p in self.root.rglob("*") if p.is_file())
-
-    def __enter__(self) -> LocalIndex:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -43,10 +43,11 @@ import socket
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import IO, Any, Literal
+from http.server import BaseHTTPRequestHandler
+from typing import IO, Literal
 from urllib.parse import urlsplit
+
+from release.loopback import LoopbackHandler, LoopbackServer
 
 Action = Literal["forward", "drop_request", "drop_response", "status"]
 
@@ -113,7 +114,7 @@ class Event:
     filename: str | None = None  # the uploaded file's name, for uploads
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """``FaultProxy(upstream_base_url, rules=[...], lag=0.0)``; a context manager.
 
     ``base_url`` / ``upload_url`` / ``index_url`` point at the proxy with the same paths as the
@@ -131,6 +132,7 @@ class FaultProxy:
         max_body: int = 2 * 1024**3,
         timeout: float = 60.0,
     ) -> None:
+        super().__init__(name="faultproxy")
         parts = urlsplit(upstream)
         if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError("FaultProxy only fronts a loopback upstream")
@@ -147,22 +149,9 @@ class FaultProxy:
         self.events: list[Event] = []
         self.uploaded_at: dict[str, float] = {}  # filename -> monotonic time of its upload
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._watchdog: threading.Timer | None = None
-        self._stopping = threading.Event()
 
     # -- set-up ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FaultProxy is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def upload_url(self) -> str:
@@ -172,45 +161,27 @@ class FaultProxy:
     def index_url(self) -> str:
         return self.base_url + "/simple/"
 
-    def start(self) -> FaultProxy:
+    def handler_class(self) -> type[_Handler]:
         proxy = self
 
         class Handler(_Handler):
             owner = proxy
             timeout = proxy.timeout
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.name = f"faultproxy:{self.port}"
-        self._thread.start()
+        return Handler
+
+    def start(self) -> FaultProxy:
+        super().start()
         self._watchdog = threading.Timer(self.lifetime, self.stop)
         self._watchdog.daemon = True
         self._watchdog.start()
         return self
 
     def stop(self) -> None:
-        if self._stopping.is_set():
-            return
-        self._stopping.set()
-        if self._watchdog is not None and self._watchdog is not threading.current_thread():
-            self._watchdog.cancel()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None and watchdog is not threading.current_thread():
+            watchdog.cancel()
+        super().stop()
 
     # -- scripting and inspection ----------------------------------------------------------
 
@@ -297,12 +268,9 @@ def strip_files(body: bytes, content_type: str, hidden: set[str]) -> bytes:
     return text.encode("utf-8")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LoopbackHandler):
     owner: FaultProxy
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_GET(self) -> None:
         self._handle()
@@ -365,24 +333,17 @@ class _Handler(BaseHTTPRequestHandler):
             left -= len(piece)
 
     def _send_stale_404(self) -> None:
-        body = b"404 Not Found (a stale page from before the project's first upload)\n"
-        self.send_response(404)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(
+            404, b"404 Not Found (a stale page from before the project's first upload)\n"
+        )
 
     def _send_status(self, rule: Rule) -> None:
-        body = f"{rule.status} injected by faultproxy\n".encode()
-        self.send_response(rule.status)
+        headers = [("Connection", "close")]
         if rule.retry_after is not None:
-            self.send_header("Retry-After", rule.retry_after)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+            headers.append(("Retry-After", rule.retry_after))
+        self.send_body(
+            rule.status, f"{rule.status} injected by faultproxy\n".encode(), headers=headers
+        )
         self.close_connection = True
 
     def _forward_body(self, upstream: http.client.HTTPConnection) -> str | None:
@@ -395,6 +356,14 @@ class _Handler(BaseHTTPRequestHandler):
             spool.seek(0)
         elif length > self.owner.max_body:
             raise ValueError("request body over the proxy's limit")
+        self._send_head(upstream, length)
+        try:
+            return self._stream_body(upstream, spool, length)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def _send_head(self, upstream: http.client.HTTPConnection, length: int) -> None:
         upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for key, value in self.headers.items():
             if key.lower() not in HOP_BY_HOP:
@@ -403,11 +372,17 @@ class _Handler(BaseHTTPRequestHandler):
             upstream.putheader("Content-Length", str(length))
         upstream.putheader("Connection", "close")
         upstream.endheaders()
+
+    def _stream_body(
+        self, upstream: http.client.HTTPConnection, spool: IO[bytes] | None, length: int
+    ) -> str | None:
+        """Send ``length`` body bytes upstream; the uploaded file's name, sniffed on the way."""
+        source = spool if spool is not None else self.rfile
         filename: str | None = None
         tail = b""
         left = length
         while left > 0:
-            piece = spool.read(min(CHUNK, left)) if spool else self.rfile.read(min(CHUNK, left))
+            piece = source.read(min(CHUNK, left))
             if not piece:
                 raise ConnectionError("client closed mid-body")
             left -= len(piece)
@@ -418,8 +393,6 @@ class _Handler(BaseHTTPRequestHandler):
                     filename = found.group(1).decode("utf-8", "replace")
                 tail = window[-_SNIFF_TAIL:]
             upstream.send(piece)
-        if spool is not None:
-            spool.close()
         return filename
 
     def _handle(self) -> None:
@@ -473,13 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_stale_404()
                 return
         self.send_response_only(response.status, response.reason)
-        for key, value in response.getheaders():
-            low = key.lower()
-            if low in HOP_BY_HOP:
-                continue
-            if low == "location" and value.startswith(owner.upstream_base):
-                value = self_base(self) + value[len(owner.upstream_base) :]
-            self.send_header(key, value)
+        self._relay_headers(response)
         if body is not None:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -499,6 +466,17 @@ class _Handler(BaseHTTPRequestHandler):
             if not piece:
                 break
             self.wfile.write(piece)
+
+    def _relay_headers(self, response: http.client.HTTPResponse) -> None:
+        """The index's headers, without hop-by-hop ones; its redirects point at the proxy."""
+        upstream_base = self.owner.upstream_base
+        for key, value in response.getheaders():
+            low = key.lower()
+            if low in HOP_BY_HOP:
+                continue
+            if low == "location" and value.startswith(upstream_base):
+                value = self_base(self) + value[len(upstream_base) :]
+            self.send_header(key, value)
 
 
 def self_base(handler: BaseHTTPRequestHandler) -> str:

@@ -24,12 +24,11 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from macaroons import make_token
+from release.loopback import LoopbackHandler, LoopbackServer
+from tests.macaroons import make_token
 
 __all__ = ["MINT_DESCRIPTIONS", "OIDCDouble", "make_macaroon_token"]
 
@@ -112,7 +111,7 @@ def make_macaroon_token(location: str, caveats: list[Any], identifier: bytes = b
     )
 
 
-class OIDCDouble:
+class OIDCDouble(LoopbackServer):
     """GitHub's OIDC endpoint and Warehouse's audience + mint-token endpoints.
 
     Knobs (set them between requests): ``audience``, ``audience_status`` (403 = disabled),
@@ -126,6 +125,7 @@ class OIDCDouble:
     """
 
     def __init__(self) -> None:
+        super().__init__(name="oidc-double")
         self.request_token = secrets.token_urlsafe(24)  # GitHub's ACTIONS_ID_TOKEN_REQUEST_TOKEN
         self.audience = "pypi"
         self.audience_status = 200
@@ -144,15 +144,8 @@ class OIDCDouble:
         self.seen: list[str] = []
         self.used_jtis: set[str] = set()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- URLs --------------------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "OIDCDouble is not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
     @property
     def github_request_url(self) -> str:
         return self.base_url + "/github/token?api-version=2.0"
@@ -240,80 +233,52 @@ class OIDCDouble:
         return 200, {"success": True, "token": token, "expires": expires}
 
     # -- server ------------------------------------------------------------------------------
-    def start(self) -> OIDCDouble:
+    def handler_class(self) -> type[_Handler]:
         double = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+        class Handler(_Handler):
+            owner = double
 
-            def _send(self, status: int, document: Any) -> None:
-                data = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+        return Handler
 
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                if parts.path == "/github/token":
-                    auth = self.headers.get("Authorization", "")
-                    if auth != f"bearer {double.request_token}":
-                        self._send(401, {"message": "Bad credentials"})
-                        return
-                    audience = parse_qs(parts.query).get("audience", [""])[0]
-                    self._send(200, {"value": double.make_jwt(audience), "count": 1})
-                    return
-                if parts.path == "/_/oidc/audience":
-                    double.audience_requests += 1
-                    if double.audience_status == 403:
-                        self._send(403, {"message": "Trusted publishing functionality not enabled"})
-                        return
-                    if double.audience_status != 200:
-                        self.send_response(double.audience_status)
-                        self.end_headers()
-                        return
-                    self._send(200, {"audience": double.audience})
-                    return
-                self._send(404, {"message": "Not Found"})
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length)
-                if urlsplit(self.path).path != "/_/oidc/mint-token":
-                    self._send(404, {"message": "Not Found"})
-                    return
-                if double.mint_status is not None:
-                    data = b"<html>Service Unavailable</html>"
-                    self.send_response(double.mint_status)
-                    self.send_header("Content-Type", "text/html")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                    return
-                status, document = double._mint(body)
-                self._send(status, document)
+class _Handler(LoopbackHandler):
+    owner: OIDCDouble
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
+    def _send(self, status: int, document: Any) -> None:
+        self.send_body(status, json.dumps(document).encode(), "application/json")
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == "/github/token":
+            self._github_token(parse_qs(parts.query).get("audience", [""])[0])
+        elif parts.path == "/_/oidc/audience":
+            self._audience()
+        else:
+            self._send(404, {"message": "Not Found"})
 
-    def __enter__(self) -> OIDCDouble:
-        return self.start()
+    def _github_token(self, audience: str) -> None:
+        if self.headers.get("Authorization", "") != f"bearer {self.owner.request_token}":
+            self._send(401, {"message": "Bad credentials"})
+            return
+        self._send(200, {"value": self.owner.make_jwt(audience), "count": 1})
 
-    def __exit__(
-        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _audience(self) -> None:
+        double = self.owner
+        double.audience_requests += 1
+        if double.audience_status == 403:
+            self._send(403, {"message": "Trusted publishing functionality not enabled"})
+        elif double.audience_status != 200:
+            self.send_body(double.audience_status)
+        else:
+            self._send(200, {"audience": double.audience})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        if urlsplit(self.path).path != "/_/oidc/mint-token":
+            self._send(404, {"message": "Not Found"})
+        elif self.owner.mint_status is not None:
+            self.send_body(self.owner.mint_status, b"<html>Service Unavailable</html>", "text/html")
+        else:
+            self._send(*self.owner._mint(body))

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 from release import bump
 from release.errors import ConfigError, ExitCode, GuardRefusal, IndexUnavailable
 from release.localindex import LocalIndex
+from release.loopback import LoopbackServer
 
 PYPROJECT = """\
 # A project whose pyproject.toml is written by hand, oddly.
@@ -314,11 +314,8 @@ def test_yanked_version_is_refused_too(
         encoding="utf-8",
     )
     handler = functools.partial(_QuietStaticHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        environ["RELEASE_TEST_INDEX_URL"] = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    with LoopbackServer(handler, name="static-index") as server:
+        environ["RELEASE_TEST_INDEX_URL"] = f"{server.base_url}/simple/"
         before = snapshot(project)
         with pytest.raises(GuardRefusal) as info:
             run_bump(project, environ, "patch")
@@ -326,10 +323,6 @@ def test_yanked_version_is_refused_too(
         assert "yanked" in info.value.message
         assert "python -m release bump 1.2.6" in info.value.fix
         assert snapshot(project) == before
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class _QuietStaticHandler(http.server.SimpleHTTPRequestHandler):

@@ -14,12 +14,12 @@ import keyring.backend
 import keyring.credentials
 import pytest
 from keyring.errors import KeyringError
-from oidc_double import make_macaroon_token
 
 from release import endpoints
 from release.config import IndexSettings
 from release.credentials import Credential, resolve
 from release.errors import ConfigError, CredentialError, ExitCode
+from tests.oidc_double import make_macaroon_token
 
 TEST = IndexSettings(
     "test", "http://127.0.0.1:9/test-upload/", "http://127.0.0.1:9/s/", "__token__"

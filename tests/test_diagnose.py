@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_tokens import PYPI, TESTPYPI, make_token  # the tiny macaroon serializer
 
 from release import diagnose
 from release.diagnose import (
@@ -26,6 +25,8 @@ from release.diagnose import (
 )
 from release.localindex import LocalIndex
 from release.tokens import check_token
+from tests.macaroons import make_token
+from tests.test_tokens import PYPI, TESTPYPI
 
 HELP = "https://pypi.org/help/"
 FN = "demo_pkg-1.0.0.tar.gz"

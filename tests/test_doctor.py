@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-from oidc_double import OIDCDouble, make_macaroon_token
 
 from release import cli
 from release.config import IndexSettings
@@ -19,6 +18,7 @@ from release.credentials import Credential
 from release.doctor import AuthAnswer, judge_auth, probe_auth
 from release.errors import ExitCode
 from release.localindex import LocalIndex
+from tests.oidc_double import OIDCDouble, make_macaroon_token
 
 UPLOAD = "http://127.0.0.1:9/"
 INDEX = IndexSettings("test", UPLOAD, "http://127.0.0.1:9/simple/", "__token__")

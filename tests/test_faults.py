@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from faultproxy import FaultProxy, Rule, count_files, strip_files
 
 from release.errors import ExitCode, IndexUnavailable
 from release.index import fetch_index_state
 from release.localindex import LocalIndex
 from release.manifest import hash_file, load_manifest
 from release.retry import RetryPolicy, Transient
+from tests.faultproxy import FaultProxy, Rule, count_files, strip_files
 
 pytestmark = [pytest.mark.timeout(120)]
 

@@ -16,7 +16,6 @@ import http.server
 import json
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from release.errors import IndexUnavailable
 from release.guard import Rules, Verdict, decide
 from release.index import IndexState, fetch_index_state, make_session, versions_named
 from release.localindex import LocalIndex
+from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import DistFile, Manifest, hash_file
 from release.retry import RetryPolicy, Transient
 from tests.devpi import DevpiIndex, twine_upload, write_sdist, write_wheel
@@ -245,12 +245,12 @@ def stall(double: Double, handler: http.server.BaseHTTPRequestHandler) -> Answer
 
 @pytest.fixture
 def double() -> Iterator[Callable[..., Double]]:
-    servers: list[http.server.ThreadingHTTPServer] = []
+    servers: list[LoopbackServer] = []
 
     def start(*answers: Answer | Action) -> Double:
         d = Double(list(answers))
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:
                 d.requests.append({"path": self.path, **dict(self.headers.items())})
                 n = min(len(d.requests), len(d.answers)) - 1
@@ -266,20 +266,14 @@ def double() -> Iterator[Callable[..., Double]]:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = LoopbackServer(Handler, name="index-double").start()
         servers.append(server)
-        d.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        d.port = server.port
         return d
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def html(body: str, status: int = 200) -> Answer:

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from macaroons import make_token
 
 from release import endpoints
 from release.config import IndexName, IndexSettings
 from release.tokens import Finding, TokenProblem, check_token, decode_token, redact
+from tests.macaroons import make_token
 
 # The example token printed in a popular troubleshooting guide, as pypi-facts.md records it:
 # the guide's copy has "source" pasted after it.

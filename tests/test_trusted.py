@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oidc_double import MINT_DESCRIPTIONS, OIDCDouble
 
 from release import cli, endpoints, trusted
 from release.config import IndexSettings
 from release.credentials import resolve
 from release.errors import CredentialError, ExitCode
 from release.localindex import LocalIndex
+from tests.oidc_double import MINT_DESCRIPTIONS, OIDCDouble
 
 TEST = IndexSettings("test", "http://127.0.0.1:9/up/", "http://127.0.0.1:9/simple/", "__token__")
 

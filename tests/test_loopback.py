@@ -1,0 +1,82 @@
+"""release.loopback: the one way servers run here (127.0.0.1, ephemeral port, daemon thread)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from release.loopback import LoopbackHandler, LoopbackServer
+
+
+class Echo(LoopbackHandler):
+    def do_GET(self) -> None:
+        self.send_body(200, self.path.encode(), headers=[("X-Echo", "yes")])
+
+
+def test_serves_on_loopback_and_stops_cleanly() -> None:
+    with LoopbackServer(Echo, name="echo") as server:
+        assert server.base_url == f"http://127.0.0.1:{server.port}"
+        assert server.running
+        answer = requests.get(server.base_url + "/a/b?c=1", timeout=5)
+        assert (answer.status_code, answer.text, answer.headers["X-Echo"]) == (
+            200,
+            "/a/b?c=1",
+            "yes",
+        )
+        assert answer.headers["Content-Length"] == str(len("/a/b?c=1"))
+        threads = {t.name for t in threading.enumerate()}
+        assert f"echo:{server.port}" in threads
+    assert not server.running
+    assert f"echo:{server.port}" not in {t.name for t in threading.enumerate()}
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.base_url + "/", timeout=5)
+
+
+def test_stop_is_idempotent_and_works_from_another_thread() -> None:
+    server = LoopbackServer(Echo).start()
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(timeout=10)
+    assert not stopper.is_alive()
+    server.stop()
+    assert not server.running
+
+
+def test_a_request_can_stop_its_own_server() -> None:
+    holder: list[LoopbackServer] = []
+
+    class StopMe(LoopbackHandler):
+        def do_GET(self) -> None:
+            self.send_body(200, b"bye")
+            holder[0].stop()
+
+    server = LoopbackServer(StopMe).start()
+    holder.append(server)
+    assert requests.get(server.base_url + "/", timeout=5).text == "bye"
+    assert not server.running
+
+
+def test_head_gets_headers_without_a_body() -> None:
+    class Head(LoopbackHandler):
+        def do_HEAD(self) -> None:
+            self.send_body(200, b"twelve bytes")
+
+    with LoopbackServer(Head) as server:
+        answer = requests.head(server.base_url + "/", timeout=5)
+    assert (answer.status_code, answer.headers["Content-Length"], answer.content) == (
+        200,
+        "12",
+        b"",
+    )
+
+
+def test_misuse_is_an_error() -> None:
+    server = LoopbackServer()
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = server.port
+    with pytest.raises(TypeError, match="handler"):
+        server.start()
+    with LoopbackServer(Echo) as running, pytest.raises(RuntimeError, match="already started"):
+        running.start()
