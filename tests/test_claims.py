@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from oidc_double import GITHUB_CLAIMS, GITLAB_CLAIMS, OIDCDouble
 
 from release import cli
 from release.claims import Publisher, compare, parse_publisher, report_lines, shown_claims
@@ -18,6 +17,7 @@ from release.config import IndexSettings
 from release.credentials import resolve
 from release.errors import ConfigError, CredentialError, ExitCode
 from release.localindex import LocalIndex
+from tests.oidc_double import GITHUB_CLAIMS, GITLAB_CLAIMS, OIDCDouble
 
 GH_PUBLISHER = Publisher("example/demo", "release.yml", "pypi")
 GL_PUBLISHER = Publisher("example/demo", ".gitlab-ci.yml", "pypi")
