@@ -31,11 +31,8 @@ import argparse
 import ast
 import dataclasses
 import difflib
-import os
 import re
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +44,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 
 from . import versions
+from .atomic import write_atomic
 from .config import Settings, load_settings
 from .errors import ConfigError, GuardRefusal, IndexUnavailable, ReleaseError
 from .index import fetch_index_state
@@ -115,19 +113,6 @@ def _read_text(path: Path) -> str:
     # newline="" keeps \r\n as it is: the rewrite must change nothing but the version.
     with path.open(encoding="utf-8", newline="") as f:
         return f.read()
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Replace ``path`` atomically (temp file in the same folder, then rename), keeping its mode."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parse_toml(text: str, path: Path) -> tomlkit.TOMLDocument:
@@ -733,7 +718,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         return 0
 
     for edit in plan.edits:
-        _write_text(edit.path, edit.after)
+        write_atomic(edit.path, edit.after)
         out.ok(f"{edit.relpath}: {plan.current} -> {plan.new}")
     if use_git:
         paths = [e.relpath for e in plan.edits]

@@ -1,4 +1,9 @@
-"""Where PyPI and TestPyPI live: one place, built from twine's and pypi-simple's constants."""
+"""Where PyPI and TestPyPI live: one place.
+
+The URLs are twine's (``DEFAULT_REPOSITORY``, ``TEST_REPOSITORY``) and pypi-simple's
+(``PYPI_SIMPLE_ENDPOINT``) constants, spelled out so that importing this module (the pure guard
+does) loads no HTTP stack; tests/test_indexstate.py checks they still equal those libraries'.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +21,10 @@ __all__ = [
 import enum
 from urllib.parse import urlsplit, urlunsplit
 
-from pypi_simple import PYPI_SIMPLE_ENDPOINT
-from twine.utils import DEFAULT_REPOSITORY, TEST_REPOSITORY
-
-PROD_UPLOAD_URL: str = DEFAULT_REPOSITORY
-PROD_INDEX_URL: str = PYPI_SIMPLE_ENDPOINT
-TEST_UPLOAD_URL: str = TEST_REPOSITORY
-_test = urlsplit(TEST_REPOSITORY)
-TEST_INDEX_URL: str = urlunsplit((_test.scheme, _test.netloc, "/simple/", "", ""))
+PROD_UPLOAD_URL = "https://upload.pypi.org/legacy/"  # twine.utils.DEFAULT_REPOSITORY
+PROD_INDEX_URL = "https://pypi.org/simple/"  # pypi_simple.PYPI_SIMPLE_ENDPOINT
+TEST_UPLOAD_URL = "https://test.pypi.org/legacy/"  # twine.utils.TEST_REPOSITORY
+TEST_INDEX_URL = "https://test.pypi.org/simple/"
 
 
 def host_of(url: str) -> str:

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .endpoints import Warehouse
-from .index import IndexFile, IndexState, file_key, versions_named
+from .indexstate import IndexFile, IndexState, file_key, versions_named
 from .manifest import DistFile, Manifest
 from .versions import next_free_version
 

@@ -1,170 +1,42 @@
-"""Read side: one project's page of a Simple API index -> :class:`IndexState`.
+"""Read side: one project's page of a Simple API index -> :class:`~release.indexstate.IndexState`.
 
 PEP 691 JSON when the index offers it, PEP 503 HTML otherwise (pypiserver serves only HTML);
 parsing is pypi-simple's. We fetch the page ourselves (not through ``PyPISimple``) to control
 what pypi-simple leaves to its caller: no caches, no redirect to another host, retries on
 transient faults, and an answer that does not parse is an error, never "no files".
+Polling (an index lags behind an upload) lives here too: :func:`poll_index_state` and
+:func:`await_listed`. The data model itself is pure, in :mod:`release.indexstate`.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "IndexFile",
-    "IndexState",
     "UntrustedPage",
+    "await_listed",
     "fetch_index_state",
-    "file_key",
     "make_session",
-    "parse_filename",
+    "poll_index_state",
     "state_from_page",
-    "versions_named",
 ]
 
-import dataclasses
 import re
-from collections.abc import Callable, Hashable
-from datetime import datetime
+import time
+from collections.abc import Callable, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import VERSION_PATTERN, InvalidVersion, Version
+from packaging.utils import NormalizedName, canonicalize_name
 from pypi_simple import ACCEPT_JSON_PREFERRED, ProjectPage
 from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
 
 from .endpoints import strip_credentials
-from .errors import IndexUnavailable
+from .errors import GuardRefusal, IndexUnavailable
+from .indexstate import IndexState, index_file, listing_of
+from .manifest import DistFile
+from .output import Reporter
 from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
 
 USER_AGENT = "nox-release (index read)"
-
-
-@dataclasses.dataclass(frozen=True)
-class IndexFile:
-    """One file of the project as the index lists it."""
-
-    filename: str
-    project: NormalizedName | None
-    version: Version | None  # None when the filename does not parse
-    sha256: str | None  # None when the index gives no sha256
-    yanked: bool
-    url: str
-    upload_time: datetime | None = None  # PEP 700 (JSON pages only)
-
-
-@dataclasses.dataclass(frozen=True)
-class IndexState:
-    """What one index holds for one project at the moment it was read."""
-
-    index_url: str
-    project: NormalizedName
-    exists: bool  # False: the index answered 404 for the project
-    files: tuple[IndexFile, ...]
-
-    def files_for(self, version: Version) -> tuple[IndexFile, ...]:
-        """Files of ``version``, compared as PEP 440 versions (``1.0`` is ``1.0.0``)."""
-        return tuple(f for f in self.files if f.version is not None and f.version == version)
-
-    @property
-    def versions(self) -> frozenset[Version]:
-        """Every version with at least one file, yanked ones included."""
-        return frozenset(f.version for f in self.files if f.version is not None)
-
-    def by_filename(self) -> dict[str, IndexFile]:
-        return {f.filename: f for f in self.files}
-
-    def twin_of(self, filename: str) -> IndexFile | None:
-        """The index's file that is ``filename`` to the index (see :func:`file_key`):
-        ``Demo.Pkg-1.0.tar.gz`` on the index is the twin of our ``demo_pkg-1.0.0.tar.gz``.
-        An exact filename wins over another spelling."""
-        exact = self.by_filename().get(filename)
-        if exact is not None:
-            return exact
-        key = file_key(filename)
-        if key is None:
-            return None
-        return next((f for f in self.files if file_key(f.filename) == key), None)
-
-
-def parse_filename(filename: str) -> tuple[NormalizedName, Version] | None:
-    """(canonical name, version) of a wheel or sdist filename, old-style names included."""
-    try:
-        if filename.endswith(".whl"):
-            name, version, _build, _tags = parse_wheel_filename(filename)
-            return name, version
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    return None
-
-
-def file_key(filename: str) -> Hashable | None:
-    """What makes two filenames the same file to an index: kind, canonical name, version,
-    and for wheels build tag and tags. ``Demo.Pkg-1.0.tar.gz`` is ``demo_pkg-1.0.0.tar.gz``;
-    a ``.zip`` sdist is the ``.tar.gz`` one (PyPI takes one sdist per release).
-    None when the filename is neither a wheel nor an sdist."""
-    parsed = parse_filename(filename)
-    if parsed is None:
-        return None
-    name, version = parsed
-    if filename.endswith(".whl"):
-        _n, _v, build, tags = parse_wheel_filename(filename)
-        return ("wheel", name, version, build, frozenset(tags))
-    return ("sdist", name, version)
-
-
-_VERSION_AT_START = re.compile(r"^\s*" + VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
-
-
-def versions_named(filename: str) -> frozenset[Version]:
-    """Every PEP 440 version that starts a ``-``-separated part of ``filename``.
-
-    For files no parser reads (``Demo.Pkg-1.0.linux-x86_64.exe``): the guard refuses when
-    one of them may be our version, since such a file cannot be proved ours.
-    """
-    found: set[Version] = set()
-    for part in filename.split("-")[1:]:
-        match = _VERSION_AT_START.match(part)
-        if match is None:
-            continue
-        try:
-            found.add(Version(match.group(0)))
-        except InvalidVersion:
-            continue
-    return frozenset(found)
-
-
-def _to_index_file(
-    filename: str,
-    url: str,
-    digests: dict[str, str],
-    yanked: bool,
-    hint_version: str | None,
-    upload_time: datetime | None = None,
-) -> IndexFile:
-    parsed = parse_filename(filename)
-    project: NormalizedName | None
-    version: Version | None
-    if parsed is not None:
-        project, version = parsed
-    else:
-        project = None
-        try:
-            version = Version(hint_version) if hint_version else None
-        except InvalidVersion:
-            version = None
-    sha = digests.get("sha256")
-    return IndexFile(
-        filename, project, version, sha.lower() if sha else None, yanked, url, upload_time
-    )
 
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -202,7 +74,7 @@ def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) 
         if sha is not None and not _SHA256.match(sha):
             raise UntrustedPage(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
     files = tuple(
-        _to_index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
+        index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
         for p in page.packages
     )
     return IndexState(index_url=index_url, project=project, exists=True, files=files)
@@ -328,3 +200,73 @@ def fetch_index_state(
     finally:
         if own_session:
             http.close()
+
+
+def poll_index_state(
+    index_url: str,
+    project: str,
+    settled: Callable[[IndexState], bool],
+    *,
+    policy: RetryPolicy,
+    timeout: float,
+    wait: float,
+    on_wait: Callable[[IndexState], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IndexState:
+    """Read the index until ``settled(state)`` or ``wait`` seconds have passed; the last state
+    read either way (the caller decides what an unsettled one means). Indexes serve stale
+    pages for minutes after an upload, so the pause between reads grows from 0.25s to 5s."""
+    deadline = time.monotonic() + wait
+    delay = 0.25
+    while True:
+        state = fetch_index_state(index_url, project, policy=policy, timeout=timeout)
+        if settled(state) or time.monotonic() >= deadline:
+            return state
+        if on_wait is not None:
+            on_wait(state)
+        sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 5.0)
+
+
+def await_listed(
+    index_url: str,
+    project: str,
+    expected: Sequence[DistFile],
+    *,
+    reporter: Reporter,
+    policy: RetryPolicy,
+    timeout: float,
+    wait: float,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IndexState:
+    """Poll the index until it lists every expected file with its sha256, bounded by ``wait``
+    seconds, with progress. Other bytes under one of our names: refused at once."""
+    where = strip_credentials(index_url)
+    progress = reporter.progress(f"waiting for {where} to list {what}")
+    state = poll_index_state(
+        index_url,
+        project,
+        lambda s: (listing := listing_of(s, expected)).complete or bool(listing.wrong),
+        policy=policy,
+        timeout=timeout,
+        wait=wait,
+        on_wait=lambda s: progress.tick(
+            f"{len(listing_of(s, expected).missing)} file(s) not listed yet"
+        ),
+        sleep=sleep,
+    )
+    listing = listing_of(state, expected)
+    if listing.wrong:
+        raise GuardRefusal(
+            f"{where} lists {', '.join(listing.wrong)} with other bytes than ours.",
+            "Versions are immutable: bump the version and release again.",
+        )
+    if not listing.complete:
+        raise IndexUnavailable(
+            f"After {wait:.0f}s {where} still does not list "
+            f"{', '.join(listing.missing + listing.unhashed)} with a sha256.",
+            "The index may lag behind (CDN caches): run the same command again later, "
+            "or raise RELEASE_WAIT_TIMEOUT.",
+        )
+    return state

@@ -29,15 +29,14 @@ __all__ = [
 
 import argparse
 import dataclasses
-import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import tomlkit
 
+from .atomic import write_atomic
 from .config import OPTIONS, env_name
 from .errors import ConfigError
 from .output import Reporter
@@ -302,22 +301,6 @@ def plan_init(
     return InitPlan(tuple(actions), noxfile_kept, has_import, tool_release_kept, tuple(advice))
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def apply_plan(target: Path, plan: InitPlan, *, force: bool = False) -> list[Action]:
     """Write the plan; refuse before writing anything if a file would be overwritten."""
     if plan.conflicts and not force:
@@ -337,7 +320,7 @@ def apply_plan(target: Path, plan: InitPlan, *, force: bool = False) -> list[Act
                 f"{target / action.path} is a folder, where init writes a file.",
                 "Move it away, then run init again.",
             )
-        _write_atomic(target / action.path, action.content)
+        write_atomic(target / action.path, action.content)
         written.append(action)
     return written
 

@@ -20,8 +20,6 @@ __all__ = [
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +27,7 @@ from typing import Any, Literal
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .atomic import write_atomic
 from .errors import DistError
 
 MANIFEST_NAME = "release-manifest.json"
@@ -135,15 +134,7 @@ def dist_candidates(dist_dir: Path) -> list[Path]:
 def write_manifest(dist_dir: Path, manifest: Manifest) -> Path:
     """Write atomically: a crash never leaves half a manifest."""
     path = dist_dir / MANIFEST_NAME
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=dist_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(manifest.to_json(), f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
     return path
 
 

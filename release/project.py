@@ -12,7 +12,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, DistError
-from .index import parse_filename
+from .indexstate import parse_filename
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,7 +34,8 @@ from .errors import (
     IndexUnavailable,
     ReleaseError,
 )
-from .index import IndexState, fetch_index_state
+from .index import await_listed, fetch_index_state
+from .indexstate import IndexState
 from .manifest import (
     MANIFEST_NAME,
     DistFile,
@@ -50,7 +51,7 @@ from .output import Reporter
 from .project import check_built_files, project_info
 from .retry import RetryPolicy
 from .tokens import check_token
-from .upload import Outcome, await_listed, upload_files
+from .upload import Outcome, upload_files
 from .verify import VerifyOptions, import_names_of, verify_release
 
 

@@ -12,7 +12,7 @@ never held in memory.
 
 from __future__ import annotations
 
-__all__ = ["Outcome", "UploadResult", "await_listed", "form_fields", "upload_files"]
+__all__ = ["Outcome", "UploadResult", "form_fields", "upload_files"]
 
 import concurrent.futures
 import dataclasses
@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -34,8 +34,8 @@ from .config import IndexSettings
 from .credentials import Credential
 from .diagnose import Diagnosis, explain_403_with_token, explain_upload
 from .endpoints import strip_credentials
-from .errors import GuardRefusal, IndexUnavailable, UploadRejected
-from .index import IndexState, fetch_index_state
+from .errors import GuardRefusal, UploadRejected
+from .index import poll_index_state
 from .manifest import CHUNK, DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
@@ -196,27 +196,30 @@ def _settle_exists(
             "Another build of this version was uploaded first. Versions are immutable: "
             "bump the version (nox -s bump_version -- patch) and release again.",
         )
-    deadline = time.monotonic() + wait
-    while True:
-        state = fetch_index_state(index.index_url, project, policy=policy, timeout=timeout)
-        listed = state.twin_of(entry.filename)
-        if listed is not None and listed.sha256 == entry.sha256:
-            return Outcome.ALREADY_THERE
-        if listed is not None and listed.sha256 is not None:
-            raise GuardRefusal(
-                f"{index.name} index already holds {entry.filename} with other bytes "
-                f"(sha256 {listed.sha256[:12]}…, ours {entry.sha256[:12]}…).",
-                "Another build of this version was uploaded first. Versions are immutable: "
-                "bump the version (nox -s bump_version -- patch) and release again.",
-            )
-        if time.monotonic() >= deadline:
-            raise GuardRefusal(
-                f"{index.name} index says {entry.filename} already exists, but does not list it "
-                "with a sha256, so it cannot be proved identical to ours.",
-                "If the index lags, run the same command again in a few minutes; if the file was "
-                "deleted, its name can never be reused: bump the version.",
-            )
-        time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+    state = poll_index_state(
+        index.index_url,
+        project,
+        lambda s: (twin := s.twin_of(entry.filename)) is not None and twin.sha256 is not None,
+        policy=policy,
+        timeout=timeout,
+        wait=wait,
+    )
+    listed = state.twin_of(entry.filename)
+    if listed is None or listed.sha256 is None:
+        raise GuardRefusal(
+            f"{index.name} index says {entry.filename} already exists, but does not list it "
+            "with a sha256, so it cannot be proved identical to ours.",
+            "If the index lags, run the same command again in a few minutes; if the file was "
+            "deleted, its name can never be reused: bump the version.",
+        )
+    if listed.sha256 == entry.sha256:
+        return Outcome.ALREADY_THERE
+    raise GuardRefusal(
+        f"{index.name} index already holds {entry.filename} with other bytes "
+        f"(sha256 {listed.sha256[:12]}…, ours {entry.sha256[:12]}…).",
+        "Another build of this version was uploaded first. Versions are immutable: "
+        "bump the version (nox -s bump_version -- patch) and release again.",
+    )
 
 
 def upload_files(
@@ -302,55 +305,3 @@ def upload_files(
     finally:
         sender.close()
     return results
-
-
-def await_listed(
-    index_url: str,
-    project: str,
-    expected: Sequence[DistFile],
-    *,
-    reporter: Reporter,
-    policy: RetryPolicy,
-    timeout: float,
-    wait: float,
-    what: str,
-    sleep: Callable[[float], None] = time.sleep,
-) -> IndexState:
-    """Poll the index until it lists every expected file with its sha256 (indexes serve stale
-    pages for minutes after an upload). Bounded by ``wait`` seconds, with progress."""
-    progress = reporter.progress(f"waiting for {strip_credentials(index_url)} to list {what}")
-    deadline = time.monotonic() + wait
-    delay = 0.25
-    while True:
-        state = fetch_index_state(index_url, project, policy=policy, timeout=timeout)
-        # Each file of ours, under any spelling the index gives it (Demo.Pkg-1.0.tar.gz).
-        listed = {f.filename: twin for f in expected if (twin := state.twin_of(f.filename))}
-        missing = [f.filename for f in expected if f.filename not in listed]
-        wrong = [
-            f.filename
-            for f in expected
-            if f.filename in listed and listed[f.filename].sha256 not in (None, f.sha256)
-        ]
-        if wrong:
-            raise GuardRefusal(
-                f"{strip_credentials(index_url)} lists {', '.join(wrong)} with other bytes "
-                "than ours.",
-                "Versions are immutable: bump the version and release again.",
-            )
-        unhashed = [
-            f.filename
-            for f in expected
-            if f.filename in listed and listed[f.filename].sha256 is None
-        ]
-        if not missing and not unhashed:
-            return state
-        if time.monotonic() >= deadline:
-            raise IndexUnavailable(
-                f"After {wait:.0f}s {strip_credentials(index_url)} still does not list "
-                f"{', '.join(missing + unhashed)} with a sha256.",
-                "The index may lag behind (CDN caches): run the same command again later, "
-                "or raise RELEASE_WAIT_TIMEOUT.",
-            )
-        progress.tick(f"{len(missing)} file(s) not listed yet")
-        sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 5.0)

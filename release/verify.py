@@ -25,7 +25,7 @@ from pathlib import Path
 import requests
 
 from .errors import VerificationFailed
-from .index import IndexState
+from .indexstate import IndexState
 from .manifest import CHUNK, DistFile, Manifest, hash_file
 from .output import Reporter
 

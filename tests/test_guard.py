@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from release.endpoints import Warehouse
 from release.guard import Fate, Plan, Rules, Verdict, decide, file_key
-from release.index import IndexFile, IndexState, parse_filename
+from release.indexstate import IndexFile, IndexState, parse_filename
 from release.manifest import DistFile, Manifest
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)

@@ -27,7 +27,8 @@ from packaging.version import Version
 
 from release.errors import IndexUnavailable
 from release.guard import Rules, Verdict, decide
-from release.index import IndexState, fetch_index_state, make_session, versions_named
+from release.index import fetch_index_state, make_session
+from release.indexstate import IndexState, versions_named
 from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import DistFile, Manifest, hash_file
