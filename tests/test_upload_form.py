@@ -10,12 +10,10 @@ project URLs, a long description with its content type, a license expression.
 from __future__ import annotations
 
 import email.message
-import http.server
 import io
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from twine.repository import Repository
 
 from release.config import IndexSettings
 from release.credentials import Credential
+from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import DistFile, hash_file
 from release.output import Reporter
 from release.retry import RetryPolicy
@@ -64,54 +63,48 @@ Homepage = "https://example.org/form-demo"
 """
 
 
-class Recorder(http.server.ThreadingHTTPServer):
+class Recorder(LoopbackServer):
     """Answers 200 to every POST and keeps each request's form fields, in order."""
 
     def __init__(self) -> None:
+        super().__init__(name="form-recorder")
         self.forms: list[Form] = []
-        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handler_class(self) -> type[LoopbackHandler]:
+        recorder = self
+
+        class Handler(LoopbackHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                recorder.forms.append(parse_form(body, self.headers["Content-Type"]))
+                self.send_body(200)
+
+        return Handler
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/legacy/"
+        return f"{self.base_url}/legacy/"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: Recorder
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        form: Form = []
-        for part in MultipartDecoder(body, self.headers["Content-Type"]).parts:
-            header = email.message.Message()
-            header["Content-Disposition"] = part.headers[b"Content-Disposition"].decode()
-            name = str(header.get_param("name", header="Content-Disposition"))
-            filename = header.get_param("filename", header="Content-Disposition")
-            if filename is None:
-                form.append((name, part.content.decode()))
-            else:  # the file part: its name and bytes
-                form.append((name, str(filename)))
-                form.append((f"{name}:bytes", part.content))
-        self.server.forms.append(form)
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def parse_form(body: bytes, content_type: str) -> Form:
+    form: Form = []
+    for part in MultipartDecoder(body, content_type).parts:
+        header = email.message.Message()
+        header["Content-Disposition"] = part.headers[b"Content-Disposition"].decode()
+        name = str(header.get_param("name", header="Content-Disposition"))
+        filename = header.get_param("filename", header="Content-Disposition")
+        if filename is None:
+            form.append((name, part.content.decode()))
+        else:  # the file part: its name and bytes
+            form.append((name, str(filename)))
+            form.append((f"{name}:bytes", part.content))
+    return form
 
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    server = Recorder()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with Recorder() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
