@@ -66,29 +66,58 @@ class _Context:
         return f"{self.status} {self.reason}".strip()
 
 
-_Build = Callable[["re.Match[str]", _Context], Diagnosis]
+Values = Callable[["re.Match[str]", "_Context"], Mapping[str, str]]
 
 
 @dataclasses.dataclass(frozen=True)
-class _Rule:
-    code: str
-    pattern: re.Pattern[str]
-    build: _Build
-    statuses: frozenset[int] | None = None  # None: any status
+class Refusal:
+    """One known refusal, as data: which answers it matches and what to say about them.
+
+    ``pattern`` is searched (case-insensitive) in the reason line and the body's text; with
+    ``statuses`` only in answers with one of them. ``what``/``why``/``fix`` are ``str.format``
+    templates over ``{index}`` ("the test index"), ``{Index}`` (capitalised), ``{verbatim}``
+    (status and reason), ``{project}`` (the name the index quoted, else ours) and whatever
+    ``values`` computes: the few parts that depend on the answer.
+    """
+
+    code: str  # stable name of the case, for programs, JSON, tests and docs/refusals.md
+    pattern: str
+    statuses: tuple[int, ...]  # empty: any status
+    what: str
+    why: str
+    fix: str
+    retry: bool = False
+    values: Values | None = None
+    regex: re.Pattern[str] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regex", re.compile(self.pattern, re.IGNORECASE | re.DOTALL))
+
+    def match(self, status: int, text: str) -> re.Match[str] | None:
+        if self.statuses and status not in self.statuses:
+            return None
+        return self.regex.search(text)
+
+    def diagnosis(self, match: re.Match[str], ctx: _Context) -> Diagnosis:
+        values = {
+            "index": ctx.index,
+            "Index": ctx.index.capitalize(),
+            "verbatim": ctx.verbatim,
+            "project": _project(match, ctx),
+        }
+        if self.values is not None:
+            values.update(self.values(match, ctx))
+        return Diagnosis(
+            self.what.format_map(values),
+            self.why.format_map(values),
+            self.fix.format_map(values),
+            self.retry,
+            self.code,
+        )
 
 
-_RULES: list[_Rule] = []
 # A project name as warehouse quotes it ('name'); without quotes, up to a final '.' or space.
 _NAME = r"(?:['\"](?P<project>[^'\"]+)['\"]|(?P<bare>[^'\"\s]+?)\.?(?:\s|$))"
-
-
-def _rule(code: str, pattern: str, *statuses: int) -> Callable[[_Build], _Build]:
-    def register(build: _Build) -> _Build:
-        compiled = re.compile(pattern, re.IGNORECASE | re.DOTALL)
-        _RULES.append(_Rule(code, compiled, build, frozenset(statuses) or None))
-        return build
-
-    return register
 
 
 def _quoted(match: re.Match[str], group: str, fallback: str) -> str:
@@ -100,120 +129,135 @@ def _project(match: re.Match[str], ctx: _Context) -> str:
     return _quoted(match, "project", "") or _quoted(match, "bare", ctx.project or "this project")
 
 
-# --- invalid API token (its caveats failed on the server) -------------------------------------
-# These come before the generic 403s: warehouse joins several failures with ", ".
-@_rule("token-expired", r"invalid api token:.*token is expired", 403)
-def _token_expired(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+# --- the dynamic parts ------------------------------------------------------------------------
+def _which_names(_m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    """The pending publisher's name against the metadata's, as far as they are known."""
+    if not (ctx.publisher_project and ctx.project):
+        meta = ctx.project or "the name in your metadata"
+        return {
+            "which": f"The two names that differ: the pending publisher's project name on "
+            f"{ctx.index} and the metadata name {meta!r}."
+        }
+    if canonicalize_name(ctx.publisher_project) != canonicalize_name(ctx.project):
+        return {
+            "which": f"The pending publisher was registered for {ctx.publisher_project!r}, "
+            f"but the distribution's metadata says {ctx.project!r}."
+        }
+    return {"which": f"Both names are {ctx.project!r}; check the normalised spelling on the index."}
+
+
+def _existing_file(m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    named = [_quoted(m, group, "") for group in ("filename", "filename2", "filename3")]
+    return {"file": next((n for n in named if n), "") or ctx.filename or "this file"}
+
+
+def _local_version(m: re.Match[str], _ctx: _Context) -> dict[str, str]:
+    # Warehouse has shown it as '1.0+x' and as <Version('1.0+x')>: keep only the version.
+    raw = _quoted(m, "version", "")
+    return {"version": re.sub(r"^<?(?:Version\()?['\"]?|['\"]?\)?>?$", "", raw) or "this version"}
+
+
+def _size_limit(m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    limit = m.groupdict().get("limit")
+    return {
+        "file": ctx.filename or "The file",
+        "limit": f"The limit for this project is {limit} MB. " if limit else "",
+    }
+
+
+def _our_names(_m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    """Our file and project, with a fallback that starts a sentence."""
+    return {
+        "File": ctx.filename or "This filename",
+        "Project": ctx.project or "The project",
+        "named": f" {ctx.project!r}" if ctx.project else "",
+    }
+
+
+# --- the rows, first match wins ---------------------------------------------------------------
+_RULES: tuple[Refusal, ...] = (
+    # Invalid API token (its caveats failed on the server). These come before the generic
+    # 403s: warehouse joins several failures with ", ".
+    Refusal(
+        "token-expired",
+        r"invalid api token:.*token is expired",
+        (403,),
         "The API token has expired.",
-        f"{ctx.index.capitalize()} refused the token because of its expiry caveat. PyPI says "
-        "'expired' also when the token is not valid *yet* (this machine's clock runs behind), "
-        "and for a trusted-publishing token older than 15 minutes.",
+        "{Index} refused the token because of its expiry caveat. PyPI says 'expired' also when "
+        "the token is not valid *yet* (this machine's clock runs behind), and for a "
+        "trusted-publishing token older than 15 minutes.",
         "Create a new token (or, with trusted publishing, mint a new one: it lives 15 minutes); "
         "check the clock if the token is brand new. `nox -s doctor` shows the token's expiry.",
-        False,
-        "token-expired",
-    )
-
-
-@_rule(
-    "token-wrong-project",
-    r"invalid api token:.*(?:project-scoped token is not valid for project:?\s*"
-    r"['\"]?(?P<project>[^'\",]+)|project-scoped token used outside of a project)",
-    403,
-)
-def _token_wrong_project(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    project = _project(m, ctx)
-    return Diagnosis(
-        f"The API token is scoped to other project(s), not to {project}.",
+    ),
+    Refusal(
+        "token-wrong-project",
+        r"invalid api token:.*(?:project-scoped token is not valid for project:?\s*"
+        r"['\"]?(?P<project>[^'\",]+)|project-scoped token used outside of a project)",
+        (403,),
+        "The API token is scoped to other project(s), not to {project}.",
         "A project-scoped token only uploads to the projects it was created for. A brand-new "
         "project cannot have a scoped token yet.",
-        f"Create a token scoped to {project} (for the very first upload of a new project, a "
+        "Create a token scoped to {project} (for the very first upload of a new project, a "
         "user-wide token, replaced by a scoped one afterwards), or configure trusted publishing.",
-        False,
-        "token-wrong-project",
-    )
-
-
-@_rule(
-    "token-user-mismatch",
-    r"invalid api token:.*(?:user restriction|restriction without a user)",
-    403,
-)
-def _token_user(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+    ),
+    Refusal(
+        "token-user-mismatch",
+        r"invalid api token:.*(?:user restriction|restriction without a user)",
+        (403,),
         "The API token belongs to a different user than the one it is used for.",
         "The token's user caveat does not match the account it authenticated as (a token "
         "whose owner was removed or changed, or one edited by hand).",
         "Create a new token while logged in as the account that maintains the project.",
-        False,
-        "token-user-mismatch",
-    )
-
-
-@_rule("token-signature", r"invalid api token:.*signatures? do not match", 403)
-def _token_signature(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+    ),
+    Refusal(
+        "token-signature",
+        r"invalid api token:.*signatures? do not match",
+        (403,),
         "The API token's signature does not match.",
         "The token's bytes were changed after it was issued: a character mistyped or lost "
         "when copying, caveats edited, or a token taken from another instance.",
         "Copy the token again exactly (one line, nothing before or after), or create a new one.",
-        False,
-        "token-signature",
-    )
-
-
-@_rule("token-invalid", r"invalid api token", 403)
-def _token_other(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        "The API token was refused.",
-        f"{ctx.index.capitalize()} said: {ctx.verbatim}",
-        "Create a new token for this project; `nox -s doctor` shows what the current one says.",
-        False,
+    ),
+    Refusal(
         "token-invalid",
-    )
-
-
-# --- account requirements --------------------------------------------------------------------
-@_rule("2fa-required", r"two[- ]factor", 403)
-def _two_factor(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+        r"invalid api token",
+        (403,),
+        "The API token was refused.",
+        "{Index} said: {verbatim}",
+        "Create a new token for this project; `nox -s doctor` shows what the current one says.",
+    ),
+    # Account requirements.
+    Refusal(
+        "2fa-required",
+        r"two[- ]factor",
+        (403,),
         "The account behind the token has no two-factor authentication.",
         "PyPI requires 2FA on every account that uploads, also when the upload uses a token.",
         "Enable two-factor authentication in the account settings "
         "(https://pypi.org/manage/account/, or TestPyPI's), then retry; the token stays valid.",
-        False,
-        "2fa-required",
-    )
-
-
-@_rule("email-unverified", r"verified (?:primary )?e-?mail", 403)
-def _email(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+    ),
+    Refusal(
+        "email-unverified",
+        r"verified (?:primary )?e-?mail",
+        (403,),
         "The account behind the token has no verified primary email address.",
         "PyPI requires a verified primary email address before uploads.",
         "Add or verify the primary email in the account settings, click the link PyPI mails "
         "you, then retry.",
-        False,
-        "email-unverified",
-    )
-
-
-@_rule("password-login", r"username/password authentication is no longer supported", 403)
-def _password(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+    ),
+    Refusal(
+        "password-login",
+        r"username/password authentication is no longer supported",
+        (403,),
         "Username and password are no longer accepted for uploads.",
         "The credential sent was an account password, not an API token.",
         "Create an API token (account settings -> API tokens) and use it as the password with "
         "username __token__, or configure trusted publishing.",
-        False,
-        "password-login",
-    )
-
-
-@_rule("invalid-auth", r"invalid or non-existent authentication information", 403)
-def _invalid_auth(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+    ),
+    Refusal(
+        "invalid-auth",
+        r"invalid or non-existent authentication information",
+        (403,),
         "The index did not recognise the credential at all.",
         "Three look-alike causes give this same answer: a token for the OTHER index (a PyPI "
         "token on TestPyPI or the reverse: separate accounts, separate tokens); a deleted or "
@@ -221,353 +265,237 @@ def _invalid_auth(m: re.Match[str], ctx: _Context) -> Diagnosis:
         "missing or doubled, username other than __token__).",
         "Run `nox -s doctor`: it decodes the token offline and says which of these it is. "
         "Otherwise create a new token on the index you upload to.",
-        False,
-        "invalid-auth",
-    )
-
-
-@_rule(
-    "user-not-allowed",
-    r"the user ['\"]?(?P<user>[^'\"]+)['\"]? (?:isn't|is not) allowed to upload to project "
-    + _NAME,
-    403,
-)
-def _user_not_allowed(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    project = _project(m, ctx)
-    return Diagnosis(
-        f"Your account may not upload to {project}.",
-        f"{project} exists on {ctx.index} and belongs to other people: either the name is "
-        "taken (names compare after normalisation: My_Pkg == my-pkg), or you were never added "
-        "as a maintainer.",
-        f"If it is yours, ask an owner of {project} to add your account as maintainer; "
-        "otherwise rename your project (name in pyproject.toml) and build again.",
-        False,
+    ),
+    Refusal(
         "user-not-allowed",
-    )
-
-
-@_rule(
-    "token-not-allowed",
-    r"the given token (?:isn't|is not) allowed to upload to project " + _NAME,
-    403,
-)
-def _token_not_allowed(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    project = _project(m, ctx)
-    return Diagnosis(
-        f"This token may not upload to {project}.",
+        r"the user ['\"]?(?P<user>[^'\"]+)['\"]? (?:isn't|is not) allowed to upload to project "
+        + _NAME,
+        (403,),
+        "Your account may not upload to {project}.",
+        "{project} exists on {index} and belongs to other people: either the name is taken "
+        "(names compare after normalisation: My_Pkg == my-pkg), or you were never added as a "
+        "maintainer.",
+        "If it is yours, ask an owner of {project} to add your account as maintainer; "
+        "otherwise rename your project (name in pyproject.toml) and build again.",
+    ),
+    Refusal(
+        "token-not-allowed",
+        r"the given token (?:isn't|is not) allowed to upload to project " + _NAME,
+        (403,),
+        "This token may not upload to {project}.",
         "The token is valid, but its scope or its publisher does not cover this project "
         "(a token scoped to another project, or a trusted publisher registered for another one).",
-        f"Create a token scoped to {project}, or register this workflow as a trusted publisher "
-        f"of {project}.",
-        False,
-        "token-not-allowed",
-    )
-
-
-# --- the index is (partly) closed -------------------------------------------------------------
-@_rule("read-only", r"read-only mode")
-def _read_only(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} is in read-only mode.",
+        "Create a token scoped to {project}, or register this workflow as a trusted publisher "
+        "of {project}.",
+    ),
+    # The index is (partly) closed.
+    Refusal(
+        "read-only",
+        r"read-only mode",
+        (),
+        "{Index} is in read-only mode.",
         "Uploads are temporarily disabled (maintenance or an incident).",
         "Wait and run the same session again later (https://status.python.org); nothing needs "
         "to change on your side.",
-        True,
-        "read-only",
-    )
-
-
-@_rule(
-    "uploads-disabled", r"new (?:uploads|project registration) (?:are |is )?temporarily disabled"
-)
-def _disabled(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} has temporarily disabled new uploads.",
+        retry=True,
+    ),
+    Refusal(
+        "uploads-disabled",
+        r"new (?:uploads|project registration) (?:are |is )?temporarily disabled",
+        (),
+        "{Index} has temporarily disabled new uploads.",
         "An administrator switched uploads off (often during abuse waves or incidents).",
         "Wait and run the same session again later (https://status.python.org).",
-        True,
-        "uploads-disabled",
-    )
-
-
-# --- trusted publishing: the pending publisher created another project ------------------------
-@_rule("pending-publisher-name", r"non-user identities cannot create new projects", 400, 403)
-def _pending(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    meta = ctx.project or "the name in your metadata"
-    if ctx.publisher_project and ctx.project:
-        if canonicalize_name(ctx.publisher_project) != canonicalize_name(ctx.project):
-            which = (
-                f"The pending publisher was registered for {ctx.publisher_project!r}, but "
-                f"the distribution's metadata says {ctx.project!r}."
-            )
-        else:
-            which = f"Both names are {ctx.project!r}; check the normalised spelling on the index."
-    else:
-        which = (
-            f"The two names that differ: the pending publisher's project name on {ctx.index} "
-            f"and the metadata name {meta!r}."
-        )
-    return Diagnosis(
+        retry=True,
+    ),
+    # Trusted publishing: the pending publisher created another project.
+    Refusal(
+        "pending-publisher-name",
+        r"non-user identities cannot create new projects",
+        (400, 403),
         "A trusted publisher cannot create this project under this name.",
         "The pending publisher created the project under ITS name, and the upload names another "
-        f"project, which a publisher (not a user) may not create. {which}",
+        "project, which a publisher (not a user) may not create. {which}",
         "Decide which name is right. If the publisher's: change the name in pyproject.toml and "
         "build again. If the metadata's: delete the wrongly created project on the index and "
         "register a new pending publisher with the correct name.",
-        False,
-        "pending-publisher-name",
-    )
-
-
-@_rule("too-many-projects", r"too many new projects", 429)
-def _too_many(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+        values=_which_names,
+    ),
+    Refusal(
+        "too-many-projects",
+        r"too many new projects",
+        (429,),
         "Too many new projects created recently.",
-        f"{ctx.index.capitalize()} rate-limits project creation per user and per IP address; "
-        "no Retry-After is given.",
+        "{Index} rate-limits project creation per user and per IP address; no Retry-After is "
+        "given.",
         "Wait (hours, not seconds) and run the session again; uploads to existing projects "
         "are not affected.",
-        False,
-        "too-many-projects",
-    )
-
-
-# --- the file itself --------------------------------------------------------------------------
-@_rule(
-    "file-exists",
-    r"file already exists(?: \(['\"]?(?P<filename>[^'\",)]+))?"
-    r"|package ['\"]?(?P<filename2>[^'\"]+?)['\"]? already exists!"
-    r"|(?P<filename3>\S+) already exists in non-volatile index",
-    400,
-    409,
-)
-def _exists(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    fn = _quoted(m, "filename", "") or _quoted(m, "filename2", "") or _quoted(m, "filename3", "")
-    fn = fn or ctx.filename or "this file"
-    return Diagnosis(
-        f"{fn} already exists on {ctx.index} with other bytes.",
+    ),
+    # The file itself.
+    Refusal(
+        "file-exists",
+        r"file already exists(?: \(['\"]?(?P<filename>[^'\",)]+))?"
+        r"|package ['\"]?(?P<filename2>[^'\"]+?)['\"]? already exists!"
+        r"|(?P<filename3>\S+) already exists in non-volatile index",
+        (400, 409),
+        "{file} already exists on {index} with other bytes.",
         "An index never replaces a file: a file of this name is already there and its content "
         "differs (an identical re-upload is accepted as a no-op on PyPI). Usually someone or "
         "something else uploaded this version first, or dist/ was rebuilt after an upload.",
         "Do not rebuild an uploaded version: bump the version (`nox -s bump_version -- patch`), "
         "build and release again. If a parallel job uploaded it, check that the index's file "
         "is the one you meant.",
-        False,
-        "file-exists",
-    )
-
-
-@_rule(
-    "filename-reused",
-    r"previously used by a file that has since been deleted|filename has already been used",
-    400,
-)
-def _reused(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    fn = ctx.filename or "This filename"
-    return Diagnosis(
-        f"{fn} was used before, by a file that was deleted.",
+        values=_existing_file,
+    ),
+    Refusal(
+        "filename-reused",
+        r"previously used by a file that has since been deleted|filename has already been used",
+        (400,),
+        "{File} was used before, by a file that was deleted.",
         "PyPI remembers every filename ever uploaded; deleting a file or a release never frees "
         "its name, so this version can never get this file again.",
         "Release a new version: `nox -s bump_version -- patch`, build and release again "
         "(a post-release, e.g. 1.0.post1, keeps the version's meaning).",
-        False,
-        "filename-reused",
-    )
-
-
-@_rule("release-too-old", r"older than 14 days", 400)
-def _too_old(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+        values=_our_names,
+    ),
+    Refusal(
+        "release-too-old",
+        r"older than 14 days",
+        (400,),
         "This release is older than 14 days: no new files may be added to it.",
         "Since 2026-07-08 PyPI only accepts new files for a release during its first 14 days.",
         "Publish the new files under a new version (`nox -s bump_version -- patch`, or a "
         "post-release); the old release keeps the files it has.",
-        False,
-        "release-too-old",
-    )
-
-
-@_rule(
-    "local-version",
-    r"use of local versions in (?P<version>.+?) is not allowed"
-    r"|can't use pep 440 local versions",
-    400,
-)
-def _local(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    # Warehouse has shown it as '1.0+x' and as <Version('1.0+x')>: keep only the version.
-    raw = _quoted(m, "version", "")
-    version = re.sub(r"^<?(?:Version\()?['\"]?|['\"]?\)?>?$", "", raw) or "this version"
-    return Diagnosis(
-        f"Local versions ({version}) cannot be uploaded to {ctx.index}.",
+    ),
+    Refusal(
+        "local-version",
+        r"use of local versions in (?P<version>.+?) is not allowed"
+        r"|can't use pep 440 local versions",
+        (400,),
+        "Local versions ({version}) cannot be uploaded to {index}.",
         "A version with '+local' (often added by setuptools-scm for a dirty or untagged "
         "checkout) is for local builds only; public indexes refuse it.",
         "Build from a clean, tagged commit (or set a version without '+...'), then build "
         "and release again.",
-        False,
-        "local-version",
-    )
-
-
-@_rule("one-sdist", r"only one sdist may be uploaded per release", 400)
-def _one_sdist(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
+        values=_local_version,
+    ),
+    Refusal(
+        "one-sdist",
+        r"only one sdist may be uploaded per release",
+        (400,),
         "This release already has an sdist.",
         "A release may have exactly one source distribution; another sdist (other name or "
         "extension, e.g. .zip next to .tar.gz, or a differently normalised name) is there.",
         "Upload only wheels to this version, or release a new version with the new sdist.",
-        False,
-        "one-sdist",
-    )
-
-
-@_rule(
-    "file-too-large",
-    r"file too large\.?(?: limit for project ['\"]?(?P<project>[^'\"]+)['\"]? is (?P<limit>\d+)"
-    r"\s*mb)?|request entity too large",
-    400,
-    413,
-)
-def _too_large(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    limit = m.groupdict().get("limit")
-    limit_text = f"The limit for this project is {limit} MB. " if limit else ""
-    return Diagnosis(
-        f"{ctx.filename or 'The file'} is larger than {ctx.index} accepts.",
-        f"{limit_text}PyPI's default limit is 100 MB per file.",
+    ),
+    Refusal(
+        "file-too-large",
+        r"file too large\.?(?: limit for project ['\"]?(?P<project>[^'\"]+)['\"]? is "
+        r"(?P<limit>\d+)\s*mb)?|request entity too large",
+        (400, 413),
+        "{file} is larger than {index} accepts.",
+        "{limit}PyPI's default limit is 100 MB per file.",
         "Make the distribution smaller (exclude data and tests from the wheel/sdist), or ask "
         "PyPI for a higher limit (https://github.com/pypi/support, 'file size limit request').",
-        False,
-        "file-too-large",
-    )
-
-
-@_rule("project-too-large", r"project size too large", 400)
-def _project_too_large(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.project or 'The project'} has reached its total size limit on {ctx.index}.",
+        values=_size_limit,
+    ),
+    Refusal(
+        "project-too-large",
+        r"project size too large",
+        (400,),
+        "{Project} has reached its total size limit on {index}.",
         "PyPI limits the total size of all files of a project (10 GB by default).",
         "Delete old, unused files or releases, or ask PyPI for a higher project limit "
         "(https://github.com/pypi/support).",
-        False,
-        "project-too-large",
-    )
-
-
-# --- names and metadata -----------------------------------------------------------------------
-@_rule(
-    "name-not-allowed", r"the name ['\"]?(?P<project>[^'\"]+)['\"]? (?:isn't|is not) allowed", 400
-)
-def _name_prohibited(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"The project name {_project(m, ctx)!r} is not allowed.",
+        values=_our_names,
+    ),
+    # Names and metadata.
+    Refusal(
+        "name-not-allowed",
+        r"the name ['\"]?(?P<project>[^'\"]+)['\"]? (?:isn't|is not) allowed",
+        (400,),
+        "The project name {project!r} is not allowed.",
         "The name is prohibited on the index (reserved, a standard-library module, or blocked).",
         "Choose another name in pyproject.toml, then build and release again.",
-        False,
-        "name-not-allowed",
-    )
-
-
-@_rule("name-too-similar", r"too similar to an existing project", 400)
-def _name_similar(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"The project name {ctx.project!r} is too similar to an existing project."
-        if ctx.project
-        else "The project name is too similar to an existing project.",
+    ),
+    Refusal(
+        "name-too-similar",
+        r"too similar to an existing project",
+        (400,),
+        "The project name{named} is too similar to an existing project.",
         "PyPI refuses new names that differ from an existing one only by punctuation or "
         "confusable characters (typo-squatting protection).",
         "Choose a clearly different name in pyproject.toml, then build and release again.",
-        False,
-        "name-too-similar",
-    )
-
-
-@_rule(
-    "metadata-invalid",
-    r"is an invalid value for|invalid distribution file|unknown type of file",
-    400,
-)
-def _metadata(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        "The index refused the distribution's metadata or file.",
-        f"{ctx.index.capitalize()} said: {ctx.verbatim}",
-        "Run `twine check dist/*`, fix the field it names in pyproject.toml, then build again.",
-        False,
+        values=_our_names,
+    ),
+    Refusal(
         "metadata-invalid",
-    )
-
-
-# --- private servers --------------------------------------------------------------------------
-@_rule("no-permission", r"no permission to submit", 403)
-def _devpi_permission(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"Your user may not upload to {ctx.index}.",
+        r"is an invalid value for|invalid distribution file|unknown type of file",
+        (400,),
+        "The index refused the distribution's metadata or file.",
+        "{Index} said: {verbatim}",
+        "Run `twine check dist/*`, fix the field it names in pyproject.toml, then build again.",
+    ),
+    # Private servers.
+    Refusal(
+        "no-permission",
+        r"no permission to submit",
+        (403,),
+        "Your user may not upload to {index}.",
         "devpi: the index's acl_upload does not include this user.",
         "Ask the index owner to add you (devpi index <index> acl_upload+=<user>), or log in "
         "as a user who may upload.",
-        False,
-        "no-permission",
-    )
-
-
-@_rule("auth-missing", r".*", 401)
-def _unauthorized(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} asked for credentials ({ctx.verbatim}).",
+    ),
+    Refusal(
+        "auth-missing",
+        r".*",
+        (401,),
+        "{Index} asked for credentials ({verbatim}).",
         "No credential was sent, or the index did not accept the username/password it got "
         "(pypiserver answers 401 when nothing was sent, devpi when a login fails).",
         "Set RELEASE_<TEST|PROD>_USERNAME and RELEASE_<TEST|PROD>_PASSWORD (or another source "
         "from the Credentials section) for this index; `nox -s doctor` shows what is found.",
-        False,
-        "auth-missing",
-    )
-
-
-@_rule("auth-refused", r".*", 403)
-def _forbidden(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} refused the credential ({ctx.verbatim}).",
+    ),
+    Refusal(
+        "auth-refused",
+        r".*",
+        (403,),
+        "{Index} refused the credential ({verbatim}).",
         "The index gave no reason: on pypiserver this means a wrong username or password, "
         "elsewhere a credential without upload rights.",
         "Check the username and password for this index (`nox -s doctor`), and that the user "
         "may upload.",
-        False,
-        "auth-refused",
-    )
-
-
-# --- redirects, limits, server faults ---------------------------------------------------------
-@_rule("redirect", r".*", 301, 302, 303, 307, 308)
-def _redirect(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"The upload URL redirects ({ctx.verbatim}); uploads are never sent through redirects.",
+    ),
+    # Redirects, limits, server faults.
+    Refusal(
+        "redirect",
+        r".*",
+        (301, 302, 303, 307, 308),
+        "The upload URL redirects ({verbatim}); uploads are never sent through redirects.",
         "PyPI answers 308 for /legacy without its trailing slash; other indexes redirect "
         "http:// to https:// or an old address to a new one.",
         "Set the upload URL to the final address: for PyPI-like indexes it ends in /legacy/ "
         "(with the slash), e.g. RELEASE_PROD_UPLOAD_URL=https://upload.pypi.org/legacy/.",
-        False,
-        "redirect",
-    )
-
-
-@_rule("rate-limited", r".*", 429)
-def _rate_limited(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} is rate-limiting requests ({ctx.verbatim}).",
+    ),
+    Refusal(
+        "rate-limited",
+        r".*",
+        (429,),
+        "{Index} is rate-limiting requests ({verbatim}).",
         "Too many requests in a short time.",
         "Wait a little and run the session again (it retries with backoff on its own).",
-        True,
-        "rate-limited",
-    )
-
-
-@_rule("server-error", r".*", 500, 502, 503, 504)
-def _server_error(m: re.Match[str], ctx: _Context) -> Diagnosis:
-    return Diagnosis(
-        f"{ctx.index.capitalize()} failed on its side ({ctx.verbatim}).",
+        retry=True,
+    ),
+    Refusal(
+        "server-error",
+        r".*",
+        (500, 502, 503, 504),
+        "{Index} failed on its side ({verbatim}).",
         "A server or gateway error, not a problem with your files or credential.",
         "Run the session again: files already uploaded are recognised and skipped.",
-        True,
-        "server-error",
-    )
+        retry=True,
+    ),
+)
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -606,11 +534,9 @@ def explain_upload(
         publisher_project=publisher_project,
     )
     for rule in _RULES:
-        if rule.statuses is not None and status not in rule.statuses:
-            continue
-        match = rule.pattern.search(text)
+        match = rule.match(status, text)
         if match is not None:
-            return rule.build(match, ctx)
+            return rule.diagnosis(match, ctx)
     return _unknown(ctx, body)
 
 
@@ -726,89 +652,116 @@ def explain_audience_error(status: int, body: str = "", *, index_name: str = "")
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class MintRefusal:
+    """One known ``errors[]`` entry of a failed mint-token answer, as data.
+
+    Matches the entry's ``error`` code and, when ``contains`` is set, a description containing
+    it (lower case). ``why`` is a template over ``{said}`` (PyPI's own words, always kept).
+    """
+
+    error: str
+    contains: str
+    code: str
+    what: str
+    why: str
+    fix: str
+    retry: bool = False
+
+
+# First match wins: the specific "invalid-payload" rows come before the general one.
+_MINT_RULES: tuple[MintRefusal, ...] = (
+    MintRefusal(
+        "not-enabled",
+        "",
+        "mint-not-enabled",
+        "Trusted publishing is disabled on the index.",
+        "The administrators switched trusted publishing off for this CI provider. {said}",
+        "Upload with an API token meanwhile; trusted publishing needs no change later.",
+        retry=True,
+    ),
+    MintRefusal(
+        "invalid-payload",
+        "unknown trusted publishing issuer",
+        "mint-unknown-issuer",
+        "This CI's identity provider is not a trusted-publishing issuer.",
+        "PyPI accepts identity tokens from GitHub Actions, GitLab.com (not self-managed "
+        "GitLab), Google Cloud and ActiveState (and an organization's custom issuers); "
+        "tokens from a self-managed GitLab, Buildkite or CircleCI are refused. {said}",
+        "Upload with an API token from this CI (RELEASE_<TEST|PROD>_PASSWORD as a masked "
+        "secret), or publish from a supported CI.",
+    ),
+    MintRefusal(
+        "invalid-payload",
+        "malformed jwt",
+        "mint-malformed-jwt",
+        "The identity token sent to PyPI is not a JWT.",
+        "The CI's OIDC token was empty, cut short or the wrong variable. {said}",
+        "Check the variable holding the identity token (GitLab: the `id_tokens:` entry, "
+        "e.g. PYPI_ID_TOKEN with `aud` set to the index's audience).",
+    ),
+    MintRefusal(
+        "invalid-payload",
+        "",
+        "mint-invalid-payload",
+        "PyPI could not use the token request.",
+        "The request body was not the expected JSON object, or creating the project from "
+        "a pending publisher failed. {said}",
+        "If the message names the project, fix the name (see 'When an upload is refused'); "
+        "otherwise report this as a bug of nox-release.",
+    ),
+    MintRefusal(
+        "invalid-token",
+        "",
+        "mint-invalid-token",
+        "PyPI refused the CI's identity token.",
+        "The OIDC token is expired, badly signed or for another audience (a TestPyPI "
+        "audience sent to PyPI or the reverse). {said}",
+        "Request a fresh identity token right before minting, with the audience that "
+        "<index>/_/oidc/audience returns; do not cache identity tokens between jobs.",
+    ),
+    MintRefusal(
+        "invalid-pending-publisher",
+        "",
+        "mint-invalid-pending-publisher",
+        "The pending publisher is stale: the project already exists.",
+        "A pending publisher can only create a project; this name now exists, so PyPI "
+        "removed the pending publisher. {said}",
+        "Add a normal trusted publisher on the existing project's settings page "
+        "(Publishing), with the same repository, workflow and environment.",
+    ),
+    MintRefusal(
+        "invalid-publisher",
+        "",
+        "mint-invalid-publisher",
+        "No trusted publisher on PyPI matches this CI job.",
+        "The identity token is valid but its claims (owner, repository, workflow file, "
+        "environment) match no publisher: a typo, a renamed repository or workflow, a "
+        "different `environment:`, a reusable workflow, or a publisher registered on the "
+        "other index. {said}",
+        "Compare the project's Publishing settings with this job: repository owner and "
+        "name, workflow filename (the top-level one), and environment name must match "
+        "exactly; register it on the index you upload to.",
+    ),
+    MintRefusal(
+        "invalid-reuse-token",
+        "",
+        "mint-invalid-reuse-token",
+        "The identity token was already used.",
+        "Each OIDC token can be exchanged once (its jti is remembered). {said}",
+        "Request a new identity token for every exchange (renewals included).",
+    ),
+)
+
+
 def explain_mint_error(code: str, description: str) -> Diagnosis:
     """One ``errors[]`` entry of a failed ``/_/oidc/mint-token`` answer (HTTP 422)."""
     said = f"PyPI said: {code}: {description}".rstrip(": ")
     low = description.lower()
-    if code == "not-enabled":
-        return Diagnosis(
-            "Trusted publishing is disabled on the index.",
-            f"The administrators switched trusted publishing off for this CI provider. {said}",
-            "Upload with an API token meanwhile; trusted publishing needs no change later.",
-            True,
-            "mint-not-enabled",
-        )
-    if code == "invalid-payload" and "unknown trusted publishing issuer" in low:
-        return Diagnosis(
-            "This CI's identity provider is not a trusted-publishing issuer.",
-            "PyPI accepts identity tokens from GitHub Actions, GitLab.com (not self-managed "
-            "GitLab), Google Cloud and ActiveState (and an organization's custom issuers); "
-            f"tokens from a self-managed GitLab, Buildkite or CircleCI are refused. {said}",
-            "Upload with an API token from this CI (RELEASE_<TEST|PROD>_PASSWORD as a masked "
-            "secret), or publish from a supported CI.",
-            False,
-            "mint-unknown-issuer",
-        )
-    if code == "invalid-payload" and "malformed jwt" in low:
-        return Diagnosis(
-            "The identity token sent to PyPI is not a JWT.",
-            f"The CI's OIDC token was empty, cut short or the wrong variable. {said}",
-            "Check the variable holding the identity token (GitLab: the `id_tokens:` entry, "
-            "e.g. PYPI_ID_TOKEN with `aud` set to the index's audience).",
-            False,
-            "mint-malformed-jwt",
-        )
-    if code == "invalid-payload":
-        return Diagnosis(
-            "PyPI could not use the token request.",
-            f"The request body was not the expected JSON object, or creating the project from "
-            f"a pending publisher failed. {said}",
-            "If the message names the project, fix the name (see 'When an upload is refused'); "
-            "otherwise report this as a bug of nox-release.",
-            False,
-            "mint-invalid-payload",
-        )
-    if code == "invalid-token":
-        return Diagnosis(
-            "PyPI refused the CI's identity token.",
-            "The OIDC token is expired, badly signed or for another audience (a TestPyPI "
-            f"audience sent to PyPI or the reverse). {said}",
-            "Request a fresh identity token right before minting, with the audience that "
-            "<index>/_/oidc/audience returns; do not cache identity tokens between jobs.",
-            False,
-            "mint-invalid-token",
-        )
-    if code == "invalid-pending-publisher":
-        return Diagnosis(
-            "The pending publisher is stale: the project already exists.",
-            "A pending publisher can only create a project; this name now exists, so PyPI "
-            f"removed the pending publisher. {said}",
-            "Add a normal trusted publisher on the existing project's settings page "
-            "(Publishing), with the same repository, workflow and environment.",
-            False,
-            "mint-invalid-pending-publisher",
-        )
-    if code == "invalid-publisher":
-        return Diagnosis(
-            "No trusted publisher on PyPI matches this CI job.",
-            "The identity token is valid but its claims (owner, repository, workflow file, "
-            "environment) match no publisher: a typo, a renamed repository or workflow, a "
-            "different `environment:`, a reusable workflow, or a publisher registered on the "
-            f"other index. {said}",
-            "Compare the project's Publishing settings with this job: repository owner and "
-            "name, workflow filename (the top-level one), and environment name must match "
-            "exactly; register it on the index you upload to.",
-            False,
-            "mint-invalid-publisher",
-        )
-    if code == "invalid-reuse-token":
-        return Diagnosis(
-            "The identity token was already used.",
-            f"Each OIDC token can be exchanged once (its jti is remembered). {said}",
-            "Request a new identity token for every exchange (renewals included).",
-            False,
-            "mint-invalid-reuse-token",
-        )
+    for rule in _MINT_RULES:
+        if rule.error == code and rule.contains in low:
+            why = rule.why.format(said=said)
+            return Diagnosis(rule.what, why, rule.fix, rule.retry, rule.code)
     return Diagnosis(
         f"Trusted publishing failed: {code or 'no error code'}.",
         f"An answer nox-release does not know. {said}",
