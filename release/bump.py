@@ -49,6 +49,7 @@ from .config import Settings, load_settings
 from .errors import ConfigError, GuardRefusal, IndexUnavailable, ReleaseError
 from .index import fetch_index_state
 from .output import Reporter
+from .project import project_info, project_name
 from .retry import RetryPolicy
 
 # A function that rewrites one file's text so that one source holds ``new``.
@@ -308,11 +309,9 @@ def _vcs_backend(data: Mapping[str, Any]) -> str | None:
 def _package_inits(root: Path, data: Mapping[str, Any]) -> list[Path]:
     """The package's ``__init__.py``: src/ layout first, then flat layout."""
     names: list[str] = []
-    project_name = data.get("project", {}).get("name") or data.get("tool", {}).get(
-        "poetry", {}
-    ).get("name")
-    if project_name:
-        names.append(canonicalize_name(str(project_name)).replace("-", "_"))
+    declared = project_name(data)
+    if declared:
+        names.append(canonicalize_name(declared).replace("-", "_"))
     for pkg in data.get("tool", {}).get("poetry", {}).get("packages", []) or []:
         if isinstance(pkg, dict) and "include" in pkg:
             names.append(str(pkg["include"]))
@@ -354,28 +353,16 @@ def _dynamic_files(root: Path, data: Mapping[str, Any]) -> list[tuple[Path, tupl
     return out
 
 
-def discover(root: Path, pyproject_text: str, extra_files: Sequence[str]) -> Discovery:
-    """Every source of the version in the project at ``root``. Reads files, writes nothing."""
-    doc = _parse_toml(pyproject_text, root / "pyproject.toml")
-    data = doc.unwrap()
-    pyproject = root / "pyproject.toml"
+def _table_sources(pyproject: Path, data: Mapping[str, Any], dynamic: bool) -> list[Source]:
+    """The static versions in pyproject.toml: ``[project].version``, ``[tool.poetry].version``."""
     project = data.get("project", {})
-    dynamic = "version" in project.get("dynamic", [])
-    notes: list[str] = []
-    sources: list[Source] = []
-
-    if dynamic:
-        backend = _vcs_backend(data)
-        if backend is not None:
-            if extra_files:
-                notes.append(f"version-files ignored: {backend} derives the version from git tags")
-            return Discovery((), backend, tuple(notes))
     if "project" in data and not dynamic and "version" not in project:
         raise ConfigError(
             'No version in [project] of pyproject.toml, and "version" is not in its dynamic list '
             "(a build would fail).",
             'Add version = "0.1.0" to [project], or dynamic = ["version"] with its source.',
         )
+    sources: list[Source] = []
     if isinstance(project.get("version"), str) and not dynamic:
         sources.append(
             Source(
@@ -395,20 +382,29 @@ def discover(root: Path, pyproject_text: str, extra_files: Sequence[str]) -> Dis
                 _toml_rewrite(("tool", "poetry")),
             )
         )
+    return sources
+
+
+def _module_sources(
+    root: Path, data: Mapping[str, Any], dynamic: bool
+) -> tuple[list[Source], list[str]]:
+    """Literal versions in Python files: a dynamic version's file, the package's
+    ``__version__``. With notes on files that hold no literal version."""
+    sources: list[Source] = []
+    notes: list[str] = []
     seen: set[Path] = set()
-    if dynamic:
-        for path, names in _dynamic_files(root, data):
-            if not path.is_file():
-                raise ConfigError(
-                    f"The dynamic version is read from {_rel(path, root)}, which does not exist.",
-                    "Fix the path in pyproject.toml.",
-                )
-            source, note = _python_source(path, root, names)
-            seen.add(path)
-            if source:
-                sources.append(source)
-            elif note:
-                notes.append(note)
+    for path, names in _dynamic_files(root, data) if dynamic else []:
+        if not path.is_file():
+            raise ConfigError(
+                f"The dynamic version is read from {_rel(path, root)}, which does not exist.",
+                "Fix the path in pyproject.toml.",
+            )
+        source, note = _python_source(path, root, names)
+        seen.add(path)
+        if source:
+            sources.append(source)
+        elif note:
+            notes.append(note)
     for init in _package_inits(root, data):
         if init in seen:
             continue
@@ -417,9 +413,22 @@ def discover(root: Path, pyproject_text: str, extra_files: Sequence[str]) -> Dis
             sources.append(source)
         elif note and "no __version__" not in note:
             notes.append(note)
-    reference = sources[0].text if sources else None
-    extras, problems = _extra_sources(extra_files, root, reference)
-    sources.extend(extras)
+    return sources, notes
+
+
+def discover(root: Path, pyproject_text: str, extra_files: Sequence[str]) -> Discovery:
+    """Every source of the version in the project at ``root``. Reads files, writes nothing."""
+    data = _parse_toml(pyproject_text, root / "pyproject.toml").unwrap()
+    dynamic = "version" in data.get("project", {}).get("dynamic", [])
+    backend = _vcs_backend(data) if dynamic else None
+    if backend is not None:
+        ignored = f"version-files ignored: {backend} derives the version from git tags"
+        return Discovery((), backend, (ignored,) if extra_files else ())
+    sources = _table_sources(root / "pyproject.toml", data, dynamic)
+    found, notes = _module_sources(root, data, dynamic)
+    sources += found
+    extras, problems = _extra_sources(extra_files, root, sources[0].text if sources else None)
+    sources += extras
     if problems:
         listing = "; ".join(f"{s.label} = {s.text}" for s in sources) or "no other source"
         raise ConfigError(
@@ -638,105 +647,159 @@ def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Report
         )
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    root: Path = args.root
-    out = Reporter(json_mode=bool(args.json))
-    settings = load_settings(root, environ)
-    spec = versions.parse_spec(args.spec)
-    pyproject_text = _read_text(root / "pyproject.toml")
-    discovery = discover(root, pyproject_text, list(settings.get("version-files")))
-    push = bool(settings.get("push")) if args.push is None else bool(args.push)
-    use_git = bool(settings.get("git")) if args.git is None else bool(args.git)
-    use_git = use_git or push or discovery.vcs_backend is not None
-    sign = bool(settings.get("sign-tags")) if args.sign is None else bool(args.sign)
-    tag_format = str(settings.get("tag-format"))
-    project = settings.pyproject.get("project", {}).get("name") or settings.pyproject.get(
-        "tool", {}
-    ).get("poetry", {}).get("name")
-    if not project:
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    """What the command line and [tool.release] ask for, resolved (the command line wins)."""
+
+    spec: versions.Spec
+    dry_run: bool
+    offline: bool
+    git: bool | None  # --git / --no-git as given (None: not given)
+    use_git: bool
+    push: bool
+    sign: bool
+    tag_format: str
+    remote: str
+    commit_message: str  # template with {old} and {new}
+
+
+def _options(args: argparse.Namespace, settings: Settings) -> _Options:
+    def flag(given: bool | None, key: str) -> bool:
+        return bool(settings.get(key)) if given is None else bool(given)
+
+    push = flag(args.push, "push")
+    return _Options(
+        spec=versions.parse_spec(args.spec),
+        dry_run=bool(args.dry_run),
+        offline=bool(args.offline),
+        git=args.git,
+        use_git=flag(args.git, "git") or push,
+        push=push,
+        sign=flag(args.sign, "sign-tags"),
+        tag_format=str(settings.get("tag-format")),
+        remote=str(settings.get("git-remote")),
+        commit_message=str(settings.get("commit-message")),
+    )
+
+
+def _current_tagged(
+    root: Path, environ: Mapping[str, str], discovery: Discovery, options: _Options, out: Reporter
+) -> Version | None:
+    """For a version from git tags: the highest version tagged so far (None: no tag yet)."""
+    if discovery.vcs_backend is None:
+        return None
+    if options.git is False:
         raise ConfigError(
-            "pyproject.toml names no project ([project].name).",
-            'Add name = "your-project" to [project].',
+            f"The version comes from git tags ({discovery.vcs_backend}): a bump is a tag.",
+            "Run the bump without --no-git.",
         )
+    if _git(["rev-parse", "--git-dir"], root, environ, check=False).returncode != 0:
+        raise ConfigError(
+            f"The version comes from git tags ({discovery.vcs_backend}), but {root} is not "
+            "in a git repository.",
+            "Run `git init` and commit, or give [project] a static version.",
+        )
+    tags = _git_tags(root, environ)
+    tagged = [v for t in tags if (v := version_of_tag(options.tag_format, t))]
+    if not tagged:
+        out.line(f"no tag matches {options.tag_format} yet: counting from 0.0.0", "info")
+        return None
+    return max(tagged)
 
-    current_tagged: Version | None = None
-    if discovery.vcs_backend is not None:
-        if args.git is False:
-            raise ConfigError(
-                f"The version comes from git tags ({discovery.vcs_backend}): a bump is a tag.",
-                "Run the bump without --no-git.",
-            )
-        if _git(["rev-parse", "--git-dir"], root, environ, check=False).returncode != 0:
-            raise ConfigError(
-                f"The version comes from git tags ({discovery.vcs_backend}), but {root} is not "
-                "in a git repository.",
-                "Run `git init` and commit, or give [project] a static version.",
-            )
-        tagged = [v for t in _git_tags(root, environ) if (v := version_of_tag(tag_format, t))]
-        current_tagged = max(tagged) if tagged else None
-        if current_tagged is None:
-            out.line(f"no tag matches {tag_format} yet: counting from 0.0.0", "info")
-    for note in discovery.notes:
-        out.line(note, "info")
-    plan = plan_bump(discovery, spec, tag_format, root, current_tagged)
 
+def _show_plan(out: Reporter, project: str, discovery: Discovery, plan: BumpPlan) -> None:
     out.heading(f"Bump {project}: {plan.current} -> {plan.new}")
     if discovery.vcs_backend is not None:
         out.line(f"version from git tags ({discovery.vcs_backend}): the bump is the tag {plan.tag}")
-    else:
-        for source in discovery.sources:
-            out.line(f"{source.label}: {source.text}", "info")
+        return
+    for source in discovery.sources:
+        out.line(f"{source.label}: {source.text}", "info")
 
-    if args.offline:
+
+def _show_dry_run(out: Reporter, plan: BumpPlan, options: _Options, message: str) -> None:
+    for edit in plan.edits:
+        out.line(edit.diff().rstrip("\n"))
+    if options.use_git:
+        if plan.edits:
+            out.line(f"would commit {', '.join(e.relpath for e in plan.edits)}: {message}")
+        out.line(f"would tag {plan.tag} (annotated{', signed' if options.sign else ''})")
+        if options.push:
+            out.line(f"would push to {options.remote}")
+    out.ok("dry run: nothing was written")
+
+
+def _apply(out: Reporter, plan: BumpPlan) -> None:
+    for edit in plan.edits:
+        write_atomic(edit.path, edit.after)
+        out.ok(f"{edit.relpath}: {plan.current} -> {plan.new}")
+
+
+def _commit_tag_push(
+    root: Path,
+    environ: Mapping[str, str],
+    plan: BumpPlan,
+    options: _Options,
+    message: str,
+    out: Reporter,
+) -> None:
+    paths = [e.relpath for e in plan.edits]
+    if paths:
+        _git(["add", "--", *paths], root, environ)
+        _git(["commit", "-q", "-m", message, "--", *paths], root, environ)
+        out.ok(f"committed {', '.join(paths)}")
+    tag_args = ["tag", "-s" if options.sign else "-a", "-m", f"Release {plan.new}", plan.tag]
+    _git(tag_args, root, environ)
+    out.ok(f"tagged {plan.tag}{' (signed)' if options.sign else ''}")
+    if not options.push:
+        out.line(f"not pushed; to push: git push --atomic {options.remote} HEAD {plan.tag}", "info")
+        return
+    refs = (["HEAD"] if paths else []) + [f"refs/tags/{plan.tag}"]
+    _git(["push", "--atomic", options.remote, *refs], root, environ)
+    out.ok(f"pushed {' and '.join(refs)} to {options.remote}")
+    out.document["pushed"] = True
+
+
+def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    """The steps of the module docstring, in order; nothing is written before the last one."""
+    root: Path = args.root
+    out = Reporter(json_mode=bool(args.json))
+    settings = load_settings(root, environ)
+    options = _options(args, settings)
+    # Discover: where the version lives (files, or git tags for a VCS plugin).
+    pyproject_text = _read_text(root / "pyproject.toml")
+    discovery = discover(root, pyproject_text, list(settings.get("version-files")))
+    if discovery.vcs_backend is not None:
+        options = dataclasses.replace(options, use_git=True)
+    current_tagged = _current_tagged(root, environ, discovery, options, out)
+    for note in discovery.notes:
+        out.line(note, "info")
+    # Plan: the new version, its tag and the files' new contents.
+    plan = plan_bump(discovery, options.spec, options.tag_format, root, current_tagged)
+    project = project_info(settings.pyproject).name
+    _show_plan(out, project, discovery, plan)
+    # Check: the indexes do not hold the new version; git is ready to commit and tag.
+    if options.offline:
         out.warn(f"--offline: the indexes were not read; {plan.new} may already be published")
     else:
-        _check_indexes(settings, str(project), plan, out)
-    if use_git:
+        _check_indexes(settings, project, plan, out)
+    if options.use_git:
         _git_preflight(root, environ, plan.tag)
-
-    message = str(settings.get("commit-message")).replace("{old}", str(plan.current))
+    # Show or apply.
+    message = options.commit_message.replace("{old}", str(plan.current))
     message = message.replace("{new}", str(plan.new))
     out.document.update(
         current=str(plan.current),
         new=str(plan.new),
         files=[e.relpath for e in plan.edits],
-        tag=plan.tag if use_git else None,
-        dry_run=bool(args.dry_run),
+        tag=plan.tag if options.use_git else None,
+        dry_run=options.dry_run,
         pushed=False,
     )
-    if args.dry_run:
-        for edit in plan.edits:
-            out.line(edit.diff().rstrip("\n"))
-        if use_git:
-            if plan.edits:
-                out.line(f"would commit {', '.join(e.relpath for e in plan.edits)}: {message}")
-            out.line(f"would tag {plan.tag} (annotated{', signed' if sign else ''})")
-            if push:
-                out.line(f"would push to {settings.get('git-remote')}")
-        out.ok("dry run: nothing was written")
-        out.emit_json()
-        return 0
-
-    for edit in plan.edits:
-        write_atomic(edit.path, edit.after)
-        out.ok(f"{edit.relpath}: {plan.current} -> {plan.new}")
-    if use_git:
-        paths = [e.relpath for e in plan.edits]
-        if paths:
-            _git(["add", "--", *paths], root, environ)
-            _git(["commit", "-q", "-m", message, "--", *paths], root, environ)
-            out.ok(f"committed {', '.join(paths)}")
-        tag_args = ["tag", "-s" if sign else "-a", "-m", f"Release {plan.new}", plan.tag]
-        _git(tag_args, root, environ)
-        out.ok(f"tagged {plan.tag}{' (signed)' if sign else ''}")
-        if push:
-            remote = str(settings.get("git-remote"))
-            refs = (["HEAD"] if paths else []) + [f"refs/tags/{plan.tag}"]
-            _git(["push", "--atomic", remote, *refs], root, environ)
-            out.ok(f"pushed {' and '.join(refs)} to {remote}")
-            out.document["pushed"] = True
-        else:
-            remote = str(settings.get("git-remote"))
-            out.line(f"not pushed; to push: git push --atomic {remote} HEAD {plan.tag}", "info")
+    if options.dry_run:
+        _show_dry_run(out, plan, options, message)
+    else:
+        _apply(out, plan)
+        if options.use_git:
+            _commit_tag_push(root, environ, plan, options, message, out)
     out.emit_json()
     return 0

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-__all__ = ["BuiltFiles", "ProjectInfo", "check_built_files", "project_info"]
+__all__ = ["BuiltFiles", "ProjectInfo", "check_built_files", "project_info", "project_name"]
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,23 @@ class ProjectInfo:
         return canonicalize_name(self.name)
 
 
-def project_info(pyproject: dict[str, Any]) -> ProjectInfo:
+def project_name(pyproject: Mapping[str, Any]) -> str | None:
+    """The name in ``[project]`` (PEP 621), else in ``[tool.poetry]``; None when neither has one."""
     project = pyproject.get("project")
-    if not isinstance(project, dict) or not isinstance(project.get("name"), str):
-        poetry = pyproject.get("tool", {}).get("poetry", {})
-        if isinstance(poetry, dict) and isinstance(poetry.get("name"), str):
-            name = poetry["name"]
-            raw = poetry.get("version")
+    if isinstance(project, Mapping) and isinstance(project.get("name"), str):
+        return str(project["name"])
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    if isinstance(poetry, Mapping) and isinstance(poetry.get("name"), str):
+        return str(poetry["name"])
+    return None
+
+
+def project_info(pyproject: Mapping[str, Any]) -> ProjectInfo:
+    project = pyproject.get("project")
+    if not isinstance(project, Mapping) or not isinstance(project.get("name"), str):
+        name = project_name(pyproject)
+        if name is not None:
+            raw = pyproject["tool"]["poetry"].get("version")
             return ProjectInfo(name, _version(raw, "[tool.poetry].version") if raw else None)
         raise ConfigError(
             "pyproject.toml has no [project] table with a name.",

@@ -258,6 +258,7 @@ def test_version_file_without_the_version_is_a_disagreement(
         (PYPROJECT.replace("'1.2.4'", "'one.two'"), "patch", "'one.two'.*not a valid PEP 440"),
         (PYPROJECT.replace("version = '1.2.4'", "# no version"), "patch", "No version in"),
         (PYPROJECT + "[project\n", "patch", "not valid TOML"),
+        (PYPROJECT.replace('name    = "demo-pkg"', "# no name"), "patch", "with a name"),
         (PYPROJECT + 'tag-format = "release"\n', "patch", "must hold {version} exactly once"),
     ],
 )
