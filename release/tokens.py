@@ -29,7 +29,7 @@ import dataclasses
 import json
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from packaging.utils import canonicalize_name
 
@@ -194,26 +194,31 @@ def _parse_macaroon(raw: bytes) -> tuple[str, list[tuple[bytes, bool]], int]:
     if r.field()[0] != _EOS:
         raise _truncated("its header section does not end where it should")
     caveats: list[tuple[bytes, bool]] = []
-    while True:
-        kind, data = r.field()
-        if kind == _EOS:
-            break
-        if kind == _LOCATION:
-            kind, data = r.field()
-        if kind != _IDENTIFIER:
-            raise _truncated("a caveat has no identifier")
-        cid, has_vid = data, False
-        kind, data = r.field()
-        if kind == _VID:
-            has_vid = True
-            kind, data = r.field()
-        if kind != _EOS:
-            raise _truncated("a caveat does not end where it should")
-        caveats.append((cid, has_vid))
+    while (caveat := _caveat(r)) is not None:
+        caveats.append(caveat)
     kind, data = r.field()
     if kind != _SIGNATURE or len(data) != 32:
         raise _truncated("its signature is missing or short")
     return location, caveats, len(raw) - r.pos
+
+
+def _caveat(r: _Reader) -> tuple[bytes, bool] | None:
+    """The next caveat's (identifier, has vid); None at the empty section that ends them."""
+    kind, data = r.field()
+    if kind == _EOS:
+        return None
+    if kind == _LOCATION:
+        kind, data = r.field()
+    if kind != _IDENTIFIER:
+        raise _truncated("a caveat has no identifier")
+    cid, has_vid = data, False
+    kind, data = r.field()
+    if kind == _VID:
+        has_vid = True
+        kind, data = r.field()
+    if kind != _EOS:
+        raise _truncated("a caveat does not end where it should")
+    return cid, has_vid
 
 
 def _b64len(nbytes: int) -> int:
@@ -226,7 +231,7 @@ def _b64decode(body: str) -> bytes:
 
 
 # --- caveats -------------------------------------------------------------------------------
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -249,38 +254,49 @@ class _Caveats:
     def read(self, value: object) -> None:
         """One caveat: the list format ``[tag, ...]`` or a legacy dict (pypi-facts.md)."""
         if isinstance(value, list) and value and _is_int(value[0]):
-            tag, args = value[0], value[1:]
-            if tag == 0 and len(args) == 2 and all(_is_int(a) for a in args):
-                self.expires.append(args[0])
-                self.not_before.append(args[1])
-                return
-            if tag in (1, 2) and len(args) == 1 and (names := _str_list(args[0])) is not None:
-                (self.names if tag == 1 else self.ids).append(names)
-                return
-            if tag == 3 and len(args) == 1 and isinstance(args[0], str):
-                self.user = True
-                return
-            if tag == 4 and 1 <= len(args) <= 2 and isinstance(args[0], str):
-                self.oidc = True
-                return
+            known = self._read_tagged(value[0], value[1:])
         elif isinstance(value, dict):
-            permissions = value.get("permissions")
-            if value.get("version") == 1 and permissions == "user":
-                self.user = True
-                return
-            if value.get("version") == 1 and isinstance(permissions, dict):
-                names = _str_list(permissions.get("projects"))
-                if names is not None:
-                    self.names.append(names)
-                    return
-            if _is_int(value.get("exp")) and _is_int(value.get("nbf")):
-                self.expires.append(value["exp"])
-                self.not_before.append(value["nbf"])
-                return
-            if (ids := _str_list(value.get("project_ids"))) is not None:
-                self.ids.append(ids)
-                return
-        self.unreadable += 1
+            known = self._read_legacy(value)
+        else:
+            known = False
+        if not known:
+            self.unreadable += 1
+
+    def _read_tagged(self, tag: int, args: list[object]) -> bool:
+        if tag == 0 and len(args) == 2 and _is_int(exp := args[0]) and _is_int(nbf := args[1]):
+            self.expires.append(exp)
+            self.not_before.append(nbf)
+            return True
+        if tag in (1, 2) and len(args) == 1 and (names := _str_list(args[0])) is not None:
+            (self.names if tag == 1 else self.ids).append(names)
+            return True
+        if tag == 3 and len(args) == 1 and isinstance(args[0], str):
+            self.user = True
+            return True
+        if tag == 4 and 1 <= len(args) <= 2 and isinstance(args[0], str):
+            self.oidc = True
+            return True
+        return False
+
+    def _read_legacy(self, value: dict[str, object]) -> bool:
+        permissions = value.get("permissions")
+        if value.get("version") == 1 and permissions == "user":
+            self.user = True
+            return True
+        if value.get("version") == 1 and isinstance(permissions, dict):
+            names = _str_list(permissions.get("projects"))
+            if names is not None:
+                self.names.append(names)
+                return True
+        exp, nbf = value.get("exp"), value.get("nbf")
+        if _is_int(exp) and _is_int(nbf):
+            self.expires.append(exp)
+            self.not_before.append(nbf)
+            return True
+        if (ids := _str_list(value.get("project_ids"))) is not None:
+            self.ids.append(ids)
+            return True
+        return False
 
     def scope(self) -> Scope:
         ids = tuple(sorted(set.intersection(*map(set, self.ids)))) if self.ids else ()
@@ -428,78 +444,96 @@ def check_token(
 
     Errors: the upload would fail. Warnings: suspicious, may fail. Info: what the token says.
     ``project`` is the name in the metadata ("" when unknown: scope is then not compared).
+    The checks, in groups: the text around the token; a password where a token belongs; what
+    the decoded token says; which index it is for; its scope; its time.
     """
-    findings: list[Finding] = []
-    warehouse = index.warehouse
     label = _index_label(index)
-    page = _token_page(warehouse)
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
-
     if not secret:
         return [Finding("error", f"The password for {label} is empty.", "Set the token", "empty")]
-    # Problems of the text around the token: report each, then look at the token inside.
+    findings, text = _text_findings(secret)
+    if not text.startswith(PREFIX):  # a password, not a token
+        return findings + _password_findings(username, index)
+    try:
+        info = decode_token(text)
+    except TokenProblem as problem:
+        return [*findings, _error(problem)]
+    return (
+        findings
+        + _summary_findings(info)
+        + _index_findings(info, username, index)
+        + _scope_findings(info, project, _token_page(index.warehouse))
+        + _time_findings(info, now, _token_page(index.warehouse))
+    )
+
+
+def _error(problem: TokenProblem) -> Finding:
+    return Finding("error", problem.message, problem.fix, problem.code)
+
+
+def _text_findings(secret: str) -> tuple[list[Finding], str]:
+    """Problems of the text around the token, each reported; and the token inside."""
+    findings: list[Finding] = []
     text = secret
     for cleaned in (text.strip(), text.strip().strip(_QUOTES).strip()):
         if cleaned != text:
             problem = _problem(text)
             if problem is not None:
-                findings.append(Finding("error", problem.message, problem.fix, problem.code))
+                findings.append(_error(problem))
             text = cleaned
     if text.startswith(PREFIX + PREFIX):
         problem = _problem(text)
         if problem is not None:
-            findings.append(Finding("error", problem.message, problem.fix, problem.code))
+            findings.append(_error(problem))
         text = text[len(PREFIX) :]
     elif text.startswith("AgE") and _problem(PREFIX + text, decode=True) is None:
         problem = _problem(text)
         if problem is not None:
-            findings.append(Finding("error", problem.message, problem.fix, problem.code))
+            findings.append(_error(problem))
         text = PREFIX + text
+    return findings, text
 
-    if not text.startswith(PREFIX):  # a password, not a token
-        if warehouse is not None:
-            if username == TOKEN_USERNAME:
-                findings.append(
-                    Finding(
-                        "error",
-                        f"The username is {TOKEN_USERNAME} but the password is not an API token "
-                        "(it does not start with pypi-).",
-                        f"Set the password to the whole API token, pypi- included ({page})",
-                        "not-a-token",
-                    )
-                )
-            else:
-                findings.append(
-                    Finding(
-                        "error",
-                        f"{label} no longer accepts a username and password for uploads.",
-                        f"Create an API token at {page} and use it with username "
-                        f"{TOKEN_USERNAME}, or set up trusted publishing",
-                        "password-login",
-                    )
-                )
-        else:
-            findings.append(
-                Finding(
-                    "info",
-                    f"The credential for {label} is a password (not a PyPI token); "
-                    "only the index itself can check it.",
-                    "",
-                    "password",
-                )
+
+def _password_findings(username: str, index: IndexSettings) -> list[Finding]:
+    """A password where PyPI and TestPyPI only take tokens; elsewhere only the index knows."""
+    label = _index_label(index)
+    page = _token_page(index.warehouse)
+    if index.warehouse is None:
+        return [
+            Finding(
+                "info",
+                f"The credential for {label} is a password (not a PyPI token); "
+                "only the index itself can check it.",
+                "",
+                "password",
             )
-        return findings
+        ]
+    if username == TOKEN_USERNAME:
+        return [
+            Finding(
+                "error",
+                f"The username is {TOKEN_USERNAME} but the password is not an API token "
+                "(it does not start with pypi-).",
+                f"Set the password to the whole API token, pypi- included ({page})",
+                "not-a-token",
+            )
+        ]
+    return [
+        Finding(
+            "error",
+            f"{label} no longer accepts a username and password for uploads.",
+            f"Create an API token at {page} and use it with username "
+            f"{TOKEN_USERNAME}, or set up trusted publishing",
+            "password-login",
+        )
+    ]
 
-    try:
-        info = decode_token(text)
-    except TokenProblem as problem:
-        findings.append(Finding("error", problem.message, problem.fix, problem.code))
-        return findings
 
-    findings.append(
-        Finding("info", info.describe()[:1].upper() + info.describe()[1:] + ".", "", "summary")
-    )
+def _summary_findings(info: TokenInfo) -> list[Finding]:
+    """What the token says about itself, and bytes pasted after it."""
+    described = info.describe()
+    findings = [Finding("info", described[:1].upper() + described[1:] + ".", "", "summary")]
     if info.trailing_bytes:
         findings.append(
             Finding(
@@ -511,44 +545,17 @@ def check_token(
                 "trailing",
             )
         )
+    return findings
 
-    # Which index the token is for.
-    if warehouse is not None:
-        if info.warehouse is None:
-            findings.append(
-                Finding(
-                    "error",
-                    f"The token was issued by {info.location or 'an unknown host'}, "
-                    f"not by {label}.",
-                    f"Create a token on {_WAREHOUSE_NAMES[warehouse]}: {page}",
-                    "wrong-index",
-                )
-            )
-        elif info.warehouse is not warehouse:
-            findings.append(
-                Finding(
-                    "error",
-                    f"This is a {_WAREHOUSE_NAMES[info.warehouse]} token, but the upload goes "
-                    f"to {label}. Each index has its own accounts and tokens.",
-                    f"Create a token on {_WAREHOUSE_NAMES[warehouse]} ({page}) and use it for "
-                    f"the {index.name} index; keep the {_WAREHOUSE_NAMES[info.warehouse]} "
-                    "token for the other one",
-                    "wrong-index",
-                )
-            )
-        if username != TOKEN_USERNAME:
-            findings.append(
-                Finding(
-                    "error",
-                    f"The username is {username!r}, but API tokens only work with username "
-                    f"{TOKEN_USERNAME}.",
-                    f"Set the username to {TOKEN_USERNAME} (RELEASE_"
-                    f"{index.name.upper()}_USERNAME, TWINE_USERNAME or .pypirc)",
-                    "username",
-                )
-            )
-    elif info.location.lower() != endpoints.host_of(index.upload_url):
-        findings.append(
+
+def _index_findings(info: TokenInfo, username: str, index: IndexSettings) -> list[Finding]:
+    """Which index the token is for, and the username tokens need."""
+    label = _index_label(index)
+    warehouse = index.warehouse
+    if warehouse is None:
+        if info.location.lower() == endpoints.host_of(index.upload_url):
+            return []
+        return [
             Finding(
                 "warning",
                 f"This looks like a token issued by {info.index_label}, but {label} is a "
@@ -556,11 +563,49 @@ def check_token(
                 "Use the private index's own credentials (or check the upload URL)",
                 "pypi-token-for-private-index",
             )
+        ]
+    page = _token_page(warehouse)
+    findings: list[Finding] = []
+    if info.warehouse is None:
+        findings.append(
+            Finding(
+                "error",
+                f"The token was issued by {info.location or 'an unknown host'}, not by {label}.",
+                f"Create a token on {_WAREHOUSE_NAMES[warehouse]}: {page}",
+                "wrong-index",
+            )
         )
+    elif info.warehouse is not warehouse:
+        findings.append(
+            Finding(
+                "error",
+                f"This is a {_WAREHOUSE_NAMES[info.warehouse]} token, but the upload goes "
+                f"to {label}. Each index has its own accounts and tokens.",
+                f"Create a token on {_WAREHOUSE_NAMES[warehouse]} ({page}) and use it for "
+                f"the {index.name} index; keep the {_WAREHOUSE_NAMES[info.warehouse]} "
+                "token for the other one",
+                "wrong-index",
+            )
+        )
+    if username != TOKEN_USERNAME:
+        findings.append(
+            Finding(
+                "error",
+                f"The username is {username!r}, but API tokens only work with username "
+                f"{TOKEN_USERNAME}.",
+                f"Set the username to {TOKEN_USERNAME} (RELEASE_"
+                f"{index.name.upper()}_USERNAME, TWINE_USERNAME or .pypirc)",
+                "username",
+            )
+        )
+    return findings
 
-    # Scope.
+
+def _scope_findings(info: TokenInfo, project: str, page: str) -> list[Finding]:
+    """What the token may upload to, against the project's name; unreadable caveats."""
     scope = info.scope
     wanted = canonicalize_name(project) if project else ""
+    findings: list[Finding] = []
     if scope.kind == "projects" and wanted and wanted not in scope.projects:
         findings.append(
             Finding(
@@ -601,21 +646,24 @@ def check_token(
                 "unreadable-caveat",
             )
         )
+    return findings
 
-    # Time.
+
+def _time_findings(info: TokenInfo, now: datetime, page: str) -> list[Finding]:
+    """Expired, not valid yet, or about to expire."""
     if info.expires is not None and now >= info.expires:
-        findings.append(
+        return [
             Finding(
                 "error",
                 f"The token expired at {info.expires:%Y-%m-%d %H:%M:%S} UTC.",
                 "Mint a new one (trusted-publishing tokens live 15 minutes)"
-                if scope.kind == "trusted-publishing"
+                if info.scope.kind == "trusted-publishing"
                 else f"Create a new token at {page}",
                 "expired",
             )
-        )
-    elif info.not_before is not None and now < info.not_before:
-        findings.append(
+        ]
+    if info.not_before is not None and now < info.not_before:
+        return [
             Finding(
                 "error",
                 f"The token is not valid before {info.not_before:%Y-%m-%d %H:%M:%S} UTC "
@@ -623,13 +671,11 @@ def check_token(
                 "Check this machine's clock, or wait until then",
                 "not-yet-valid",
             )
-        )
-    elif info.expires is not None and info.expires - now < timedelta(minutes=15):
+        ]
+    if info.expires is not None and info.expires - now < timedelta(minutes=15):
         minutes = int((info.expires - now).total_seconds() // 60)
-        findings.append(
-            Finding("info", f"The token expires in {minutes} minute(s).", "", "expires-soon")
-        )
-    return findings
+        return [Finding("info", f"The token expires in {minutes} minute(s).", "", "expires-soon")]
+    return []
 
 
 def _problem(text: str, *, decode: bool = False) -> TokenProblem | None:
