@@ -54,6 +54,9 @@ class Manifest:
     # filename -> sha256, for files verify_test_install installed and smoke-tested
     verified: Mapping[str, str] = dataclasses.field(default_factory=dict)
     verified_on: str = ""  # the test index they were verified from
+    # filename -> {attestation file name: its sha256}: the PEP 740 attestations found beside
+    # the file in dist/ and sent with it (release.attestations)
+    attestations: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
     @property
     def canonical_name(self) -> str:
@@ -75,6 +78,11 @@ class Manifest:
             verified[f.filename] = f.sha256
         return dataclasses.replace(self, verified=verified, verified_on=index_url)
 
+    def with_attestations(self, found: Mapping[str, Mapping[str, str]]) -> Manifest:
+        attestations = {k: dict(v) for k, v in self.attestations.items()}
+        attestations.update({k: dict(v) for k, v in found.items() if v})
+        return dataclasses.replace(self, attestations=attestations)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
@@ -83,7 +91,8 @@ class Manifest:
             "files": [dataclasses.asdict(f) for f in self.files],
             "verified": dict(self.verified),
             "verified_on": self.verified_on,
-        }
+        } | ({"attestations": {k: dict(v) for k, v in self.attestations.items()}}
+             if self.attestations else {})  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Any) -> Manifest:
@@ -100,7 +109,15 @@ class Manifest:
         verified = data.get("verified") or {}
         if not isinstance(verified, dict):
             raise ValueError("verified is not a table")
+        attestations = data.get("attestations") or {}
+        if not isinstance(attestations, dict) or not all(
+            isinstance(v, dict) for v in attestations.values()
+        ):
+            raise ValueError("attestations is not a table of tables")
         return cls(
+            attestations={
+                str(k): {str(n): str(s) for n, s in v.items()} for k, v in attestations.items()
+            },
             name=str(data["name"]),
             version=str(data["version"]),
             files=files,

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import guard
+from . import attestations, guard
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
@@ -222,6 +222,7 @@ def _load_checked(ctx: Context) -> Manifest:
     dist = ctx.settings.dist_dir
     manifest = load_manifest(dist)
     check_dist(dist, manifest)
+    attestations.check_folder(dist, manifest.files)  # none of other bytes, none stray
     info = project_info(dict(ctx.settings.pyproject))
     if info.canonical_name != manifest.canonical_name:
         raise DistError(
@@ -304,6 +305,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     )
     _preflight_token(ctx, index, credential, manifest.name)
     entries = manifest.by_filename()
+    extra = _attestation_fields(ctx, manifest, [entries[fn] for fn in plan.to_upload])
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
     files.sort(key=lambda pair: pair[1].kind != "sdist")  # sdist first
     state_before_new = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
@@ -318,6 +320,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
         concurrency=int(settings.get("upload-concurrency")),
         first_alone=state_before_new,
         wait=float(settings.get("wait-timeout")),
+        extra_fields=extra,
     )
     # Proof: the index lists every file of ours with our sha256.
     await_listed(
@@ -348,6 +351,21 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
         f"{len(manifest.files)} verified on {strip_credentials(index.index_url)}"
     )
     return plan
+
+
+def _attestation_fields(
+    ctx: Context, manifest: Manifest, entries: list[DistFile]
+) -> dict[str, list[tuple[str, str]]]:
+    """The attestations in dist/ of the files about to be sent, recorded in the manifest, as
+    each file's ``attestations`` form field."""
+    found = attestations.collect(ctx.settings.dist_dir, entries)
+    for filename, files in found.items():
+        kinds = ", ".join(f.name for f in files)
+        ctx.reporter.line(f"{filename}: sent with its attestation(s) {kinds}", "info")
+    recorded = {fn: {f.name: f.sha256 for f in files} for fn, files in found.items()}
+    if recorded and dict(manifest.attestations) != {**manifest.attestations, **recorded}:
+        write_manifest(ctx.settings.dist_dir, manifest.with_attestations(recorded))
+    return {fn: attestations.form_field(files) for fn, files in found.items()}
 
 
 def _preflight_token(

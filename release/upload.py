@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -234,9 +234,11 @@ def upload_files(
     concurrency: int,
     first_alone: bool,
     wait: float,
+    extra_fields: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[UploadResult]:
     """Upload ``files`` (already cleared by the guard). The first goes alone when
-    ``first_alone`` (a new project is created once), the rest ``concurrency`` at a time."""
+    ``first_alone`` (a new project is created once), the rest ``concurrency`` at a time.
+    ``extra_fields`` (filename -> form fields) go with each file, e.g. its attestations."""
     sender = _Sender(index, credential, timeout)
 
     def one(path: Path, entry: DistFile) -> UploadResult:
@@ -246,7 +248,7 @@ def upload_files(
         def attempt() -> Outcome:
             nonlocal attempts
             attempts += 1
-            response = sender.post(path)
+            response = sender.post(path, (extra_fields or {}).get(entry.filename, ()))
             status = response.status_code
             if status == 200:
                 return Outcome.UPLOADED

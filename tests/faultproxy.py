@@ -131,8 +131,13 @@ class FaultProxy(LoopbackServer):
         max_requests: int = 20_000,
         max_body: int = 2 * 1024**3,
         timeout: float = 60.0,
+        capture: int = 0,
     ) -> None:
         super().__init__(name="faultproxy")
+        # Keep the bodies of up to ``capture`` upload POSTs (each at most 16 MiB), with their
+        # Content-Type, to read the form the client sent (``captured``).
+        self.capture = capture
+        self.captured: list[tuple[str, bytes]] = []
         parts = urlsplit(upstream)
         if parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
             raise ValueError("FaultProxy only fronts a loopback upstream")
@@ -378,6 +383,13 @@ class _Handler(LoopbackHandler):
     ) -> str | None:
         """Send ``length`` body bytes upstream; the uploaded file's name, sniffed on the way."""
         source = spool if spool is not None else self.rfile
+        owner = self.owner
+        keep = (
+            self.command == "POST"
+            and length <= 16 * 1024 * 1024
+            and len(owner.captured) < owner.capture
+        )
+        kept: list[bytes] = []
         filename: str | None = None
         tail = b""
         left = length
@@ -393,6 +405,11 @@ class _Handler(LoopbackHandler):
                     filename = found.group(1).decode("utf-8", "replace")
                 tail = window[-_SNIFF_TAIL:]
             upstream.send(piece)
+            if keep:
+                kept.append(piece)
+        if keep:
+            with owner.lock:
+                owner.captured.append((self.headers.get("Content-Type", ""), b"".join(kept)))
         return filename
 
     def _handle(self) -> None:
