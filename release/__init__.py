@@ -2,6 +2,41 @@
 
 build -> TestPyPI -> verify the install -> PyPI, the very same bytes; no version twice.
 This package is copied into host projects; it needs the libraries in requirements.txt.
+
+Layers, top to bottom; a module imports only from its own layer or the ones below
+(tests/test_layers.py checks that the pure layer loads no network code)::
+
+    sessions    sessions.py       the nox sessions a host noxfile imports; each one runs
+                                  `python -m release COMMAND` in the release environment
+        |
+    cli         cli.py            parses the command line, runs one command, and is the one
+                __main__.py       place where exceptions (errors.py) become exit status;
+                output.py         the reporter: lines, progress, summary, --json
+        |
+    commands    steps.py          build, upload, verify, release, plan
+                rehearsal.py      the whole release against two local indexes
+                doctor.py         every check short of uploading
+                bump.py, init.py  the version bump; dropping nox-release into a project
+                config.py         [tool.release] + environment -> Settings (one OPTIONS table)
+        |
+    pure        guard.py          manifest x index state -> upload / skip identical / refuse
+    decisions   indexstate.py     what an index lists, when two filenames are one file
+                versions.py       PEP 440 bumps, the next free version
+                pypi_rules.py     PyPI's upload rules, as a table
+                diagnose.py       every known refusal explained, as rows of data
+                tokens.py         PyPI tokens decoded and checked offline
+                claims.py         CI identity claims against the trusted publisher
+                project.py        the project's name and version, the built files' names
+                endpoints.py, errors.py, redact.py
+        |
+    I/O         index.py          read a Simple API page (and poll until it lists files)
+                upload.py         POST files, settle "already exists" by sha256
+                verify.py         install the release in brand-new environments
+                credentials.py    environment, keyring, .pypirc, trusted publishing
+                trusted.py        the OIDC token exchange
+                manifest.py       dist/ hashed and recorded
+                retry.py          bounded backoff; atomic.py: whole-file writes
+                localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
 """
 
 __version__ = "0.1.0"

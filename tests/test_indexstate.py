@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 
 import pytest
 from packaging.utils import canonicalize_name
@@ -17,19 +15,6 @@ from release.manifest import DistFile
 
 OURS = "a" * 64
 OTHER = "b" * 64
-
-
-def test_the_pure_modules_load_no_http_stack() -> None:
-    code = (
-        "import sys, release.guard, release.indexstate, release.versions\n"
-        "loaded = sorted(m for m in ('requests', 'urllib3', 'pypi_simple', 'twine', "
-        "'release.index') if m in sys.modules)\n"
-        "assert not loaded, loaded\n"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
 
 
 def test_endpoints_are_the_libraries_constants() -> None:
