@@ -35,6 +35,7 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 credentials.py    environment, keyring, .pypirc, trusted publishing
                 trusted.py        the OIDC token exchange
                 manifest.py       dist/ hashed and recorded
+                attestations.py   PEP 740 attestations beside dist/, checked and sent
                 retry.py          bounded backoff; atomic.py: whole-file writes
                 localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
 """
