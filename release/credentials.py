@@ -34,7 +34,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
-from twine.utils import DEFAULT_REPOSITORY, TEST_REPOSITORY
 
 from . import endpoints, redact, trusted
 from .claims import parse_publisher
@@ -211,7 +210,7 @@ def _section_matches(
         if _same_url(repository, ctx.index.upload_url):
             return True, ""
         return False, f"[{section}] is for {endpoints.strip_credentials(repository)}"
-    defaults = {"pypi": DEFAULT_REPOSITORY, "testpypi": TEST_REPOSITORY}
+    defaults = {"pypi": endpoints.PROD_UPLOAD_URL, "testpypi": endpoints.TEST_UPLOAD_URL}
     if section in defaults:
         if _same_url(defaults[section], ctx.index.upload_url):
             return True, ""
