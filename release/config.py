@@ -148,6 +148,22 @@ OPTIONS: tuple[Option, ...] = (
         "an `invalid-publisher` refusal compare the CI identity's claims with it.",
     ),
     Option(
+        "attestations",
+        bool,
+        True,
+        "In CI with trusted publishing, upload_test and upload_prod sign each file (PEP 740, "
+        "sigstore) for PyPI/TestPyPI and send the attestation with it; false: never sign "
+        "(attestations already in dist/ are still sent).",
+    ),
+    Option(
+        "provenance-check",
+        str,
+        "auto",
+        "After upload_prod / verify_test_install and in doctor, check each file's provenance "
+        "on the index's integrity API: `auto` (PyPI/TestPyPI in CI; missing is a warning), "
+        "`require` (any index; missing fails), `off`.",
+    ),
+    Option(
         "test-trusted-publishing-url",
         str,
         "",

@@ -29,13 +29,15 @@ from typing import Any, Literal
 import requests
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
-from . import trusted
+from . import provenance, trusted
 from .claims import compare, parse_publisher, report_lines
 from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
 from .errors import ConfigError, CredentialError, ExitCode, IndexUnavailable, ReleaseError
 from .index import fetch_index_state
+from .indexstate import IndexState
+from .manifest import DistFile, kind_of
 from .output import Reporter
 from .project import ProjectInfo, project_info
 from .retry import RetryPolicy
@@ -187,6 +189,42 @@ def identity_check(
     return Check(name, "fail", "\n".join(lines), fix, ExitCode.CREDENTIALS)
 
 
+def provenance_checks(
+    settings: Settings,
+    index: IndexSettings,
+    info: ProjectInfo,
+    state: IndexState,
+    environ: Mapping[str, str],
+) -> list[Check]:
+    """The provenance of this version's files on the index (or of the latest release's), as
+    upload_prod checks it after publishing (provenance-check)."""
+    mode = provenance.mode_for(str(settings.get("provenance-check")), index, trusted.in_ci(environ))
+    versions = sorted(state.versions)
+    if mode == "skip" or not versions:
+        return []
+    version = info.version if info.version in state.versions else versions[-1]
+    files = [
+        DistFile(f.filename, f.sha256, 0, kind_of(f.filename))
+        for f in state.files_for(version)
+        if f.sha256 is not None
+    ]
+    results = provenance.check_files(
+        index,
+        info.name,
+        str(version),
+        files,
+        provenance.expected_publisher(settings.values),
+        timeout=float(settings.get("timeout")),
+    )
+    failing = {id(r) for r in provenance.failures(results, mode)}
+    checks = []
+    for r in results:
+        status: Status = "ok" if r.status == "ok" else "fail" if id(r) in failing else "warn"
+        code = ExitCode.VERIFY_FAILED if status == "fail" else None
+        checks.append(Check(f"{index.name}.provenance", status, r.line(), r.fix, code))
+    return checks
+
+
 def _settle_identity(identity: Check | None, credential: Credential, mode: str) -> None:
     """A mismatch only fails when trusted publishing is what the upload would use."""
     if identity is None or identity.status != "fail" or credential.renewer is not None:
@@ -262,6 +300,7 @@ def _index_checks(
             checks.append(
                 Check(f"{name}.version", "ok", f"{info.version} is not on the {name} index yet")
             )
+        checks += provenance_checks(settings, index, info, state, environ)
     # The CI identity's claims, before anything is minted.
     identity = identity_check(settings, index, environ)
     checks += [identity] if identity is not None else []

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import attestations, guard
+from . import attestations, guard, provenance, trusted
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
@@ -33,6 +33,7 @@ from .errors import (
     GuardRefusal,
     IndexUnavailable,
     ReleaseError,
+    VerificationFailed,
 )
 from .index import await_listed, fetch_index_state
 from .indexstate import IndexState
@@ -350,7 +351,43 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
         f"{name}: uploaded {sent}, already there {len(manifest.files) - sent}; all "
         f"{len(manifest.files)} verified on {strip_credentials(index.index_url)}"
     )
+    if name == "prod":
+        check_provenance(ctx, index, manifest)
     return plan
+
+
+def check_provenance(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
+    """Each file's provenance on ``index`` names the expected publisher (provenance-check)."""
+    settings, out = ctx.settings, ctx.reporter
+    mode = provenance.mode_for(
+        str(settings.get("provenance-check")), index, trusted.in_ci(ctx.environ)
+    )
+    if mode == "skip":
+        return
+    results = provenance.check_files(
+        index,
+        manifest.name,
+        manifest.version,
+        manifest.files,
+        provenance.expected_publisher(settings.values),
+        timeout=ctx.timeout,
+    )
+    for r in results:
+        out.line(r.line(), "ok" if r.status == "ok" else "warn")
+    out.document.setdefault("provenance", {})[index.name] = {
+        r.filename: {"status": r.status, "detail": r.detail, "publisher": r.publisher}
+        for r in results
+    }
+    failed = provenance.failures(results, mode)
+    if failed:
+        raise VerificationFailed(
+            f"Provenance on the {index.name} index does not hold up:\n  "
+            + "\n  ".join(r.line() for r in failed),
+            "\n".join(dict.fromkeys(r.fix for r in failed)),
+        )
+    for r in results:
+        if r.status != "ok":
+            out.warn(f"{r.line()}. {r.fix}")
 
 
 def _attestation_fields(
@@ -441,6 +478,7 @@ def verify(ctx: Context) -> Manifest:
             f"{f.filename}: listed on the test index with our sha256; not installable "
             "on this machine, so not installed"
         )
+    check_provenance(ctx, index, manifest)
     manifest = manifest.with_verified([*verified, *others], index.index_url)
     write_manifest(settings.dist_dir, manifest)
     out.document["verified"] = dict(manifest.verified)
