@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import attestations, guard, provenance, trusted
+from . import attestations, guard, provenance, signing, trusted
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
@@ -66,6 +66,8 @@ class Context:
     # rehearse: take dependencies from the user's normal pip index instead of the prod index
     deps_from_pip_config: bool = False
     require_verified: bool | None = None  # None: the setting decides
+    # Makes attestations for an upload (tests pass their own); None: sigstore as this CI job.
+    signer: signing.Signer | None = None
 
     @property
     def policy(self) -> RetryPolicy:
@@ -307,6 +309,8 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     _preflight_token(ctx, index, credential, manifest.name)
     entries = manifest.by_filename()
     extra = _attestation_fields(ctx, manifest, [entries[fn] for fn in plan.to_upload])
+    unattested = [entries[fn] for fn in plan.to_upload if fn not in extra]
+    extra |= _made_attestations(ctx, index, credential, unattested)
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
     files.sort(key=lambda pair: pair[1].kind != "sdist")  # sdist first
     state_before_new = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
@@ -403,6 +407,37 @@ def _attestation_fields(
     if recorded and dict(manifest.attestations) != {**manifest.attestations, **recorded}:
         write_manifest(ctx.settings.dist_dir, manifest.with_attestations(recorded))
     return {fn: attestations.form_field(files) for fn, files in found.items()}
+
+
+def _made_attestations(
+    ctx: Context, index: IndexSettings, credential: Credential, files: list[DistFile]
+) -> dict[str, list[tuple[str, str]]]:
+    """Sign ``files`` for this upload into a folder of its own (never dist/), as form fields."""
+    if not files:
+        return {}
+    why_not = signing.signing_decision(
+        bool(ctx.settings.get("attestations")),
+        index,
+        trusted_publishing=credential.renewer is not None,
+        in_ci=trusted.in_ci(ctx.environ),
+    )
+    if why_not is not None:
+        if index.warehouse is not None:
+            ctx.reporter.line(f"no attestations made: {why_not}", "info")
+        return {}
+    signer = ctx.signer or signing.sign_with_sigstore(ctx.environ)
+    with signing.attestation_folder(index.name) as folder:
+        signer(files, folder)
+        made = attestations.collect(folder, files)  # checked like any other: these very bytes
+    missing = [f.filename for f in files if f.filename not in made]
+    if missing:
+        raise DistError(
+            f"Attestations: signing made none for {', '.join(missing)}.",
+            "Run the job again, or set attestations = false to upload without them.",
+        )
+    ctx.reporter.line(f"signed {len(made)} file(s) for the {index.name} index (PEP 740)", "ok")
+    ctx.reporter.document.setdefault("attestations_made", {})[index.name] = sorted(made)
+    return {fn: attestations.form_field(found) for fn, found in made.items()}
 
 
 def _preflight_token(
