@@ -88,13 +88,13 @@ def sign_with_sigstore(environ: Mapping[str, str], trust_config: str | None = No
         from sigstore.oidc import IdentityToken
         from sigstore.sign import SigningContext
 
+        token = IdentityToken(_identity(environ))  # first: without one, nothing else matters
         config = (
             ClientTrustConfig.from_json(trust_config)
             if trust_config
             else ClientTrustConfig.production()
         )
         context = SigningContext.from_trust_config(config)
-        token = IdentityToken(_identity(environ))
         try:
             with context.signer(token, cache=True) as signer:
                 for entry in files:
