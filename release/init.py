@@ -49,6 +49,11 @@ else:  # pragma: no cover - Python 3.10
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES = PACKAGE_DIR / "templates"
 WORKFLOW_TARGET = Path(".github") / "workflows" / "release.yml"
+# --ci: which CI's release pipeline init writes (template in release/templates/, target path)
+CI_PIPELINES: dict[str, tuple[str, Path]] = {
+    "github": ("release.yml", WORKFLOW_TARGET),
+    "gitlab": ("gitlab-ci.yml", Path(".gitlab-ci.yml")),
+}
 
 # What a project with a noxfile of its own adds to it. nox loads the noxfile by path and does not
 # put its folder on sys.path, so the first line does; importing release.sessions registers the
@@ -268,6 +273,7 @@ def plan_init(
     package: Mapping[str, bytes] | None = None,
     noxfile: bytes | None = None,
     workflow: bytes | None = None,
+    ci: str = "github",
 ) -> InitPlan:
     """Decide every file's fate; read the target, write nothing."""
     target = target.resolve()
@@ -283,9 +289,10 @@ def plan_init(
     has_import = noxfile_kept and b"release.sessions" in noxfile_path.read_bytes()
     if not noxfile_kept:
         files["noxfile.py"] = noxfile_source() if noxfile is None else noxfile
+    template, workflow_target = CI_PIPELINES[ci]
     if workflow is None:
-        workflow = (TEMPLATES / "release.yml").read_bytes()
-    files[WORKFLOW_TARGET.as_posix()] = workflow
+        workflow = (TEMPLATES / template).read_bytes()
+    files[workflow_target.as_posix()] = workflow
     tool = data.get("tool", {})
     tool_release_kept = isinstance(tool, dict) and "release" in tool
     actions = [Action(rel, _fate(target, rel, content), content) for rel, content in files.items()]
@@ -331,12 +338,20 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="replace files that exist with other content"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument(
+        "--ci",
+        choices=sorted(CI_PIPELINES),
+        default="github",
+        help="the release pipeline to write: GitHub Actions (.github/workflows/release.yml, "
+        "the default) or GitLab CI/CD (.gitlab-ci.yml)",
+    )
 
 
 def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     target: Path = args.path.resolve()
     out = Reporter(json_mode=args.json)
-    plan = plan_init(target)
+    ci = str(getattr(args, "ci", "github"))
+    plan = plan_init(target, ci=ci)
     written = apply_plan(target, plan, force=args.force)
     out.heading(f"nox-release init {target}")
     marks = {"create": "+", "overwrite": "!", "unchanged": "=", "append": "+"}
@@ -361,8 +376,8 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     out.heading("Next")
     out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
     out.line(
-        "register the trusted publishers on TestPyPI and PyPI for .github/workflows/release.yml "
-        "(environments testpypi and pypi): see the README",
+        f"register the trusted publishers on TestPyPI and PyPI for {CI_PIPELINES[ci][1]} "
+        "(environments testpypi and pypi): see docs/adopt.md",
         "info",
     )
     out.document = {
