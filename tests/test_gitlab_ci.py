@@ -48,7 +48,7 @@ def test_init_writes_the_gitlab_pipeline(tmp_path: Path) -> None:
     assert (tmp_path / "release" / "templates" / "gitlab-ci.yml").is_file()
 
 
-def test_template_is_valid_for_gitlab(tmp_path: Path) -> None:
+def test_template_is_valid_for_gitlab() -> None:
     result = check_schema(TEMPLATE)
     assert result.returncode == 0, result.stdout + result.stderr
 
