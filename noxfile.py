@@ -46,6 +46,21 @@ def lint(session: nox.Session) -> None:
     session.run("zizmor", "--offline", ".github/workflows", "release/templates/release.yml")
 
 
+@nox.session(venv_backend="none", default=False)
+def lock(session: nox.Session) -> None:
+    """Regenerate release/*.lock (hashed pins, Python 3.10+) from release/requirements*.txt."""
+    from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_command
+
+    for lock_path, requirements in LOCKS.items():
+        session.run(*lock_command(lock_path, requirements), external=True)
+        body = lock_path.read_text(encoding="utf-8")
+        lock_path.write_text(
+            f"{LOCK_HEADER}{input_digest(requirements)}\n"
+            f"# made by `nox -s lock` from {requirements.name}: do not edit by hand\n" + body,
+            encoding="utf-8",
+        )
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks: release vs by hand, concurrent uploads, a 5,000-file read, memory."""

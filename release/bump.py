@@ -49,6 +49,7 @@ from .config import Settings, load_settings
 from .errors import ConfigError, GuardRefusal, IndexUnavailable, ReleaseError
 from .index import fetch_index_state
 from .output import Reporter
+from .paths import inside_root
 from .project import project_info, project_name
 from .retry import RetryPolicy
 
@@ -243,7 +244,7 @@ def _extra_sources(
     problems: list[str] = []
     for entry in entries:
         rel, _, template = entry.partition(":")
-        path = root / rel.strip()
+        path = inside_root(root, rel, f"version-files entry {rel.strip()!r}")
         if not path.is_file():
             raise ConfigError(
                 f"version-files names {rel.strip()!r}, which is not a file under {root}.",
@@ -334,7 +335,8 @@ def _dynamic_files(root: Path, data: Mapping[str, Any]) -> list[tuple[Path, tupl
     out: list[tuple[Path, tuple[str, ...]]] = []
     hatch_path = tool.get("hatch", {}).get("version", {}).get("path")
     if isinstance(hatch_path, str):
-        out.append((root / hatch_path, ("__version__", "VERSION")))
+        path = inside_root(root, hatch_path, "[tool.hatch.version] path")
+        out.append((path, ("__version__", "VERSION")))
     attr = tool.get("setuptools", {}).get("dynamic", {}).get("version", {})
     if isinstance(attr, dict) and isinstance(attr.get("attr"), str):
         module, _, name = attr["attr"].rpartition(".")

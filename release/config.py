@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from . import endpoints
 from .errors import ConfigError
+from .paths import inside_root
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -219,7 +220,7 @@ class Settings:
 
     @property
     def dist_dir(self) -> Path:
-        return self.root / str(self.values["dist-dir"])
+        return inside_root(self.root, str(self.values["dist-dir"]), "dist-dir")
 
     def with_values(self, **overrides: Any) -> Settings:
         """A copy with some keys replaced (keys with '_' for '-'); used by rehearse and tests."""
@@ -366,7 +367,9 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
             values[option.key] = option.default
             sources[option.key] = "default"
     _check_urls(values)
-    return Settings(root=root, values=values, sources=sources, pyproject=pyproject)
+    settings = Settings(root=root, values=values, sources=sources, pyproject=pyproject)
+    settings.dist_dir  # noqa: B018 - checks dist-dir stays inside the project, before any step
+    return settings
 
 
 def options_markdown() -> str:

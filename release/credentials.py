@@ -31,7 +31,6 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -133,16 +132,6 @@ def _from_token_env(ctx: _Context, tried: list[Attempt]) -> Credential | None:
     return None
 
 
-def _same_url(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a.strip()), urlsplit(b.strip())
-    return (
-        pa.scheme.lower() == pb.scheme.lower()
-        and (pa.hostname or "").lower() == (pb.hostname or "").lower()
-        and pa.port == pb.port
-        and pa.path.rstrip("/") == pb.path.rstrip("/")
-    )
-
-
 def _from_twine_env(ctx: _Context, tried: list[Attempt]) -> Credential | None:
     source = "TWINE_USERNAME/TWINE_PASSWORD"
     how = "export TWINE_USERNAME=__token__ TWINE_PASSWORD=<token>"
@@ -151,7 +140,7 @@ def _from_twine_env(ctx: _Context, tried: list[Attempt]) -> Credential | None:
         tried.append(Attempt(source, _EMPTY if value == "" else "TWINE_PASSWORD not set", how))
         return None
     repo = ctx.environ.get("TWINE_REPOSITORY_URL", "")
-    if repo and not _same_url(repo, ctx.index.upload_url):
+    if repo and not endpoints.same_url(repo, ctx.index.upload_url):
         tried.append(
             Attempt(
                 source,
@@ -207,12 +196,12 @@ def _section_matches(
     """Whether ``section`` is for this index, and why not."""
     repository = parser.get(section, "repository", fallback="").strip()
     if repository:
-        if _same_url(repository, ctx.index.upload_url):
+        if endpoints.same_url(repository, ctx.index.upload_url):
             return True, ""
         return False, f"[{section}] is for {endpoints.strip_credentials(repository)}"
     defaults = {"pypi": endpoints.PROD_UPLOAD_URL, "testpypi": endpoints.TEST_UPLOAD_URL}
     if section in defaults:
-        if _same_url(defaults[section], ctx.index.upload_url):
+        if endpoints.same_url(defaults[section], ctx.index.upload_url):
             return True, ""
         return False, f"[{section}] (no repository line) is for {defaults[section]}"
     # A per-project section without a repository: the token says which index it is for.

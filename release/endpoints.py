@@ -14,12 +14,15 @@ __all__ = [
     "TEST_UPLOAD_URL",
     "Warehouse",
     "host_of",
+    "normalized_url",
+    "same_url",
     "strip_credentials",
     "warehouse_of",
 ]
 
 import enum
-from urllib.parse import urlsplit, urlunsplit
+import ipaddress
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 PROD_UPLOAD_URL = "https://upload.pypi.org/legacy/"  # twine.utils.DEFAULT_REPOSITORY
 PROD_INDEX_URL = "https://pypi.org/simple/"  # pypi_simple.PYPI_SIMPLE_ENDPOINT
@@ -65,3 +68,43 @@ def strip_credentials(url: str) -> str:
     if parts.port is not None:
         netloc = f"{netloc}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK = "loopback"  # localhost, 127.0.0.0/8 and ::1 name the same machine
+
+
+def _host_key(host: str) -> str:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return _LOOPBACK
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return _LOOPBACK
+    except ValueError:
+        pass
+    return host
+
+
+def normalized_url(url: str) -> tuple[str, str, int | None, str]:
+    """``url`` as (scheme, host, port, path) for comparing two index URLs: scheme and host case,
+    the default port, credentials, percent-escapes, a trailing slash and the spelling of
+    loopback (``localhost``, ``127.0.0.1``, ``[::1]``) do not make two URLs different.
+
+    PURE. A URL whose port does not parse keeps it as ``None`` with the raw netloc as host,
+    so it equals only itself.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return scheme, parts.netloc.lower(), None, unquote(parts.path).rstrip("/")
+    if port is None:
+        port = _DEFAULT_PORTS.get(scheme)
+    return scheme, _host_key(parts.hostname or ""), port, unquote(parts.path).rstrip("/")
+
+
+def same_url(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` name the same index (see :func:`normalized_url`)."""
+    return normalized_url(a) == normalized_url(b)

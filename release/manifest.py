@@ -2,6 +2,12 @@
 
 ``build`` writes ``dist/release-manifest.json``; every later step reads it and checks the files
 against it before doing anything, so a file changed or added after the build is caught.
+
+The manifest is trusted as far as the folder that carries it (in CI: the artifact passed from
+the build job): it cannot make an upload send another file's bytes (every file is hashed
+against it), but whoever can write the artifact can write the manifest. What it names is
+confined: every filename is a plain distribution filename of this project and version inside
+``dist/`` (no ``../``, no absolute path, no separator), checked before anything is read or sent.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ __all__ = [
     "DistFile",
     "Manifest",
     "check_dist",
+    "check_filename",
     "dist_candidates",
     "hash_file",
     "load_manifest",
@@ -24,7 +31,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from .atomic import write_atomic
@@ -51,12 +64,15 @@ class Manifest:
     name: str  # the project's name as in its metadata
     version: str  # normalised PEP 440
     files: tuple[DistFile, ...]
-    # filename -> sha256, for files verify_test_install installed and smoke-tested
+    # filename -> sha256, for files verify_test_install INSTALLED and smoke-tested
     verified: Mapping[str, str] = dataclasses.field(default_factory=dict)
     verified_on: str = ""  # the test index they were verified from
     # filename -> {attestation file name: its sha256}: the PEP 740 attestations found beside
     # the file in dist/ and sent with it (release.attestations)
     attestations: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
+    # filename -> sha256, for files the test index listed with our sha256 that verify did not
+    # install (a wheel for another platform; the sdist with verify-sdist = false)
+    listed_on_test: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def canonical_name(self) -> str:
@@ -70,13 +86,31 @@ class Manifest:
         return {f.filename: f for f in self.files}
 
     def unverified(self) -> list[str]:
+        """Files verify_test_install did not install (whether or not the index listed them)."""
         return [f.filename for f in self.files if self.verified.get(f.filename) != f.sha256]
 
-    def with_verified(self, files: Iterable[DistFile], index_url: str) -> Manifest:
+    def unchecked(self) -> list[str]:
+        """Files that went through the test index neither installed nor listed with our sha256."""
+        return [
+            f.filename
+            for f in self.files
+            if f.sha256 not in (self.verified.get(f.filename), self.listed_on_test.get(f.filename))
+        ]
+
+    def with_verified(
+        self, files: Iterable[DistFile], index_url: str, *, listed: Iterable[DistFile] = ()
+    ) -> Manifest:
+        """Record ``files`` as installed and smoke-tested from ``index_url``, and ``listed`` as
+        only seen on its listing with our sha256."""
         verified = dict(self.verified)
         for f in files:
             verified[f.filename] = f.sha256
-        return dataclasses.replace(self, verified=verified, verified_on=index_url)
+        seen = dict(self.listed_on_test)
+        for f in listed:
+            seen[f.filename] = f.sha256
+        return dataclasses.replace(
+            self, verified=verified, verified_on=index_url, listed_on_test=seen
+        )
 
     def with_attestations(self, found: Mapping[str, Mapping[str, str]]) -> Manifest:
         attestations = {k: dict(v) for k, v in self.attestations.items()}
@@ -91,6 +125,7 @@ class Manifest:
             "files": [dataclasses.asdict(f) for f in self.files],
             "verified": dict(self.verified),
             "verified_on": self.verified_on,
+            "listed_on_test": dict(self.listed_on_test),
         } | ({"attestations": {k: dict(v) for k, v in self.attestations.items()}}
              if self.attestations else {})  # fmt: skip
 
@@ -98,32 +133,99 @@ class Manifest:
     def from_json(cls, data: Any) -> Manifest:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a nox-release manifest of format 1")
+        version = Version(str(data["version"]))
+        name = str(data["name"])
         files = tuple(
             DistFile(str(f["filename"]), str(f["sha256"]), int(f["size"]), f["kind"])
             for f in data["files"]
         )
+        seen: set[str] = set()
         for f in files:
-            if f.kind not in ("sdist", "wheel") or len(f.sha256) != 64:
+            check_filename(f.filename, name, version)
+            if f.filename in seen:
+                raise ValueError(f"{f.filename!r} is listed twice")
+            seen.add(f.filename)
+            if f.kind != kind_of(f.filename) or not _is_sha256(f.sha256) or f.size < 0:
                 raise ValueError(f"bad entry for {f.filename}")
-        Version(str(data["version"]))
-        verified = data.get("verified") or {}
-        if not isinstance(verified, dict):
-            raise ValueError("verified is not a table")
-        attestations = data.get("attestations") or {}
-        if not isinstance(attestations, dict) or not all(
-            isinstance(v, dict) for v in attestations.values()
-        ):
-            raise ValueError("attestations is not a table of tables")
         return cls(
-            attestations={
-                str(k): {str(n): str(s) for n, s in v.items()} for k, v in attestations.items()
-            },
-            name=str(data["name"]),
+            attestations=_attestation_table(data.get("attestations"), seen),
+            name=name,
             version=str(data["version"]),
             files=files,
-            verified={str(k): str(v) for k, v in verified.items()},
+            verified=_file_table(data.get("verified"), "verified", seen),
             verified_on=str(data.get("verified_on", "")),
+            listed_on_test=_file_table(data.get("listed_on_test"), "listed_on_test", seen),
         )
+
+
+def _attestation_table(raw: Any, filenames: set[str]) -> dict[str, dict[str, str]]:
+    """filename -> {attestation file name: sha256}: only the manifest's own files, each with
+    attestation files named ``<filename>.<kind>.attestation`` beside it in dist/."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError("attestations is not a table of tables")
+    table = {str(k): {str(n): str(h) for n, h in v.items()} for k, v in raw.items()}
+    for filename, found in table.items():
+        if filename not in filenames:
+            raise ValueError(
+                f"attestations names {filename!r}, which is not a file of this manifest"
+            )
+        for name, sha in found.items():
+            kind = name[len(filename) + 1 : -len(".attestation")]
+            if (
+                not name.startswith(filename + ".")
+                or not name.endswith(".attestation")
+                or not kind.isidentifier()
+                or not _is_sha256(sha)
+            ):
+                raise ValueError(
+                    f"attestations of {filename!r}: {name!r} is not a plain attestation file name"
+                )
+    return table
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _file_table(raw: Any, what: str, filenames: set[str]) -> dict[str, str]:
+    """A filename -> sha256 table of the manifest, naming only the manifest's own files."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{what} is not a table")
+    table = {str(k): str(v) for k, v in raw.items()}
+    for filename, sha in table.items():
+        if filename not in filenames or not _is_sha256(sha):
+            raise ValueError(f"{what} names {filename!r}, which is not a file of this manifest")
+    return table
+
+
+def check_filename(filename: str, name: str, version: Version) -> None:
+    """PURE. ``filename`` is a plain distribution filename of ``name`` ``version``: a basename
+    (no separator, no ``..``, not absolute, no control character) that packaging parses as a
+    wheel or sdist of that project and version. Raises ValueError saying what is wrong."""
+    if (
+        not filename
+        or filename in (".", "..")
+        or "/" in filename
+        or "\\" in filename
+        or filename.startswith((".", "~"))
+        or any(ord(c) < 32 or c in ':*?"<>|' for c in filename)
+    ):
+        raise ValueError(f"{filename!r} is not a plain file name inside dist/")
+    try:
+        if filename.endswith(".whl"):
+            got_name, got_version, *_ = parse_wheel_filename(filename)
+        elif filename.endswith(DIST_SUFFIXES):
+            got_name, got_version = parse_sdist_filename(filename)
+        else:
+            raise ValueError(f"{filename!r} is not a distribution filename (.whl, .tar.gz)")
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+        raise ValueError(f"{filename!r} is not a valid distribution filename ({exc})") from None
+    if got_name != canonicalize_name(name) or got_version != version:
+        raise ValueError(f"{filename!r} is not a file of {name} {version}")
 
 
 def hash_file(path: Path) -> tuple[str, int]:

@@ -31,7 +31,48 @@ __all__ = [
 
 PACKAGE = Path(__file__).resolve().parent
 REQUIREMENTS = PACKAGE / "requirements.txt"
+# The release environment holds credentials: it installs from this lock, every file pinned by
+# sha256 (`--require-hashes`). Regenerate it with `nox -s lock` after changing requirements.txt.
+LOCK = PACKAGE / "requirements.lock"
+NOX_REQUIREMENTS = PACKAGE / "requirements-nox.txt"
+NOX_LOCK = PACKAGE / "requirements-nox.lock"
+LOCKS = {LOCK: REQUIREMENTS, NOX_LOCK: NOX_REQUIREMENTS}
+LOCK_HEADER = "# input sha256: "
 ENV_NAME = "release-env"
+
+
+def input_digest(requirements: Path) -> str:
+    """sha256 of a requirements file, as recorded in the first line of its lock."""
+    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+
+
+def lock_problem(lock: Path, requirements: Path) -> str | None:
+    """Why ``lock`` cannot be used for ``requirements`` (missing, or made from other input)."""
+    if not lock.is_file():
+        return f"{lock.name} is missing"
+    first = lock.read_text(encoding="utf-8").partition("\n")[0]
+    if first != LOCK_HEADER + input_digest(requirements):
+        return f"{lock.name} was not made from the current {requirements.name}"
+    return None
+
+
+def lock_command(lock: Path, requirements: Path) -> list[str]:
+    """How a lock is made: every Python the project supports (3.10 and later, all platforms),
+    every file pinned by sha256."""
+    return [
+        "uv",
+        "pip",
+        "compile",
+        "--quiet",
+        "--universal",
+        "--generate-hashes",
+        "--python-version",
+        "3.10",
+        "--no-header",
+        str(requirements),
+        "-o",
+        str(lock),
+    ]
 
 
 def _env_python(env: Path) -> Path:
@@ -42,8 +83,16 @@ def release_python(session: nox.Session) -> str:
     """The shared release environment's Python, (re)created when the requirements change."""
     env = Path(session.invoked_from) / ".nox" / ENV_NAME
     python = _env_python(env)
+    problem = lock_problem(LOCK, REQUIREMENTS)
+    if problem:
+        session.error(
+            f"{problem}: the release environment installs only from hashed pins. "
+            f"Regenerate the lock: {' '.join(lock_command(LOCK, REQUIREMENTS))} "
+            f"and put '{LOCK_HEADER}<sha256 of requirements.txt>' as its first line "
+            "(nox-release's own `nox -s lock` does both)."
+        )
     digest = hashlib.sha256(
-        REQUIREMENTS.read_bytes() + sys.version.encode() + str(env).encode()
+        LOCK.read_bytes() + sys.version.encode() + str(env).encode()
     ).hexdigest()
     stamp = env / ".nox-release-requirements"
     if python.exists() and stamp.is_file() and stamp.read_text() == digest:
@@ -58,16 +107,25 @@ def release_python(session: nox.Session) -> str:
             "pip",
             "install",
             "--quiet",
+            "--require-hashes",
             "--python",
             str(python),
             "-r",
-            str(REQUIREMENTS),
+            str(LOCK),
             external=True,
         )
     else:
         subprocess.run([sys.executable, "-m", "virtualenv", "--quiet", str(env)], check=True)
         session.run(
-            str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS), external=True
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--require-hashes",
+            "-r",
+            str(LOCK),
+            external=True,
         )
     stamp.write_text(digest)
     return str(python)

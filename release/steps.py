@@ -22,9 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import attestations, guard, provenance, signing, trusted
+from .childenv import without_credentials
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
-from .endpoints import strip_credentials
+from .endpoints import same_url, strip_credentials
 from .errors import (
     ConfigError,
     CredentialError,
@@ -85,6 +86,10 @@ class Context:
             index.index_url, project, policy=self.policy, timeout=self.timeout, on_retry=on_retry
         )
 
+    def secrets(self) -> tuple[str, ...]:
+        """The secrets this run has resolved so far (kept out of child environments)."""
+        return tuple(c.password for c in self.credentials.values())
+
     def credential(self, index: IndexSettings, project: str) -> Credential:
         if index.name not in self.credentials:
             interactive = sys.stdin.isatty() and not self.environ.get("CI")
@@ -125,7 +130,11 @@ def build(ctx: Context) -> Manifest:
             argv.append("--installer=uv")
         argv.append(str(settings.root))
         started = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=settings.root)
+        # setup.py and build backends are third-party code: no credential reaches them.
+        env = without_credentials(ctx.environ, ctx.secrets())
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
+        )
         if proc.returncode != 0:
             tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
             raise DistError(
@@ -287,13 +296,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     if require is None:
         require = bool(settings.get("require-verified"))
     if name == "prod" and require and plan.to_upload:
-        unverified = [f for f in manifest.unverified() if f in plan.to_upload]
-        if unverified:
-            raise DistError(
-                "These files were not verified from the test index: " + ", ".join(unverified),
-                "Run `nox -s verify_test_install` first (in CI: pass on the dist/ folder it "
-                "updated), or opt out with RELEASE_REQUIRE_VERIFIED=0.",
-            )
+        _require_verified(out, manifest, plan.to_upload)
     if plan.verdict is guard.Verdict.NOTHING_TO_DO:
         out.ok(f"nothing to do: every file is already on the {name} index, byte for byte")
         out.add_summary(f"{name}: nothing to do, all {len(plan.files)} file(s) already there")
@@ -440,6 +443,24 @@ def _made_attestations(
     return {fn: attestations.form_field(found) for fn, found in made.items()}
 
 
+def _require_verified(out: Reporter, manifest: Manifest, to_upload: tuple[str, ...]) -> None:
+    """upload_prod sends files that went through the test index: installed and smoke-tested
+    (``verified``), or, for files this machine cannot install or was told not to (another
+    platform's wheel, the sdist with verify-sdist = false), listed there with our sha256 — and
+    only when at least one file of the release was really installed."""
+    unchecked = [f for f in manifest.unchecked() if f in to_upload]
+    if unchecked or not manifest.verified:
+        raise DistError(
+            "These files were not verified from the test index: "
+            + ", ".join(unchecked or manifest.unverified()),
+            "Run `nox -s verify_test_install` first (in CI: pass on the dist/ folder it "
+            "updated), or opt out with RELEASE_REQUIRE_VERIFIED=0.",
+        )
+    for filename in manifest.unverified():
+        if filename in to_upload:
+            out.warn(f"{filename}: listed on the test index with our sha256, but not installed")
+
+
 def _preflight_token(
     ctx: Context, index: IndexSettings, credential: Credential, project: str
 ) -> None:
@@ -467,16 +488,16 @@ def verify(ctx: Context) -> Manifest:
     settings, out = ctx.settings, ctx.reporter
     index = settings.index("test")
     out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
-    manifest = _load_checked(ctx)
     deps: str | None = settings.get("dependency-index-url") or settings.index("prod").index_url
     if ctx.deps_from_pip_config or deps == "pip":
         deps = None  # the user's own pip configuration
-    if deps and deps.rstrip("/") == index.index_url.rstrip("/"):
+    if deps and same_url(deps, index.index_url):
         raise ConfigError(
             "dependency-index-url is the test index: dependencies would come from TestPyPI, "
             "where anyone can register any name (dependency confusion).",
             "Leave dependency-index-url unset (the prod index) or point it at a trusted index.",
         )
+    manifest = _load_checked(ctx)
     if ctx.dry_run:
         out.line(
             f"would wait for {manifest.name} {manifest.version} on the test index, install "
@@ -503,7 +524,7 @@ def verify(ctx: Context) -> Manifest:
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
     )
-    verified = verify_release(manifest, listed, options, ctx.environ, out)
+    verified = verify_release(manifest, listed, options, ctx.environ, out, ctx.secrets())
     # Wheels for other platforms cannot be installed here; the index lists them with our
     # sha256 (checked above), which is all that can be proved on this machine.
     done = {f.filename for f in verified}
@@ -514,10 +535,18 @@ def verify(ctx: Context) -> Manifest:
             "on this machine, so not installed"
         )
     check_provenance(ctx, index, manifest)
-    manifest = manifest.with_verified([*verified, *others], index.index_url)
+    # "verified" means installed and smoke-tested, nothing less: the others are recorded as
+    # listed on the test index, and upload_prod says so when it sends them.
+    manifest = manifest.with_verified(verified, index.index_url, listed=others)
     write_manifest(settings.dist_dir, manifest)
     out.document["verified"] = dict(manifest.verified)
+    out.document["listed_on_test"] = dict(manifest.listed_on_test)
     out.add_summary(f"test: installed and smoke-tested {', '.join(sorted(done))}")
+    if others:
+        out.add_summary(
+            f"test: listed with our sha256, not installed: "
+            f"{', '.join(sorted(f.filename for f in others))}"
+        )
     return manifest
 
 

@@ -19,11 +19,12 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import requests
 
+from .childenv import without_credentials, without_index_settings
 from .errors import VerificationFailed
 from .indexstate import IndexState
 from .manifest import CHUNK, DistFile, Manifest, hash_file
@@ -88,12 +89,14 @@ def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -
     return proc.stdout
 
 
-def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    # No secrets reach pip or the smoke command.
-    for key in list(env):
-        if key.endswith(("_PASSWORD", "_TOKEN")) or key.startswith(("TWINE_", "RELEASE_")):
-            del env[key]
+def _clean_env(environ: Mapping[str, str], secrets: Collection[str] = ()) -> dict[str, str]:
+    """The environment of pip, uv and the smoke command: no credentials (by name, and by value
+    for the ``secrets`` this run resolved), no Python or virtualenv of ours, no caches."""
+    env = {
+        k: v
+        for k, v in without_credentials(environ, secrets).items()
+        if not k.startswith(("PYTHON", "VIRTUAL_ENV"))
+    }
     env["PIP_NO_CACHE_DIR"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["UV_NO_CACHE"] = "1"
@@ -127,12 +130,20 @@ class _Venv:
             )
 
     def install(self, target: Path, deps_index_url: str | None, cwd: Path) -> None:
-        index = ["--index-url", deps_index_url] if deps_index_url else []
+        """Install ``target`` with its dependencies (and an sdist's build requirements) from
+        ``deps_index_url`` and from nothing else: no PIP_*/UV_* index variables, no pip or uv
+        configuration file. ``None`` means the user's own pip configuration, on purpose."""
+        env = self.env
+        if deps_index_url:
+            env = without_index_settings(self.env)
+            index = ["--index-url", deps_index_url]
+        else:
+            index = []
         if self.uv:
             argv = [*self.uv, "pip", "install", "--python", str(self.python), *index, str(target)]
         else:
             argv = [str(self.python), "-m", "pip", "install", "--quiet", *index, str(target)]
-        _run(argv, env=self.env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
+        _run(argv, env=env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
 
 
 def _download_wheel(
@@ -141,10 +152,7 @@ def _download_wheel(
     """Let pip pick the wheel of ``name==version`` from the test index alone: proves it resolves
     there for this interpreter (requires-python, tags), as a user's ``pip install`` would."""
     dest.mkdir(parents=True, exist_ok=True)
-    isolated = dict(env)
-    isolated["PIP_CONFIG_FILE"] = os.devnull  # the test index alone answers: no config, no extras
-    for key in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT"):
-        isolated.pop(key, None)
+    isolated = without_index_settings(env)  # the test index alone answers: no config, no extras
     _run(
         [
             sys.executable,
@@ -237,6 +245,7 @@ def verify_release(
     options: VerifyOptions,
     environ: Mapping[str, str],
     reporter: Reporter,
+    secrets: Collection[str] = (),
 ) -> list[DistFile]:
     """Install each verifiable file of ``manifest`` from the test index; return those verified.
 
@@ -244,7 +253,7 @@ def verify_release(
     both wait mostly on the network and on subprocesses, so this halves the step on 2 cores.
     """
     ours = manifest.by_filename()
-    env = _clean_env(environ)
+    env = _clean_env(environ, secrets)
     uv = _uv() if options.use_uv else None
     kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
     with tempfile.TemporaryDirectory(prefix="nox-release-verify-") as tmp:

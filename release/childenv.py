@@ -1,0 +1,100 @@
+"""Environments for third-party code: build backends, ``setup.py``, pip, smoke commands.
+
+PURE. A release holds credentials (an API token, a trusted-publishing identity); the code that
+builds or smoke-tests the package is not ours and gets none of them: every variable that names
+or holds a credential is left out, and so is every variable whose value is a secret nox-release
+resolved (whatever the variable is called).
+
+Index settings are a second concern: :func:`without_index_settings` also drops every pip and uv
+variable that could add an index, so that the package's dependencies come from the one index
+named on the command line and nowhere else (dependency confusion).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CREDENTIAL_PREFIXES",
+    "CREDENTIAL_SUFFIXES",
+    "without_credentials",
+    "without_index_settings",
+]
+
+import os
+from collections.abc import Collection, Mapping
+
+# Names that hold a credential, or the means to get one (GitHub's and GitLab's OIDC requests).
+CREDENTIAL_PREFIXES = (
+    "TWINE_",
+    "RELEASE_",  # nox-release's own: passwords, and URLs that may carry user:password@
+    "ACTIONS_ID_TOKEN_REQUEST_",  # GitHub: lets any process mint an identity token
+    "ACTIONS_RUNTIME_",
+    "PYPI_",
+    "TEST_PYPI_",
+    "KEYRING_",
+)
+CREDENTIAL_SUFFIXES = (
+    "_PASSWORD",
+    "_TOKEN",
+    "_ID_TOKEN",  # GitLab CI's id_tokens (PYPI_ID_TOKEN, ...)
+    "_API_KEY",
+    "_SECRET",
+    "_CREDENTIALS",
+)
+# Everyday variables that end like a credential but are not one.
+_NOT_CREDENTIALS = frozenset({"PIP_NO_CACHE_DIR"})
+
+# pip and uv settings that are safe to keep when the index is fixed: they change how, not where.
+_KEEP_INDEX_FREE = frozenset(
+    {
+        "PIP_CERT",
+        "PIP_CLIENT_CERT",
+        "PIP_DEFAULT_TIMEOUT",
+        "PIP_RETRIES",
+        "PIP_NO_CACHE_DIR",
+        "PIP_DISABLE_PIP_VERSION_CHECK",
+        "PIP_PROGRESS_BAR",
+        "PIP_NO_INPUT",
+        "PIP_QUIET",
+        "UV_NATIVE_TLS",
+        "UV_HTTP_TIMEOUT",
+        "UV_NO_CACHE",
+        "UV_CACHE_DIR",
+        "UV_CONCURRENT_DOWNLOADS",
+        "UV_PYTHON_DOWNLOADS",
+    }
+)
+
+
+def _is_credential_name(name: str) -> bool:
+    upper = name.upper()
+    if upper in _NOT_CREDENTIALS:
+        return False
+    return upper.startswith(CREDENTIAL_PREFIXES) or upper.endswith(CREDENTIAL_SUFFIXES)
+
+
+def without_credentials(
+    environ: Mapping[str, str], secrets: Collection[str] = ()
+) -> dict[str, str]:
+    """``environ`` less every credential: by name, and by value for ``secrets`` (a value that
+    contains one of them, e.g. a URL with the token inside, goes too)."""
+    live = [s for s in secrets if s]
+    return {
+        key: value
+        for key, value in environ.items()
+        if not _is_credential_name(key) and not any(s in value for s in live)
+    }
+
+
+def without_index_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` less every pip/uv setting that could name an index, find-links, a
+    constraint or a configuration file, with pip's and uv's configuration files switched off
+    (pip reads none when ``PIP_CONFIG_FILE`` is ``os.devnull``; uv none with ``UV_NO_CONFIG``).
+    """
+    env = {
+        key: value
+        for key, value in environ.items()
+        if not key.upper().startswith(("PIP_", "UV_")) or key.upper() in _KEEP_INDEX_FREE
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["UV_NO_CONFIG"] = "1"
+    return env
