@@ -1,6 +1,6 @@
 """Environments for third-party code: build backends, ``setup.py``, pip, smoke commands.
 
-PURE. A release holds credentials (an API token, a trusted-publishing identity); the code that
+A release holds credentials (an API token, a trusted-publishing identity); the code that
 builds or smoke-tests the package is not ours and gets none of them: every variable that names
 or holds a credential is left out, and so is every variable whose value is a secret nox-release
 resolved (whatever the variable is called).
@@ -21,6 +21,8 @@ __all__ = [
 
 import os
 from collections.abc import Collection, Mapping
+
+from . import redact
 
 # Names that hold a credential, or the means to get one (GitHub's and GitLab's OIDC requests).
 CREDENTIAL_PREFIXES = (
@@ -75,13 +77,20 @@ def _is_credential_name(name: str) -> bool:
 def without_credentials(
     environ: Mapping[str, str], secrets: Collection[str] = ()
 ) -> dict[str, str]:
-    """``environ`` less every credential: by name, and by value for ``secrets`` (a value that
-    contains one of them, e.g. a URL with the token inside, goes too)."""
-    live = [s for s in secrets if s]
+    """``environ`` less every credential: by name, and by value for ``secrets`` and every
+    secret registered with :mod:`release.redact` (a value holding one of them, e.g. a URL with
+    the token inside, goes too; a short secret only where it is the whole value)."""
+    live = {s for s in (*secrets, *redact.registered()) if s}
+
+    def holds_secret(value: str) -> bool:
+        return any(
+            s == value.strip() or (len(s) >= redact.MIN_ANYWHERE and s in value) for s in live
+        )
+
     return {
         key: value
         for key, value in environ.items()
-        if not _is_credential_name(key) and not any(s in value for s in live)
+        if not _is_credential_name(key) and not holds_secret(value)
     }
 
 

@@ -94,13 +94,19 @@ OPTIONS: tuple[Option, ...] = (
         "dependency-index-url",
         str,
         "",
-        "Where verify_test_install takes the package's dependencies "
-        "(default: the prod index; `pip` for your own pip configuration; never the test "
-        "index).",
+        "Where verify_test_install takes the package's dependencies and the sdist's build "
+        "requirements, and from nothing else (no pip/uv configuration, no PIP_*/UV_* index "
+        "variables): default the prod index; `pip` for your own pip configuration, on "
+        "purpose; never the test index.",
     ),
     Option("verify-sdist", bool, True, "Also build and install the sdist in verify_test_install."),
     Option(
-        "require-verified", bool, True, "upload_prod sends only files verify_test_install verified."
+        "require-verified",
+        bool,
+        True,
+        "upload_prod sends only files that went through the test index: installed and "
+        "smoke-tested by verify_test_install, or (another platform's wheel, the sdist with "
+        "verify-sdist = false) listed there with our sha256.",
     ),
     Option("allow-dev-to-prod", bool, False, "Allow .devN versions on the prod index."),
     Option(

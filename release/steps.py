@@ -86,10 +86,6 @@ class Context:
             index.index_url, project, policy=self.policy, timeout=self.timeout, on_retry=on_retry
         )
 
-    def secrets(self) -> tuple[str, ...]:
-        """The secrets this run has resolved so far (kept out of child environments)."""
-        return tuple(c.password for c in self.credentials.values())
-
     def credential(self, index: IndexSettings, project: str) -> Credential:
         if index.name not in self.credentials:
             interactive = sys.stdin.isatty() and not self.environ.get("CI")
@@ -131,7 +127,7 @@ def build(ctx: Context) -> Manifest:
         argv.append(str(settings.root))
         started = time.monotonic()
         # setup.py and build backends are third-party code: no credential reaches them.
-        env = without_credentials(ctx.environ, ctx.secrets())
+        env = without_credentials(ctx.environ)
         proc = subprocess.run(
             argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
         )
@@ -524,7 +520,7 @@ def verify(ctx: Context) -> Manifest:
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
     )
-    verified = verify_release(manifest, listed, options, ctx.environ, out, ctx.secrets())
+    verified = verify_release(manifest, listed, options, ctx.environ, out)
     # Wheels for other platforms cannot be installed here; the index lists them with our
     # sha256 (checked above), which is all that can be proved on this machine.
     done = {f.filename for f in verified}

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import requests
@@ -89,12 +89,12 @@ def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -
     return proc.stdout
 
 
-def _clean_env(environ: Mapping[str, str], secrets: Collection[str] = ()) -> dict[str, str]:
+def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of pip, uv and the smoke command: no credentials (by name, and by value
-    for the ``secrets`` this run resolved), no Python or virtualenv of ours, no caches."""
+    for every secret this run resolved), no Python or virtualenv of ours, no caches."""
     env = {
         k: v
-        for k, v in without_credentials(environ, secrets).items()
+        for k, v in without_credentials(environ).items()
         if not k.startswith(("PYTHON", "VIRTUAL_ENV"))
     }
     env["PIP_NO_CACHE_DIR"] = "1"
@@ -245,7 +245,6 @@ def verify_release(
     options: VerifyOptions,
     environ: Mapping[str, str],
     reporter: Reporter,
-    secrets: Collection[str] = (),
 ) -> list[DistFile]:
     """Install each verifiable file of ``manifest`` from the test index; return those verified.
 
@@ -253,7 +252,7 @@ def verify_release(
     both wait mostly on the network and on subprocesses, so this halves the step on 2 cores.
     """
     ours = manifest.by_filename()
-    env = _clean_env(environ, secrets)
+    env = _clean_env(environ)
     uv = _uv() if options.use_uv else None
     kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
     with tempfile.TemporaryDirectory(prefix="nox-release-verify-") as tmp:

@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from release import steps
+from release import redact, steps
 from release.childenv import without_credentials, without_index_settings
 from release.endpoints import same_url
 from release.errors import ConfigError, DistError, ExitCode
@@ -122,6 +122,24 @@ def test_a_resolved_secret_leaves_under_any_name(name: str, secret: str, prefix:
     assert secret not in "".join(env.values())
     if "kept".find(secret) < 0:
         assert env.get("KEEP") == "kept"
+
+
+def test_a_registered_secret_leaves_under_an_innocent_name_a_short_one_only_whole() -> None:
+    long_secret, short_secret = "pypi-AgEIcHlwaS5vcmcCJDIxNTg0Y2Zh", "x"
+    redact.register(long_secret)
+    redact.register(short_secret)
+    try:
+        env = without_credentials(
+            {
+                "INNOCENT": long_secret,
+                "URL": f"https://__token__:{long_secret}@example.invalid/",
+                "ALSO": " x ",
+                "PATH": "/usr/local/bin:/usr/bin/x",
+            }
+        )
+    finally:
+        redact.clear()
+    assert env == {"PATH": "/usr/local/bin:/usr/bin/x"}
 
 
 def test_index_settings_are_dropped_and_config_files_switched_off() -> None:
