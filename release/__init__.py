@@ -27,6 +27,9 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 tokens.py         PyPI tokens decoded and checked offline
                 claims.py         CI identity claims against the trusted publisher
                 project.py        the project's name and version, the built files' names
+                childenv.py       environments for third-party code: no credentials,
+                                  no index settings
+                paths.py          configured paths confined to the project
                 endpoints.py, errors.py, redact.py
         |
     I/O         index.py          read a Simple API page (and poll until it lists files)

@@ -21,6 +21,8 @@ PURE = (
     "endpoints",
     "errors",
     "redact",
+    "childenv",
+    "paths",
 )
 # The HTTP stack, and nox-release's own I/O, commands and CLI.
 FORBIDDEN = (
