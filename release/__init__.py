@@ -39,6 +39,8 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 trusted.py        the OIDC token exchange
                 manifest.py       dist/ hashed and recorded
                 attestations.py   PEP 740 attestations beside dist/, checked and sent
+                signing.py        PEP 740 attestations made in CI (sigstore), own folder
+                provenance.py     the index's integrity API: who published each file
                 retry.py          bounded backoff; atomic.py: whole-file writes
                 localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
 """
