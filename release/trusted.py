@@ -52,7 +52,7 @@ import id as oidc
 import requests
 
 from . import endpoints, redact
-from .claims import Publisher, report_lines, reusable_workflow
+from .claims import Publisher, compare, report_lines, reusable_workflow
 from .config import IndexSettings, env_name
 from .errors import ConfigError, CredentialError
 
@@ -319,6 +319,8 @@ def parse_mint_answer(
         isinstance(e, dict) and e.get("code") == "invalid-publisher" for e in errors
     ):  # show what PyPI compared: the claims, and where they miss the described publisher
         lines += [f"  {line}" for line in report_lines(claims, publisher)]
+        named = [m.fix for m in compare(claims, publisher) if m.fix not in fixes]
+        fixes[:0] = list(dict.fromkeys(named))  # the field that differs, first
     raise CredentialError(
         "Trusted publishing: the index refused to mint a token:\n" + "\n".join(lines),
         " ".join(fixes) or "Check the trusted publisher's settings on the index.",
