@@ -319,7 +319,11 @@ def parse_mint_answer(
         isinstance(e, dict) and e.get("code") == "invalid-publisher" for e in errors
     ):  # show what PyPI compared: the claims, and where they miss the described publisher
         lines += [f"  {line}" for line in report_lines(claims, publisher)]
-        named = [m.fix for m in compare(claims, publisher) if m.fix not in fixes]
+        named = [
+            m.fix
+            for m in compare(claims, publisher)
+            if m.field != "reusable-workflow" and m.fix not in fixes  # that one is first already
+        ]
         fixes[:0] = list(dict.fromkeys(named))  # the field that differs, first
     raise CredentialError(
         "Trusted publishing: the index refused to mint a token:\n" + "\n".join(lines),
