@@ -18,6 +18,7 @@ from release.errors import DistError
 from release.localindex import LocalIndex
 from release.manifest import DistFile, load_manifest
 from tests.attestation_data import FILENAME, SHA256, attestation_for, real_attestation
+from tests.conftest import ProjectFactory
 from tests.faultproxy import FaultProxy
 from tests.test_pipeline import environ_for, make_ctx, text
 
@@ -75,7 +76,7 @@ def test_malformed_attestation_is_refused(tmp_path: Path, data: bytes) -> None:
 
 @pytest.mark.slow
 def test_attestations_go_with_their_files_byte_for_byte(
-    make_project, index_pair: tuple[LocalIndex, LocalIndex]
+    make_project: ProjectFactory, index_pair: tuple[LocalIndex, LocalIndex]
 ) -> None:
     test, prod = index_pair
     root = make_project()
@@ -108,7 +109,7 @@ def test_attestations_go_with_their_files_byte_for_byte(
 
 @pytest.mark.slow
 def test_attestation_of_other_bytes_stops_upload_and_verify(
-    make_project, index_pair: tuple[LocalIndex, LocalIndex]
+    make_project: ProjectFactory, index_pair: tuple[LocalIndex, LocalIndex]
 ) -> None:
     test, prod = index_pair
     root = make_project()
