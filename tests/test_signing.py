@@ -1,9 +1,9 @@
 """Attestations made for each upload: which files, which folder, no clash between the two
 uploads, when it is on, and nothing of other bytes ever sent.
 
-The signing call itself (sigstore: Fulcio certificate, Rekor entry) needs sigstore's public
-instance; here a recording signer stands in for it and writes attestations shaped like real
-ones (tests/attestation_data.py). Everything around the call is the production code.
+A recording signer stands in for sigstore here and writes attestations shaped like real ones
+(tests/attestation_data.py); everything around the call is the production code. The signing
+call itself runs offline against loopback Fulcio and Rekor in tests/test_sigstore_signing.py.
 """
 
 from __future__ import annotations
