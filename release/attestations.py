@@ -16,6 +16,7 @@ from __future__ import annotations
 __all__ = [
     "SUFFIX",
     "AttestationFile",
+    "all_attestations",
     "attestations_for",
     "check_folder",
     "collect",
@@ -108,6 +109,13 @@ def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
         text = data.decode("utf-8").strip()
         found.append(AttestationFile(path.name, kind, hashlib.sha256(data).hexdigest(), text))
     return found
+
+
+def all_attestations(folder: Path) -> list[Path]:
+    """Every attestation file directly in ``folder``, sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(SUFFIX))
 
 
 def stray_attestations(folder: Path, filenames: Iterable[str]) -> list[str]:

@@ -26,6 +26,7 @@ __all__ = [
     "compare",
     "parse_publisher",
     "provider_of",
+    "publisher_of",
     "report_lines",
     "reusable_workflow",
     "shown_claims",
@@ -244,6 +245,19 @@ def compare(claims: Mapping[str, Any], publisher: Publisher | None) -> list[Mism
         if expected and not same[field]:
             found.append(Mismatch(field, expected, actual[field], fixes[field]))
     return found
+
+
+def publisher_of(claims: Mapping[str, Any]) -> Publisher | None:
+    """The trusted publisher these claims would match (GitHub, GitLab), or None."""
+    provider = provider_of(claims)
+    if provider not in ("github", "gitlab"):
+        return None
+    repository, workflow = workflow_of(claims)
+    if not repository or not workflow:
+        return None
+    if provider == "github":
+        workflow = workflow.rsplit("/", 1)[-1]
+    return Publisher(repository, workflow, str(claims.get("environment") or ""))
 
 
 def report_lines(claims: Mapping[str, Any], publisher: Publisher | None) -> list[str]:

@@ -213,7 +213,7 @@ def provenance_checks(
         info.name,
         str(version),
         files,
-        provenance.expected_publisher(settings.values),
+        provenance.expected_publisher(settings.values, index, environ),
         timeout=float(settings.get("timeout")),
     )
     failing = {id(r) for r in provenance.failures(results, mode)}

@@ -221,10 +221,27 @@ def check_files(
     return results
 
 
-def expected_publisher(options: Mapping[str, Any]) -> Publisher | None:
-    from .claims import parse_publisher
+def expected_publisher(
+    options: Mapping[str, Any],
+    index: IndexSettings | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Publisher | None:
+    """Who should have published: the ``trusted-publisher`` option, else (in CI, given
+    ``index`` and ``environ``) the publisher this job's identity would match; None when
+    neither is known."""
+    from .claims import parse_publisher, publisher_of
+    from .errors import CredentialError
+    from .trusted import identity_claims, in_ci
 
-    return parse_publisher(options.get("trusted-publisher") or [])
+    configured = parse_publisher(options.get("trusted-publisher") or [])
+    if configured is not None or index is None or environ is None or not in_ci(environ):
+        return configured
+    override = str(options.get(f"{index.name}-trusted-publishing-url") or "")
+    timeout = float(options.get("timeout") or 30.0)
+    try:
+        return publisher_of(identity_claims(index, environ, override=override, timeout=timeout))
+    except CredentialError:
+        return None  # no identity in this job (verify_test_install has none): no comparison
 
 
 Mode = Literal["skip", "warn", "require"]

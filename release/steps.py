@@ -108,7 +108,7 @@ def build(ctx: Context) -> Manifest:
     info = project_info(dict(settings.pyproject))
     dist = settings.dist_dir
     out.heading(f"build: {info.name} {info.version or '(dynamic version)'}")
-    stale = dist_candidates(dist)
+    stale = dist_candidates(dist) + attestations.all_attestations(dist)  # theirs go with them
     if ctx.dry_run:
         out.line(f"would build sdist + wheel of {settings.root} into {dist}")
         if stale:
@@ -372,7 +372,7 @@ def check_provenance(ctx: Context, index: IndexSettings, manifest: Manifest) -> 
         manifest.name,
         manifest.version,
         manifest.files,
-        provenance.expected_publisher(settings.values),
+        provenance.expected_publisher(settings.values, index, ctx.environ),
         timeout=ctx.timeout,
     )
     for r in results:

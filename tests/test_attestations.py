@@ -130,3 +130,7 @@ def test_attestation_of_other_bytes_stops_upload_and_verify(
     with pytest.raises(DistError, match="not in the manifest"):
         steps.upload(ctx, "test")
     assert test.uploads == 0
+    # A new build moves the earlier attestations aside with the earlier files.
+    steps.build(ctx)
+    assert attestations.all_attestations(root / "dist") == []
+    assert list((root / "dist" / ".previous").rglob("demo_pkg-0.9.tar.gz.publish.attestation"))

@@ -244,3 +244,11 @@ def test_doctor_shows_the_claims_and_each_mismatch(
     assert identity["fix"]
     for jwt in double.jwts:
         assert jwt not in captured.out + captured.err
+
+
+def test_publisher_of_the_claims() -> None:
+    from release.claims import publisher_of
+
+    assert publisher_of({**GITHUB_CLAIMS, "aud": "pypi"}) == GH_PUBLISHER
+    assert publisher_of({**GITLAB_CLAIMS, "aud": "pypi"}) == GL_PUBLISHER
+    assert publisher_of({"iss": "https://accounts.google.com", "sub": "x"}) is None

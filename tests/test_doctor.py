@@ -364,3 +364,24 @@ def test_known_secret_appears_nowhere(
             if path.is_file():
                 assert known.encode() not in path.read_bytes(), path
     assert argvs  # the build did run child processes
+
+
+def test_provenance_of_the_release_on_the_index(
+    pair: tuple[LocalIndex, LocalIndex],
+    make_project: Any,
+    capsys: pytest.CaptureFixture[str],
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    """provenance-check = require: pypiserver has no integrity API, so the files of the version
+    on the index have no provenance, and doctor says so with the fix (exit 6)."""
+    (pair[0].root / "demo_pkg-1.0.0.tar.gz").write_bytes(b"not really an sdist")
+    clean_env.setenv("RELEASE_PROVENANCE_CHECK", "require")
+    document = doctor_json(make_project(), capsys, "--index", "test", "--no-auth-check")
+    checks = [c for c in document["checks"] if c["name"] == "test.provenance"]
+    assert [c["status"] for c in checks] == ["fail"]
+    assert checks[0]["title"].startswith("demo_pkg-1.0.0.tar.gz: provenance missing")
+    assert "Upload with attestations" in checks[0]["fix"]
+    assert document["exit_code"] == ExitCode.VERIFY_FAILED
+    clean_env.setenv("RELEASE_PROVENANCE_CHECK", "auto")  # outside CI, not PyPI: not checked
+    document = doctor_json(make_project(folder="again"), capsys, "--index", "test")
+    assert "test.provenance" not in statuses(document)

@@ -228,3 +228,39 @@ def test_step_accepts_the_real_provenance_and_refuses_a_missing_one(
     assert info.value.exit_code is ExitCode.VERIFY_FAILED
     # auto outside CI on a non-PyPI index: not checked at all.
     steps.check_provenance(_ctx(tmp_path, double, "auto"), index, manifest)
+
+
+def test_without_trusted_publisher_the_ci_identity_is_expected(
+    tmp_path: Any, double: IntegrityDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In CI the job's own identity says who should have published: here example/demo's
+    workflow, while the recorded provenance names trailofbits/pypi-attestations."""
+    from tests.oidc_double import OIDCDouble
+
+    real_check = provenance.check_files
+
+    def offline(*args: Any, **kw: Any) -> list[provenance.Result]:
+        return real_check(*args, **(kw | {"offline": True}))
+
+    monkeypatch.setattr(provenance, "check_files", offline)
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "{PROJECT}"\nversion = "{VERSION}"\n', encoding="utf-8"
+    )
+    with OIDCDouble() as oidc:
+        env = oidc.github_environ() | {
+            "RELEASE_PROD_UPLOAD_URL": double.base_url + "/legacy/",
+            "RELEASE_PROD_INDEX_URL": double.base_url + "/simple/",
+            "RELEASE_PROD_TRUSTED_PUBLISHING_URL": oidc.base_url,
+            "RELEASE_PROVENANCE_CHECK": "require",
+        }
+        ctx = steps.Context(
+            settings=load_settings(tmp_path, env),
+            environ=env,
+            reporter=Reporter(stream=io.StringIO()),
+        )
+        with pytest.raises(VerificationFailed, match="provenance foreign") as info:
+            steps.check_provenance(
+                ctx, ctx.settings.index("prod"), Manifest(PROJECT, VERSION, (ENTRY,))
+            )
+        assert oidc.mints == 0  # the identity was only read, nothing minted
+    assert f"repository '{REPOSITORY}', expected 'example/demo'" in str(info.value)
