@@ -26,10 +26,9 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-import requests
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
-from . import provenance, trusted
+from . import http, provenance, trusted
 from .claims import compare, parse_publisher, report_lines
 from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
@@ -40,11 +39,10 @@ from .indexstate import IndexState
 from .manifest import DistFile, kind_of
 from .output import Reporter
 from .project import ProjectInfo, project_info
-from .retry import RetryPolicy
+from .retry import RetryPolicy, Transient
 
 Status = Literal["ok", "fail", "warn", "skip"]
 _MARK = {"ok": "ok", "fail": "fail", "warn": "warn", "skip": "info"}
-USER_AGENT = "nox-release (doctor)"
 
 
 @dataclasses.dataclass
@@ -81,21 +79,20 @@ class AuthAnswer:
 def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) -> AuthAnswer:
     """POST an upload form without a file: the index answers whether it knows the credential."""
     encoder = MultipartEncoder(fields=[(":action", "file_upload"), ("protocol_version", "1")])
-    with requests.Session() as session:
-        session.headers["User-Agent"] = USER_AGENT
-        session.trust_env = False  # no .netrc credentials slipped in
+    with http.make_session("doctor") as session:
         try:
-            response = session.post(
+            answer = http.exchange(
+                session,
+                "POST",
                 index.upload_url,
+                limits=http.Limits.short(timeout),
                 data=encoder,
                 headers={"Content-Type": encoder.content_type},
                 auth=credential.get(),
-                allow_redirects=False,
-                timeout=timeout,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            return AuthAnswer(None, type(exc).__name__, "")
-    return AuthAnswer(response.status_code, response.reason or "", response.text[:2000])
+        except Transient as exc:
+            return AuthAnswer(None, exc.what.split(" ", 1)[0], "")
+    return AuthAnswer(answer.status, answer.reason, answer.text[:2000])
 
 
 def judge_auth(

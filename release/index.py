@@ -15,6 +15,7 @@ __all__ = [
     "await_listed",
     "fetch_index_state",
     "make_session",
+    "page_from_answer",
     "poll_index_state",
     "state_from_page",
 ]
@@ -29,15 +30,13 @@ from packaging.utils import NormalizedName, canonicalize_name
 from pypi_simple import ACCEPT_JSON_PREFERRED, ProjectPage
 from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
 
+from . import http
 from .endpoints import strip_credentials
 from .errors import GuardRefusal, IndexUnavailable
 from .indexstate import IndexState, index_file, listing_of
 from .manifest import DistFile
 from .output import Reporter
-from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
-
-USER_AGENT = "nox-release (index read)"
-
+from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -46,12 +45,25 @@ class UntrustedPage(ValueError):
     """A page that parses but cannot be trusted to list the project's files."""
 
 
+def _refuse_conflicting_twins(page: ProjectPage) -> None:
+    """A filename listed twice must be listed with the same sha256: otherwise which one is the
+    file? (A reader that keeps the first or the last is a reader an attacker can steer.)"""
+    seen: dict[str, str | None] = {}
+    for p in page.packages:
+        sha = p.digests.get("sha256")
+        sha = sha.lower() if sha else None
+        if p.filename in seen and seen[p.filename] != sha:
+            raise UntrustedPage(f"{p.filename} is listed twice with different sha256 values")
+        seen[p.filename] = sha
+
+
 def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) -> IndexState:
     """Check ``page`` and turn it into an :class:`IndexState`.
 
     Raises :class:`UntrustedPage` (a ValueError) for a page that cannot be trusted to list
     the project's files: one for another project, a link without a filename or whose text
-    is not its URL's filename (PEP 503), a malformed sha256, or an HTML page with no links
+    is not its URL's filename (PEP 503), a malformed sha256, a file listed twice with different
+    sha256 values, or an HTML page with no links
     that does not say it is a Simple API page. An untrusted page must never read as
     "version absent".
     """
@@ -73,6 +85,7 @@ def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) 
         sha = p.digests.get("sha256")
         if sha is not None and not _SHA256.match(sha):
             raise UntrustedPage(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
+    _refuse_conflicting_twins(page)
     files = tuple(
         index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
         for p in page.packages
@@ -81,39 +94,42 @@ def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) 
 
 
 def make_session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    return session
+    """The reader's session (:func:`release.http.make_session`)."""
+    return http.make_session("index read")
 
 
 def project_url(index_url: str, project: NormalizedName) -> str:
     return urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{project}/")
 
 
-def _fetch_once(session: requests.Session, url: str, timeout: float) -> requests.Response | None:
+_READ_HEADERS = {
+    "Accept": ACCEPT_JSON_PREFERRED,
+    "Cache-Control": "no-cache",
+    "Pragma": "no-cache",
+}
+
+
+def _same_origin_or_upgrade(source: str, target: str) -> bool:
+    """A redirect the reader follows: same host, and never from https down to http. Pure."""
+    a, b = urlsplit(source), urlsplit(target)
+    if (a.hostname or "").lower() != (b.hostname or "").lower():
+        return False
+    return not (a.scheme == "https" and b.scheme != "https")
+
+
+def _fetch_once(session: requests.Session, url: str, timeout: float) -> http.Answer | None:
     """One GET. None for 404. Raises Transient for what may pass, IndexUnavailable otherwise."""
-    host = urlsplit(url).hostname
     target = url
     for _hop in range(5):
-        try:
-            response = session.get(
-                target,
-                headers={
-                    "Accept": ACCEPT_JSON_PREFERRED,
-                    "Cache-Control": "no-cache",
-                    "Pragma": "no-cache",
-                },
-                timeout=timeout,
-                allow_redirects=False,
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise Transient(f"{type(exc).__name__} reading {strip_credentials(target)}") from None
-        if response.is_redirect:
-            location = urljoin(target, response.headers.get("Location", ""))
-            if urlsplit(location).hostname != host:
+        answer = http.exchange(
+            session, "GET", target, limits=http.Limits.page(timeout), headers=_READ_HEADERS
+        )
+        if answer.is_redirect:
+            location = answer.location
+            if not _same_origin_or_upgrade(target, location):
                 raise IndexUnavailable(
-                    f"{strip_credentials(target)} redirects to another host "
-                    f"({urlsplit(location).hostname}); nothing was uploaded.",
+                    f"{strip_credentials(target)} redirects to another host or to plain http "
+                    f"({strip_credentials(location)}); nothing was uploaded.",
                     "Point the index URL at the index itself. A redirect to another host is "
                     "how a misconfigured private index falls back to PyPI.",
                 )
@@ -125,27 +141,44 @@ def _fetch_once(session: requests.Session, url: str, timeout: float) -> requests
             f"Too many redirects reading {strip_credentials(url)}; nothing was uploaded.",
             "Check the index URL: it must be the Simple API root (e.g. ending in /simple/).",
         )
-    if response.status_code == 404:
+    if answer.status == 404:
         return None
-    if response.status_code == 429 or response.status_code >= 500:
+    if is_transient_status(answer.status):
         raise Transient(
-            f"HTTP {response.status_code} from {strip_credentials(target)}",
-            parse_retry_after(response.headers.get("Retry-After")),
+            f"HTTP {answer.status} from {strip_credentials(target)}",
+            parse_retry_after(answer.headers.get("Retry-After")),
         )
-    if response.status_code in (401, 403):
+    if answer.status in (401, 403):
         raise IndexUnavailable(
-            f"{strip_credentials(target)} answered {response.status_code} "
-            f"{response.reason} to a read; nothing was uploaded.",
+            f"{strip_credentials(target)} answered {answer.status} "
+            f"{answer.reason} to a read; nothing was uploaded.",
             "This index needs credentials to read; nox-release reads anonymously. "
             "Use an index that allows anonymous reads of its simple pages.",
         )
-    if response.status_code != 200:
+    if answer.status != 200:
         raise IndexUnavailable(
-            f"{strip_credentials(target)} answered {response.status_code} {response.reason}; "
+            f"{strip_credentials(target)} answered {answer.status} {answer.reason}; "
             "nothing was uploaded.",
             "Check the index URL (it must be the Simple API root, e.g. ending in /simple/).",
         )
-    return response
+    return answer
+
+
+def page_from_answer(answer: http.Answer, project: NormalizedName) -> ProjectPage:
+    """pypi-simple's page of ``answer`` (its public parsers; JSON read strictly). Raises
+    UnsupportedContentTypeError, ValueError (duplicate keys, too deep, bad page)."""
+    content_type = answer.content_type
+    if content_type == "application/vnd.pypi.simple.v1+json":
+        page = ProjectPage.from_json_data(answer.json(), answer.url)
+    elif content_type in ("application/vnd.pypi.simple.v1+html", "text/html"):
+        page = ProjectPage.from_html(
+            project=project, html=answer.body, base_url=answer.url, from_encoding=answer.charset
+        )
+    else:
+        raise UnsupportedContentTypeError(answer.url, content_type)
+    if page.last_serial is None:
+        page.last_serial = answer.headers.get("X-PyPI-Last-Serial")
+    return page
 
 
 def fetch_index_state(
@@ -161,11 +194,13 @@ def fetch_index_state(
     name = canonicalize_name(project)
     url = project_url(index_url, name)
     own_session = session is None
-    http = session or make_session()
+    reader = session or make_session()
     try:
         try:
-            response = retry_call(
-                lambda: _fetch_once(http, url, timeout), policy or RetryPolicy(), on_retry=on_retry
+            answer = retry_call(
+                lambda: _fetch_once(reader, url, timeout),
+                policy or RetryPolicy(),
+                on_retry=on_retry,
             )
         except Transient as exc:
             raise IndexUnavailable(
@@ -174,10 +209,10 @@ def fetch_index_state(
                 "Check the index URL and your connection, then run the same command again; "
                 "raise RELEASE_RETRIES to wait longer.",
             ) from None
-        if response is None:
+        if answer is None:
             return IndexState(index_url=index_url, project=name, exists=False, files=())
         try:
-            return state_from_page(ProjectPage.from_response(response, name), index_url, name)
+            return state_from_page(page_from_answer(answer, name), index_url, name)
         except UntrustedPage as exc:
             raise IndexUnavailable(
                 f"The answer of {strip_credentials(url)} cannot be trusted as the list of "
@@ -191,6 +226,8 @@ def fetch_index_state(
             ValueError,
             KeyError,
             TypeError,
+            AttributeError,
+            RecursionError,
         ) as exc:
             raise IndexUnavailable(
                 f"The answer of {strip_credentials(url)} does not parse "
@@ -199,7 +236,7 @@ def fetch_index_state(
             ) from None
     finally:
         if own_session:
-            http.close()
+            reader.close()
 
 
 def poll_index_state(

@@ -51,16 +51,16 @@ from urllib.parse import urlsplit
 import id as oidc
 import requests
 
-from . import endpoints, redact
+from . import endpoints, http, redact
 from .claims import Publisher, compare, report_lines, reusable_workflow
 from .config import IndexSettings, env_name
 from .errors import ConfigError, CredentialError
+from .retry import Transient
 
 AUDIENCE_PATH = "/_/oidc/audience"
 MINT_PATH = "/_/oidc/mint-token"
 LIFETIME = 900  # seconds a minted token lives (Warehouse's fixed 15 minutes)
 RENEW_MARGIN = 120  # renew when fewer seconds than this remain
-USER_AGENT = "nox-release (trusted publishing)"
 
 TrustedMode = Literal["auto", "off", "force"]
 _MODES: tuple[TrustedMode, ...] = ("auto", "off", "force")
@@ -171,45 +171,50 @@ def jwt_claims(jwt: str) -> dict[str, Any]:
 
 
 def _session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    session.trust_env = False  # no proxies or .netrc credentials for this exchange
-    return session
+    return http.make_session("trusted publishing")
 
 
 def fetch_audience(session: requests.Session, base: str, timeout: float) -> str:
     url = base + AUDIENCE_PATH
     try:
-        response = session.get(url, timeout=timeout, allow_redirects=False)
-    except (requests.ConnectionError, requests.Timeout) as exc:
+        response = http.exchange(session, "GET", url, limits=http.Limits.short(timeout))
+    except (Transient, http.AnswerError) as exc:
         raise CredentialError(
-            f"Trusted publishing: could not reach {url} ({type(exc).__name__}).",
+            f"Trusted publishing: could not reach {url} ({_what(exc)}).",
             "Check the connection, or set another credential source.",
         ) from None
-    if response.status_code == 403:
+    if response.status == 403:
         raise CredentialError(
             f"Trusted publishing is disabled on {base} ({url} answered 403).",
             "The index does not accept trusted publishing right now (an administrator turned "
             "it off): upload with an API token instead (RELEASE_*_PASSWORD or PYPI_API_TOKEN).",
         )
-    if response.status_code == 404:
+    if response.status == 404:
         raise CredentialError(
             f"{base} does not offer trusted publishing ({url} answered 404).",
             "Use an API token for this index, or set test-/prod-trusted-publishing-url to the "
             "host that serves /_/oidc/ (private warehouses).",
         )
     try:
-        response.raise_for_status()
+        if not response.ok:
+            raise ValueError(response.status)
         audience = response.json()["audience"]
         if not isinstance(audience, str) or not audience:
             raise TypeError(audience)
-    except (requests.HTTPError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         raise CredentialError(
-            f"Trusted publishing: {url} answered {response.status_code} {response.reason} "
+            f"Trusted publishing: {url} answered {response.status} {response.reason} "
             f"without an audience: {response.text[:200]!r}",
             "Check the index URL; retry later if the index is having trouble.",
         ) from None
     return audience
+
+
+def _what(exc: Exception) -> str:
+    """A short cause for a failed exchange: the requests error's name, or the bound broken."""
+    if isinstance(exc, Transient):
+        return exc.what.split(" ", 1)[0]
+    return type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -343,10 +348,12 @@ def exchange(
     url = base + MINT_PATH
     redact.register(jwt)
     try:
-        response = session.post(url, json={"token": jwt}, timeout=timeout, allow_redirects=False)
-    except (requests.ConnectionError, requests.Timeout) as exc:
+        response = http.exchange(
+            session, "POST", url, limits=http.Limits.short(timeout), json={"token": jwt}
+        )
+    except (Transient, http.AnswerError) as exc:
         raise CredentialError(
-            f"Trusted publishing: could not reach {url} ({type(exc).__name__}).",
+            f"Trusted publishing: could not reach {url} ({_what(exc)}).",
             "Check the connection and run the same command again.",
         ) from None
     try:
@@ -355,15 +362,14 @@ def exchange(
         body = None
     if body is None and not response.ok:
         raise CredentialError(
-            f"Trusted publishing: {url} answered {response.status_code} {response.reason} "
-            "(not JSON).",
+            f"Trusted publishing: {url} answered {response.status} {response.reason} (not JSON).",
             "Retry later; check that the index supports trusted publishing.",
         )
     # Never let the identity token reach a message, even if a server echoes it.
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         body = json.loads(json.dumps(body).replace(jwt, "<identity token>"))
     token, expires = parse_mint_answer(
-        response.status_code, body, now=now, claims=jwt_claims(jwt), publisher=publisher
+        response.status, body, now=now, claims=jwt_claims(jwt), publisher=publisher
     )
     redact.register(token, "__token__")
     return token, expires

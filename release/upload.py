@@ -28,8 +28,8 @@ from pathlib import Path
 import requests
 from requests_toolbelt import MultipartEncoder
 from twine.package import PackageFile
-from twine.utils import make_requests_session
 
+from . import http
 from .config import IndexSettings
 from .credentials import Credential
 from .diagnose import Diagnosis, explain_403_with_token, explain_upload
@@ -38,7 +38,7 @@ from .errors import GuardRefusal, UploadRejected
 from .index import poll_index_state
 from .manifest import CHUNK, DistFile
 from .output import Reporter
-from .retry import RetryPolicy, Transient, parse_retry_after, retry_call
+from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
 from .tokens import check_token, redact
 
 _BLAKE2 = re.compile(r"blake2_256 hash '([0-9a-f]{64})'")
@@ -110,27 +110,28 @@ class _Sender:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = make_requests_session()
+            session = http.make_session("upload")
             self._local.session = session
         return session
 
-    def post(self, path: Path, extra: Sequence[tuple[str, str]] = ()) -> requests.Response:
+    def post(self, path: Path, extra: Sequence[tuple[str, str]] = ()) -> http.Answer:
         fields: list[tuple[str, object]] = list(form_fields(path, extra))
         session = self._session()
-        session.auth = self.credential.get()  # renewed here when short-lived
         with path.open("rb") as f:
             fields.append(("content", (path.name, f, "application/octet-stream")))
             encoder = MultipartEncoder(fields)
             try:
-                return session.post(
+                return http.exchange(
+                    session,
+                    "POST",
                     self.index.upload_url,
+                    limits=http.Limits.short(self.timeout, sending=encoder.len),
                     data=encoder,
                     headers={"Content-Type": encoder.content_type},
-                    allow_redirects=False,
-                    timeout=self.timeout,
+                    auth=self.credential.get(),  # renewed here when short-lived
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Transient(f"{type(exc).__name__} sending {path.name}") from None
+            except Transient as exc:
+                raise Transient(f"{exc.what.split(' ', 1)[0]} sending {path.name}") from None
 
     def close(self) -> None:
         session = getattr(self._local, "session", None)
@@ -139,7 +140,7 @@ class _Sender:
 
 
 def _rejected(
-    response: requests.Response,
+    response: http.Answer,
     entry: DistFile,
     index: IndexSettings,
     project: str,
@@ -149,11 +150,10 @@ def _rejected(
     """The index's refusal, explained (the known ones) or shown verbatim (all others)."""
     reason = response.reason or ""
     message = (
-        f"{index.name} index refused {entry.filename}: HTTP {response.status_code} "
-        f"{reason}".rstrip()
+        f"{index.name} index refused {entry.filename}: HTTP {response.status} {reason}".rstrip()
     )
     message = f"{message}\n  {diagnosis.title} {diagnosis.cause}"
-    if response.status_code == 403:
+    if response.status == 403:
         hint = _token_hint(credential, index, project)
         if hint:
             message += f"\n  Offline token check: {hint}"
@@ -161,7 +161,7 @@ def _rejected(
     return UploadRejected(
         redact(message, secret),
         redact(diagnosis.fix, secret),
-        status=response.status_code,
+        status=response.status,
         reason=reason,
     )
 
@@ -178,7 +178,7 @@ def _token_hint(credential: Credential, index: IndexSettings, project: str) -> s
 def _settle_exists(
     path: Path,
     entry: DistFile,
-    response: requests.Response,
+    response: http.Answer,
     index: IndexSettings,
     project: str,
     policy: RetryPolicy,
@@ -186,7 +186,7 @@ def _settle_exists(
     wait: float,
 ) -> Outcome:
     """The index says the file exists: ours, byte for byte, or refuse. Never retry blindly."""
-    match = _BLAKE2.search(response.reason or "") or _BLAKE2.search(response.text or "")
+    match = _BLAKE2.search(response.reason or "") or _BLAKE2.search(response.text)
     if match is not None:  # PyPI names the stored file's blake2_256: compare at once
         if match.group(1) == _blake2_256(path):
             return Outcome.ALREADY_THERE
@@ -248,11 +248,18 @@ def upload_files(
         def attempt() -> Outcome:
             nonlocal attempts
             attempts += 1
-            response = sender.post(path, (extra_fields or {}).get(entry.filename, ()))
-            status = response.status_code
+            try:
+                response = sender.post(path, (extra_fields or {}).get(entry.filename, ()))
+            except http.AnswerError as exc:  # too slow or too large: stored or not, unknown
+                raise UploadRejected(
+                    f"{exc.message} (uploading {entry.filename}: it may or may not be stored)",
+                    "Run the same command again: a file already on the index with our bytes is "
+                    "not sent twice, and one with other bytes is refused.",
+                ) from None
+            status = response.status
             if status == 200:
                 return Outcome.UPLOADED
-            if status == 429 or status >= 500:
+            if is_transient_status(status):
                 raise Transient(
                     f"HTTP {status} {response.reason} for {entry.filename}",
                     parse_retry_after(response.headers.get("Retry-After")),
@@ -260,7 +267,7 @@ def upload_files(
             diagnosis = explain_upload(
                 status,
                 response.reason or "",
-                response.text if response.content else "",
+                response.text,
                 project=project,
                 filename=entry.filename,
                 index_name=index.name,

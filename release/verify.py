@@ -22,13 +22,14 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import requests
-
+from . import http
 from .childenv import without_credentials, without_index_settings
+from .endpoints import strip_credentials
 from .errors import VerificationFailed
 from .indexstate import IndexState
-from .manifest import CHUNK, DistFile, Manifest, hash_file
+from .manifest import DistFile, Manifest, hash_file
 from .output import Reporter
+from .retry import Transient
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,19 +184,40 @@ def _download_wheel(
     return found[0]
 
 
-def _download_url(url: str, dest: Path, timeout: float) -> Path:
-    """Fetch a file the index listed (the sdist: pip cannot fetch one without building it)."""
+def _download_url(url: str, dest: Path, timeout: float, size: int) -> Path:
+    """Fetch a file the index listed (the sdist: pip cannot fetch one without building it).
+
+    At most ``size`` bytes (the manifest's) are accepted: a longer answer is cut off and
+    refused (:class:`release.http.AnswerTooLarge`, exit 4). No credential is sent, so
+    following a redirect to another host is safe; the bytes are checked against the manifest.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / url.rsplit("/", 1)[-1].split("#", 1)[0]
+    limits = http.Limits(
+        timeout=timeout,
+        deadline=http.transfer_deadline(timeout, size),
+        wire_cap=size + http.ERROR_PAGE_CAP,
+        body_cap=size,
+    )
     try:
-        with requests.get(url, stream=True, timeout=timeout) as response:
-            response.raise_for_status()
-            with target.open("wb") as f:
-                for chunk in response.iter_content(CHUNK):
-                    f.write(chunk)
-    except requests.RequestException as exc:
+        with http.make_session("verify download") as session, target.open("wb") as f:
+            for _hop in range(5):
+                answer = http.exchange(session, "GET", url, limits=limits, sink=f)
+                if not answer.is_redirect:
+                    break
+                url = answer.location
+                f.seek(0)
+                f.truncate()
+            if answer.status != 200:
+                raise VerificationFailed(
+                    f"Could not download {strip_credentials(url)}: HTTP {answer.status} "
+                    f"{answer.reason}.",
+                    "Check that the test index serves its files, then run verify_test_install "
+                    "again.",
+                )
+    except Transient as exc:
         raise VerificationFailed(
-            f"Could not download {url}: {type(exc).__name__}.",
+            f"Could not download {strip_credentials(url)}: {exc.what.split(' ', 1)[0]}.",
             "Check that the test index serves its files, then run verify_test_install again.",
         ) from None
     return target
@@ -278,7 +300,7 @@ def verify_release(
                         f"The test index no longer lists {sdist.filename}.",
                         "Run verify_test_install again; if it persists, check the test index.",
                     )
-                got = _download_url(remote.url, here / "dl", options.timeout)
+                got = _download_url(remote.url, here / "dl", options.timeout, sdist.size)
             entry = ours.get(got.name)
             sha, _size = hash_file(got)
             if entry is None or entry.sha256 != sha:

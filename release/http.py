@@ -1,0 +1,369 @@
+"""The one way nox-release speaks HTTP: every network caller (index reads, uploads, doctor's
+auth probe, trusted publishing, verify's download) builds its session and reads its answers here.
+
+The rules, in one place:
+
+* **Session** (:func:`make_session`): a User-Agent naming nox-release, its version and the
+  purpose. The environment is trusted for proxies and CA bundles (``HTTPS_PROXY``,
+  ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``: CI runners behind a proxy need them) but **never** for
+  credentials: ``~/.netrc`` is not read, so a request carries the one credential its caller
+  passes, or none.
+* **Redirects are never followed here.** A caller that follows one (the index reader, same host
+  only) does it itself with a new request, so a credential can never ride a redirect to
+  another host.
+* **Time**: ``timeout`` bounds each connect and each read; ``deadline`` bounds the whole
+  exchange (request, headers and body). A server that trickles one byte a second passes every
+  read timeout; the deadline ends it (:class:`AnswerTooSlow`, exit 4, not retried). A server
+  that has not even sent its headers by then stalled: that is a timeout, retried like one.
+* **Size**: the body is read in pieces and counted twice, as it comes over the wire
+  (compressed) and decoded; past either cap the read stops (:class:`AnswerTooLarge`, exit 4).
+  We decompress ourselves (gzip and deflate only, asked for by name), never more than the room
+  left under the cap, so a gzip bomb costs at most the cap in memory.
+* **JSON** (:func:`strict_json`): a duplicate key or nesting deeper than Python can parse is
+  a :class:`ValueError` ("untrusted"), never a traceback or a silent last-one-wins.
+
+Connection failures and read timeouts raise :class:`release.retry.Transient` (worth another
+attempt); the deadline and the caps raise :class:`AnswerError`, an
+:class:`~release.errors.IndexUnavailable`, which is not retried: a hostile answer would be
+hostile again.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DECODED_CAP",
+    "ERROR_PAGE_CAP",
+    "MIN_TRANSFER_RATE",
+    "PAGE_CAP",
+    "Answer",
+    "AnswerError",
+    "AnswerTooLarge",
+    "AnswerTooSlow",
+    "Limits",
+    "exchange",
+    "make_session",
+    "strict_json",
+    "transfer_deadline",
+]
+
+import contextlib
+import dataclasses
+import json
+import socket
+import threading
+import zlib
+from collections.abc import Mapping
+from email.message import Message
+from typing import IO, Any
+from urllib.parse import urljoin
+
+import requests
+from requests.auth import AuthBase
+
+from . import __version__
+from .endpoints import strip_credentials
+from .errors import IndexUnavailable
+from .retry import Transient
+
+PAGE_CAP = 32 * 1024 * 1024  # an index page, decoded (PyPI's largest project pages are ~10 MB)
+DECODED_CAP = PAGE_CAP
+ERROR_PAGE_CAP = 1024 * 1024  # the answer to an upload, a probe or a token exchange
+MIN_TRANSFER_RATE = 64 * 1024  # bytes/s an upload or download is allowed to sink to
+CHUNK = 16 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class AnswerError(IndexUnavailable):
+    """An answer that broke a bound (time, size, encoding): abandoned, never retried."""
+
+
+class AnswerTooSlow(AnswerError):
+    """The whole exchange did not finish within its deadline."""
+
+
+class AnswerTooLarge(AnswerError):
+    """The body, on the wire or decoded, is larger than its cap."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Bounds of one exchange. ``timeout``: each connect and read; ``deadline``: everything;
+    ``wire_cap`` / ``body_cap``: bytes over the wire (compressed) / decoded."""
+
+    timeout: float = 60.0
+    deadline: float = 60.0
+    wire_cap: int = PAGE_CAP
+    body_cap: int = DECODED_CAP
+
+    @classmethod
+    def page(cls, timeout: float) -> Limits:
+        """An index page: the configured timeout is also the deadline."""
+        return cls(timeout=timeout, deadline=timeout)
+
+    @classmethod
+    def short(cls, timeout: float, *, sending: int = 0) -> Limits:
+        """An answer that is a status and a message (upload, probe, token exchange); sending
+        ``sending`` bytes first stretches the deadline at :data:`MIN_TRANSFER_RATE`."""
+        return cls(
+            timeout=timeout,
+            deadline=transfer_deadline(timeout, sending),
+            wire_cap=ERROR_PAGE_CAP,
+            body_cap=ERROR_PAGE_CAP,
+        )
+
+
+def transfer_deadline(timeout: float, size: int) -> float:
+    """Deadline for moving ``size`` bytes: the timeout plus the time at the slowest allowed
+    rate (:data:`MIN_TRANSFER_RATE`). Pure."""
+    return timeout + size / MIN_TRANSFER_RATE
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """A whole answer, read under :class:`Limits` (``body`` is empty when it went to a sink)."""
+
+    url: str
+    status: int
+    reason: str
+    headers: Mapping[str, str]  # case-insensitive (requests' CaseInsensitiveDict)
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in _REDIRECTS and "location" in self.headers
+
+    @property
+    def location(self) -> str:
+        """Where a redirect points, absolute."""
+        return urljoin(self.url, self.headers.get("location", ""))
+
+    @property
+    def content_type(self) -> str:
+        return _content_type(self.headers)[0]
+
+    @property
+    def charset(self) -> str | None:
+        return _content_type(self.headers)[1]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(self.charset or "utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body as JSON, strictly (:func:`strict_json`)."""
+        return strict_json(self.body)
+
+
+def _content_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    message = Message()
+    message["content-type"] = headers.get("content-type", "text/html")
+    charset = message.get_param("charset")
+    return message.get_content_type(), charset if isinstance(charset, str) else None
+
+
+class _NoNetrc(AuthBase):
+    """Set as the session's auth so that requests never reads ``~/.netrc`` (it does when
+    ``trust_env`` is on and no auth is set); a request's own auth still wins."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+def make_session(purpose: str) -> requests.Session:
+    """The session every network caller uses (see the module's rules)."""
+    session = requests.Session()
+    session.headers["User-Agent"] = (
+        f"nox-release/{__version__} ({purpose}) python-requests/{requests.__version__}"
+    )
+    session.headers["Accept-Encoding"] = "gzip, deflate"  # what _Decoder understands
+    session.trust_env = True  # proxies and CA bundles from the environment...
+    session.auth = _NoNetrc()  # ...but never credentials from ~/.netrc
+    return session
+
+
+def strict_json(data: bytes | str) -> Any:
+    """``json.loads`` that refuses what cannot be trusted: a key twice in one object (which
+    value would a reader believe?) and nesting too deep to parse. Raises ValueError."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                raise ValueError(f"duplicate key {key[:80]!r} in one JSON object")
+            result[key] = value
+        return result
+
+    try:
+        return json.loads(data, object_pairs_hook=pairs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to parse") from None
+
+
+class _Decoder:
+    """Content-Encoding undone piece by piece, never producing more than the room left."""
+
+    def __init__(self, encoding: str) -> None:
+        name = encoding.strip().lower()
+        self.zlib: Any = None
+        if name in ("gzip", "x-gzip"):
+            self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif name == "deflate":
+            self.zlib = zlib.decompressobj()
+        elif name not in ("", "identity"):
+            raise ValueError(f"content encoding {encoding[:40]!r} (asked for gzip or deflate)")
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Decoded bytes of ``data``; more than ``room`` of them means "too large"."""
+        if self.zlib is None:
+            return data
+        out: bytes = self.zlib.decompress(data, room + 1)
+        return out
+
+
+@dataclasses.dataclass
+class _Call:
+    method: str
+    url: str
+    limits: Limits
+    kwargs: dict[str, Any]
+    sink: IO[bytes] | None
+    response: requests.Response | None = None
+    cancelled: bool = False
+
+
+def _too_large(call: _Call, what: str, cap: int) -> AnswerTooLarge:
+    return AnswerTooLarge(
+        f"The answer of {strip_credentials(call.url)} is larger than {cap // 1024} KiB "
+        f"{what}; it was abandoned unread.",
+        "Check the index URL: a proxy, a login page or a misbehaving server answers like "
+        "this. Nothing was trusted from it.",
+    )
+
+
+def _read_body(call: _Call, response: requests.Response) -> bytes:
+    limits = call.limits
+    try:
+        decoder = _Decoder(response.headers.get("content-encoding", ""))
+    except ValueError as exc:
+        raise AnswerError(
+            f"The answer of {strip_credentials(call.url)} uses an unsupported {exc}.",
+            "Check the index URL, or a proxy in between that re-encodes answers.",
+        ) from None
+    wire = 0
+    parts: list[bytes] = []
+    size = 0
+    while not call.cancelled:
+        data = response.raw.read(CHUNK, decode_content=False)
+        if not data:
+            break
+        wire += len(data)
+        if wire > limits.wire_cap:
+            raise _too_large(call, "on the wire", limits.wire_cap)
+        try:
+            decoded = decoder.feed(data, limits.body_cap - size)
+        except zlib.error:
+            raise AnswerError(
+                f"The answer of {strip_credentials(call.url)} does not decompress.",
+                "Check the index URL, or a proxy in between that re-encodes answers.",
+            ) from None
+        size += len(decoded)
+        if size > limits.body_cap:
+            raise _too_large(call, "decoded", limits.body_cap)
+        if call.sink is not None:
+            call.sink.write(decoded)
+        else:
+            parts.append(decoded)
+    return b"".join(parts)
+
+
+def _verb(method: str) -> str:
+    return "reading" if method in ("GET", "HEAD") else "sending to"
+
+
+def _run(session: requests.Session, call: _Call) -> Answer:
+    timeout = (call.limits.timeout, call.limits.timeout)
+    try:
+        response = session.request(
+            call.method,
+            call.url,
+            stream=True,
+            allow_redirects=False,
+            timeout=timeout,
+            **call.kwargs,
+        )
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise Transient(
+            f"{type(exc).__name__} {_verb(call.method)} {strip_credentials(call.url)}"
+        ) from None
+    call.response = response
+    try:
+        body = _read_body(call, response)
+    except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+        raise Transient(
+            f"{type(exc).__name__} {_verb(call.method)} {strip_credentials(call.url)}"
+        ) from None
+    finally:
+        response.close()
+    return Answer(call.url, response.status_code, response.reason or "", response.headers, body)
+
+
+def _abandon(call: _Call) -> None:
+    """Stop the worker of an exchange past its deadline: flag it, and shut its socket when
+    the answer has begun (a worker still in the headers ends at its next read or at exit)."""
+    call.cancelled = True
+    response = call.response
+    connection = getattr(getattr(response, "raw", None), "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    limits: Limits,
+    sink: IO[bytes] | None = None,
+    **kwargs: Any,
+) -> Answer:
+    """One request and its whole answer, under ``limits``. ``kwargs`` go to
+    ``session.request`` (headers, data, json, auth); redirects are never followed.
+
+    Raises :class:`~release.retry.Transient` for connection failures and read timeouts,
+    :class:`AnswerTooSlow` / :class:`AnswerTooLarge` / :class:`AnswerError` for the bounds.
+    """
+    call = _Call(method.upper(), url, limits, kwargs, sink)
+    outcome: list[Answer | BaseException] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome.append(_run(session, call))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    # The exchange runs in a daemon thread so that the deadline holds even while a read is
+    # blocked (each byte of a trickle arrives within the read timeout).
+    threading.Thread(target=work, name="nox-release-http", daemon=True).start()
+    if not done.wait(limits.deadline):
+        _abandon(call)
+        if call.response is None:  # not even the headers: a stall, worth another attempt
+            raise Transient(f"Timeout {_verb(call.method)} {strip_credentials(url)}")
+        raise AnswerTooSlow(
+            f"{strip_credentials(url)} did not finish answering within {limits.deadline:.0f}s "
+            "(the deadline of one exchange); the answer was abandoned.",
+            "Check the URL and the connection (a proxy or server that trickles its answer ends "
+            "like this); if the index is only slow, raise RELEASE_TIMEOUT.",
+        )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
