@@ -110,6 +110,13 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("allow-dev-to-prod", bool, False, "Allow .devN versions on the prod index."),
     Option(
+        "allow-http-credentials",
+        bool,
+        False,
+        "Send a credential over plain `http://` to a host other than loopback (never to PyPI "
+        "or TestPyPI); every run warns. Only for a private index on a network you trust.",
+    ),
+    Option(
         "wait-timeout", float, 300.0, "Seconds to wait for an index to list freshly uploaded files."
     ),
     Option("retries", int, 5, "Attempts for each index read or upload on transient faults."),

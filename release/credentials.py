@@ -25,6 +25,7 @@ from __future__ import annotations
 __all__ = ["Attempt", "Credential", "resolve", "source_names"]
 
 import configparser
+import contextlib
 import dataclasses
 import getpass
 import sys
@@ -34,7 +35,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from . import endpoints, redact, trusted
+from . import destinations, endpoints, redact, trusted
 from .claims import parse_publisher
 from .config import OPTIONS, IndexSettings, env_name
 from .errors import CredentialError
@@ -53,6 +54,10 @@ class Credential:
     # Set for trusted publishing: hands out the current token, minting a new one before the
     # old one expires.
     renewer: trusted.MintedToken | None = dataclasses.field(default=None, repr=False, compare=False)
+    # Set for trusted publishing: the one upload host the minted token may go to.
+    bound_to: str | None = None
+    # To show on every run (plain http:// allowed by allow-http-credentials).
+    warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         # Every credential is known to the redaction boundary from the moment it exists.
@@ -181,13 +186,16 @@ def _pypirc_path(environ: Mapping[str, str]) -> Path:
 
 
 def _token_warehouse(secret: str) -> endpoints.Warehouse | None:
-    """Which public index a token was made for (its macaroon location), if it says."""
-    from .tokens import decode_token
+    """Which public index a token was made for (its macaroon location), if it says; read
+    leniently (around whitespace and quotes, a missing ``pypi-``) so that a token pasted
+    badly is still bound to its index."""
+    from .tokens import PREFIX, decode_token
 
-    try:
-        return decode_token(secret.strip()).warehouse
-    except Exception:  # not a token, or not decodable: no opinion
-        return None
+    text = secret.strip().strip("\"'`\u201c\u201d\u2018\u2019").strip()
+    for candidate in (text, PREFIX + text, text.removeprefix(PREFIX)):
+        with contextlib.suppress(Exception):  # not a token, or not decodable: no opinion
+            return decode_token(candidate).warehouse
+    return None
 
 
 def _section_matches(
@@ -272,6 +280,13 @@ def _trusted(ctx: _Context) -> Credential:
     timeout = float(ctx.option("timeout") or 60.0)
     index, environ = ctx.index, ctx.environ
     publisher = parse_publisher(ctx.option("trusted-publisher") or [])
+    base = trusted.oidc_base_url(index, override)
+    # The identity token is a credential too: it goes over https (or to loopback) only.
+    destinations.check_transport(
+        base + trusted.MINT_PATH,
+        f"{index.name}-trusted-publishing-url",
+        allow_http=_allow_http(ctx),
+    )
     minted = trusted.MintedToken(
         lambda: trusted.mint_token(
             index, environ, override=override, timeout=timeout, publisher=publisher
@@ -282,6 +297,7 @@ def _trusted(ctx: _Context) -> Credential:
         minted.last,
         f"trusted publishing ({trusted.ci_name(environ)} OIDC)",
         renewer=minted,
+        bound_to=destinations.mint_binding(base),
     )
 
 
@@ -310,6 +326,28 @@ def _no_credential(
     return CredentialError(message, "Provide one through any of these:\n" + hows)
 
 
+def _allow_http(ctx: _Context) -> bool:
+    value = ctx.option(destinations.ALLOW_HTTP_KEY)
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _bound(ctx: _Context, credential: Credential) -> Credential:
+    """``credential`` if it may go to the index's upload URL (:mod:`release.destinations`),
+    with the warnings to show on every run; CredentialError (exit 7) before anything is sent
+    otherwise."""
+    what = f"{ctx.index.name}-upload-url"
+    warning = destinations.check_transport(ctx.index.upload_url, what, allow_http=_allow_http(ctx))
+    destinations.check_destination(
+        ctx.index.upload_url,
+        what,
+        token_warehouse=_token_warehouse(credential.password),
+        minted_for=credential.bound_to,
+    )
+    return dataclasses.replace(credential, warnings=(warning,) if warning else ())
+
+
 def resolve(
     index: IndexSettings,
     project: str,
@@ -318,12 +356,22 @@ def resolve(
     interactive: bool = False,
     options: Mapping[str, Any] | None = None,
 ) -> Credential:
-    """The first credential source that has something for ``index``.
+    """The first credential source that has something for ``index``, checked against where it
+    would go (:mod:`release.destinations`: a CredentialError before anything is sent).
 
     ``options`` are the resolved ``[tool.release]`` values (``Settings.values``); without them
     only the environment's ``RELEASE_*`` variables and the defaults are consulted.
     """
     ctx = _Context(index, project, environ, options)
+    # Plain http:// is refused before a source is even looked at.
+    destinations.check_transport(
+        index.upload_url, f"{index.name}-upload-url", allow_http=_allow_http(ctx)
+    )
+    return _bound(ctx, _find(ctx, interactive=interactive))
+
+
+def _find(ctx: _Context, *, interactive: bool) -> Credential:
+    index, environ, options = ctx.index, ctx.environ, ctx.options
     mode = trusted.trusted_mode(environ, options)
     if mode == "force":
         return _trusted(ctx)

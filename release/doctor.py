@@ -316,6 +316,8 @@ def _index_checks(
             f"(username {credential.username})",
         )
     )
+    for warning in credential.warnings:
+        checks.append(Check(f"{name}.transport", "warn", warning, "Use https:// if you can."))
     username, secret = credential.get()
     # What the token says (offline).
     from .diagnose import explain_403_with_token

@@ -22,7 +22,8 @@ The rules, in one place:
 * **JSON** (:func:`strict_json`): a duplicate key or nesting deeper than Python can parse is
   a :class:`ValueError` ("untrusted"), never a traceback or a silent last-one-wins.
 
-Connection failures and read timeouts raise :class:`release.retry.Transient` (worth another
+Every error text made here passes :func:`release.redact.redact`. Connection failures and read
+timeouts raise :class:`release.retry.Transient` (worth another
 attempt); the deadline and the caps raise :class:`AnswerError`, an
 :class:`~release.errors.IndexUnavailable`, which is not retried: a hostile answer would be
 hostile again.
@@ -60,7 +61,7 @@ from urllib.parse import urljoin
 import requests
 from requests.auth import AuthBase
 
-from . import __version__
+from . import __version__, redact
 from .endpoints import strip_credentials
 from .errors import IndexUnavailable
 from .retry import Transient
@@ -74,7 +75,20 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class AnswerError(IndexUnavailable):
-    """An answer that broke a bound (time, size, encoding): abandoned, never retried."""
+    """An answer that broke a bound (time, size, encoding): abandoned, never retried.
+
+    Its text passes :func:`release.redact.redact` here, where it is made (a URL or a server's
+    words may carry a secret), besides the boundary in :mod:`release.cli`."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(redact.redact(message), redact.redact(fix))
+
+
+def _transient(exc: Exception, method: str, url: str) -> Transient:
+    """A connection failure or timeout, named and placed, its text redacted."""
+    return Transient(
+        redact.redact(f"{type(exc).__name__} {_verb(method)} {strip_credentials(url)}")
+    )
 
 
 class AnswerTooSlow(AnswerError):
@@ -296,16 +310,12 @@ def _run(session: requests.Session, call: _Call) -> Answer:
             **call.kwargs,
         )
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise Transient(
-            f"{type(exc).__name__} {_verb(call.method)} {strip_credentials(call.url)}"
-        ) from None
+        raise _transient(exc, call.method, call.url) from None
     call.response = response
     try:
         body = _read_body(call, response)
     except (requests.ConnectionError, requests.Timeout, OSError) as exc:
-        raise Transient(
-            f"{type(exc).__name__} {_verb(call.method)} {strip_credentials(call.url)}"
-        ) from None
+        raise _transient(exc, call.method, call.url) from None
     finally:
         response.close()
     return Answer(call.url, response.status_code, response.reason or "", response.headers, body)
@@ -356,7 +366,7 @@ def exchange(
     if not done.wait(limits.deadline):
         _abandon(call)
         if call.response is None:  # not even the headers: a stall, worth another attempt
-            raise Transient(f"Timeout {_verb(call.method)} {strip_credentials(url)}")
+            raise _transient(requests.Timeout(), call.method, url)
         raise AnswerTooSlow(
             f"{strip_credentials(url)} did not finish answering within {limits.deadline:.0f}s "
             "(the deadline of one exchange); the answer was abandoned.",

@@ -96,6 +96,8 @@ class Context:
                 interactive=interactive,
                 options=self.settings.values,
             )
+            for warning in self.credentials[index.name].warnings:  # every run, once per index
+                self.reporter.warn(warning)
         return self.credentials[index.name]
 
 
