@@ -61,8 +61,8 @@ OPTIONS: tuple[Option, ...] = (
         "prod-upload-url", str, endpoints.PROD_UPLOAD_URL, "Where uploads to the prod index go."
     ),
     Option("prod-index-url", str, endpoints.PROD_INDEX_URL, "Simple API root of the prod index."),
-    Option("test-username", str, "__token__", "Username for the test index."),
-    Option("prod-username", str, "__token__", "Username for the prod index."),
+    Option("test-username", str, endpoints.TOKEN_USERNAME, "Username for the test index."),
+    Option("prod-username", str, endpoints.TOKEN_USERNAME, "Username for the prod index."),
     Option("dist-dir", str, "dist", "Where `build` writes and the upload sessions read."),
     Option(
         "build-isolation",

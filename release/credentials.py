@@ -40,7 +40,7 @@ from .claims import parse_publisher
 from .config import OPTIONS, IndexSettings, env_name
 from .errors import CredentialError
 
-TOKEN_USERNAME = "__token__"  # noqa: S105 - the fixed username of API tokens, not a secret
+TOKEN_USERNAME = endpoints.TOKEN_USERNAME
 _DEFAULTS = {o.key: o.default for o in OPTIONS}
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 
 from packaging.utils import canonicalize_name
 
+from .retry import is_transient_status
 from .tokens import Finding
 
 _HELP = "https://pypi.org/help/"  # only in prose; hosts for requests come from endpoints
@@ -545,7 +546,7 @@ def _unknown(ctx: _Context, body: str) -> Diagnosis:
     if len(detail) > 500:
         detail = detail[:500] + " ..."
     said = ctx.verbatim + (f" - {detail}" if detail and detail not in ctx.reason else "")
-    transient = ctx.status >= 500 or ctx.status in (408, 425, 429)
+    transient = is_transient_status(ctx.status)
     return Diagnosis(
         f"{ctx.index.capitalize()} answered {ctx.verbatim}",
         f"An answer nox-release does not know. The index said: {said}",
@@ -647,7 +648,7 @@ def explain_audience_error(status: int, body: str = "", *, index_name: str = "")
         f"{where.capitalize()} answered {status} to the trusted-publishing audience request.",
         f"Unexpected answer: {status} {_plain(body)[:300]}".strip(),
         "Run again if it looks transient; otherwise use an API token.",
-        status >= 500 or status == 429,
+        is_transient_status(status),
         "oidc-audience-unknown",
     )
 
@@ -787,7 +788,7 @@ def explain_mint_failure(status: int, body: str) -> Diagnosis:
             f"Trusted publishing failed: the index answered {status}.",
             f"Not the documented error answer. The index said: {_plain(body)[:500]}".strip(),
             "Run again if it looks transient; otherwise upload with an API token.",
-            status >= 500 or status == 429,
+            is_transient_status(status),
             "mint-unknown",
         )
     first = explain_mint_error(

@@ -39,7 +39,7 @@ from .indexstate import IndexState
 from .manifest import DistFile, kind_of
 from .output import Reporter
 from .project import ProjectInfo, project_info
-from .retry import RetryPolicy, Transient
+from .retry import RetryPolicy, Transient, is_transient_status
 
 Status = Literal["ok", "fail", "warn", "skip"]
 _MARK = {"ok": "ok", "fail": "fail", "warn": "warn", "skip": "info"}
@@ -135,7 +135,7 @@ def judge_auth(
             "(for Warehouse: .../legacy/).",
             ExitCode.USAGE,
         )
-    if 400 <= status < 500 and status != 429:
+    if 400 <= status < 500 and not is_transient_status(status):
         return Check(
             name,
             "ok",

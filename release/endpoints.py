@@ -12,6 +12,7 @@ __all__ = [
     "PROD_UPLOAD_URL",
     "TEST_INDEX_URL",
     "TEST_UPLOAD_URL",
+    "TOKEN_USERNAME",
     "Warehouse",
     "host_of",
     "normalized_url",
@@ -28,6 +29,9 @@ PROD_UPLOAD_URL = "https://upload.pypi.org/legacy/"  # twine.utils.DEFAULT_REPOS
 PROD_INDEX_URL = "https://pypi.org/simple/"  # pypi_simple.PYPI_SIMPLE_ENDPOINT
 TEST_UPLOAD_URL = "https://test.pypi.org/legacy/"  # twine.utils.TEST_REPOSITORY
 TEST_INDEX_URL = "https://test.pypi.org/simple/"
+
+
+TOKEN_USERNAME = "__token__"  # noqa: S105 - the fixed username of API tokens, not a secret
 
 
 def host_of(url: str) -> str:

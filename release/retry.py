@@ -33,7 +33,7 @@ _DELTA_SECONDS = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() 
 
 
 class Transient(Exception):
-    """A failure worth another attempt (connection error, timeout, 5xx, 429)."""
+    """A failure worth another attempt (connection error, timeout, :func:`is_transient_status`)."""
 
     def __init__(self, what: str, retry_after: float | None = None) -> None:
         super().__init__(what)
@@ -56,8 +56,9 @@ class RetryPolicy:
 
 
 def is_transient_status(status: int) -> bool:
-    """True for answers worth another attempt: 429 Too Many Requests and any 5xx. Pure."""
-    return status == 429 or 500 <= status <= 599
+    """True for answers worth another attempt: 408 Request Timeout, 425 Too Early, 429 Too Many
+    Requests and any 5xx. The one rule: reads, uploads, doctor and diagnose all ask here. Pure."""
+    return status in (408, 425, 429) or 500 <= status <= 599
 
 
 def backoff_delay(

@@ -38,7 +38,7 @@ from .config import IndexSettings
 from .errors import CredentialError
 
 PREFIX = "pypi-"
-TOKEN_USERNAME = "__token__"  # noqa: S105 - the fixed username of API tokens, not a secret
+TOKEN_USERNAME = endpoints.TOKEN_USERNAME  # the one constant, re-exported
 
 _WAREHOUSE_NAMES = {endpoints.Warehouse.PYPI: "PyPI", endpoints.Warehouse.TESTPYPI: "TestPyPI"}
 _WAREHOUSE_HOSTS = {

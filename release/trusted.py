@@ -371,7 +371,7 @@ def exchange(
     token, expires = parse_mint_answer(
         response.status, body, now=now, claims=jwt_claims(jwt), publisher=publisher
     )
-    redact.register(token, "__token__")
+    redact.register(token, endpoints.TOKEN_USERNAME)
     return token, expires
 
 
