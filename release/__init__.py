@@ -30,9 +30,11 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 childenv.py       environments for third-party code: no credentials,
                                   no index settings
                 paths.py          configured paths confined to the project
+                destinations.py   where a credential may go (its host, https, loopback)
                 endpoints.py, errors.py, redact.py
         |
-    I/O         index.py          read a Simple API page (and poll until it lists files)
+    I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
+                index.py          read a Simple API page (and poll until it lists files)
                 upload.py         POST files, settle "already exists" by sha256
                 verify.py         install the release in brand-new environments
                 credentials.py    environment, keyring, .pypirc, trusted publishing

@@ -39,13 +39,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from packaging.utils import canonicalize_name
 
-from . import endpoints
+from . import endpoints, http
 from .claims import Publisher
 from .config import IndexSettings
 from .manifest import DistFile
+from .retry import Transient
 
 ACCEPT = "application/vnd.pypi.integrity.v1+json"
-USER_AGENT = "nox-release (provenance)"
 MAX_BYTES = 4 * 1024 * 1024  # a provenance object is a few KiB per attestation
 
 Status = Literal["ok", "missing", "foreign", "invalid", "unavailable"]
@@ -176,19 +176,18 @@ def check_file(
 
 
 def fetch(session: requests.Session, url: str, timeout: float) -> tuple[int, bytes | None]:
-    """(status, body) of one integrity request; (0, None) when it could not be made."""
+    """(status, body) of one integrity request (:func:`release.http.exchange`: deadline and
+    size caps); (0, None) when it could not be made or finish, 413 when larger than allowed."""
+    limits = http.Limits(timeout=timeout, deadline=timeout, wire_cap=MAX_BYTES, body_cap=MAX_BYTES)
     try:
-        with session.get(
-            url, headers={"Accept": ACCEPT}, timeout=timeout, allow_redirects=False, stream=True
-        ) as response:
-            if response.status_code != 200:
-                return response.status_code, None
-            body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except (requests.ConnectionError, requests.Timeout):
-        return 0, None
-    if len(body) > MAX_BYTES:
+        answer = http.exchange(session, "GET", url, limits=limits, headers={"Accept": ACCEPT})
+    except http.AnswerTooLarge:
         return 413, None
-    return 200, body
+    except (Transient, http.AnswerError):
+        return 0, None
+    if answer.status != 200:
+        return answer.status, None
+    return 200, answer.body
 
 
 def check_files(
@@ -204,9 +203,7 @@ def check_files(
     """Fetch and judge the provenance of every file on ``index``."""
     base = integrity_base(index)
     results = []
-    with requests.Session() as session:
-        session.headers["User-Agent"] = USER_AGENT
-        session.trust_env = False
+    with http.make_session("provenance") as session:
         for entry in files:
             status, body = fetch(
                 session, integrity_url(base, project, version, entry.filename), timeout

@@ -23,6 +23,7 @@ PURE = (
     "redact",
     "childenv",
     "paths",
+    "destinations",
 )
 # The HTTP stack, and nox-release's own I/O, commands and CLI.
 FORBIDDEN = (
@@ -31,6 +32,7 @@ FORBIDDEN = (
     "http.client",
     "pypi_simple",
     "twine",
+    "release.http",
     "release.index",
     "release.upload",
     "release.verify",
