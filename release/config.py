@@ -117,6 +117,21 @@ OPTIONS: tuple[Option, ...] = (
         "or TestPyPI); every run warns. Only for a private index on a network you trust.",
     ),
     Option(
+        "index-rules",
+        str,
+        "",
+        "`pypi`: hold every index to PyPI's upload rules, checked before a byte is sent (the "
+        "rehearsal sets it); empty: PyPI's rules for PyPI and TestPyPI only. See "
+        "docs/pypi-rules.md.",
+    ),
+    Option(
+        "file-size-limit",
+        int,
+        100,
+        "PyPI's per-file size limit for this project, in MB: raise it only once PyPI raised "
+        "your project's limit.",
+    ),
+    Option(
         "wait-timeout", float, 300.0, "Seconds to wait for an index to list freshly uploaded files."
     ),
     Option("retries", int, 5, "Attempts for each index read or upload on transient faults."),
@@ -234,6 +249,18 @@ class Settings:
     @property
     def dist_dir(self) -> Path:
         return inside_root(self.root, str(self.values["dist-dir"]), "dist-dir")
+
+    def pypi_rules_apply(self, index: IndexSettings | None = None) -> bool:
+        """PyPI's upload rules apply to ``index`` (to any of the two when None): a Warehouse
+        index always, any index with ``index-rules = "pypi"``."""
+        choice = str(self.values["index-rules"]).strip().lower()
+        if choice not in ("", "pypi"):
+            raise ConfigError(
+                f"index-rules = {self.values['index-rules']!r} is not one of: pypi, (empty).",
+                'Set index-rules = "pypi" (or RELEASE_INDEX_RULES=pypi), or leave it unset.',
+            )
+        indexes = [index] if index is not None else [self.index(n) for n in INDEX_NAMES]
+        return choice == "pypi" or any(i.warehouse is not None for i in indexes)
 
     def with_values(self, **overrides: Any) -> Settings:
         """A copy with some keys replaced (keys with '_' for '-'); used by rehearse and tests."""

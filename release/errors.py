@@ -13,6 +13,7 @@ __all__ = [
     "DistError",
     "ExitCode",
     "GuardRefusal",
+    "IndexRulesRefusal",
     "IndexUnavailable",
     "ReleaseError",
     "UploadRejected",
@@ -28,7 +29,8 @@ class ExitCode(enum.IntEnum):
     OK = 0  # success, including "nothing to do: every file is already there"
     FAILURE = 1  # unexpected failure (a bug, or an error we have no name for)
     USAGE = 2  # bad input: arguments, configuration, project metadata, dist/
-    REFUSED = 3  # the guard refused: the version exists with other files or bytes
+    REFUSED = 3  # refused before sending: the version exists with other files or bytes, or
+    # the index's rules (PyPI's, or index-rules = "pypi") refuse a file of it
     INDEX_UNAVAILABLE = 4  # the index could not be read (fail closed: nothing uploaded)
     UPLOAD_REJECTED = 5  # the index refused an upload (credentials, rules, limits)
     VERIFY_FAILED = 6  # the uploaded release did not install or pass its smoke test
@@ -70,6 +72,11 @@ class GuardRefusal(ReleaseError):
     """The index already holds this version with other files or other bytes."""
 
     exit_code = ExitCode.REFUSED
+
+
+class IndexRulesRefusal(GuardRefusal):
+    """A built file breaks a rule PyPI applies at upload (release.pypi_rules): caught
+    before a byte is sent."""
 
 
 class IndexUnavailable(ReleaseError):

@@ -12,18 +12,17 @@ __all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "file_key"]
 import dataclasses
 import enum
 from collections.abc import Hashable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from . import pypi_rules
 from .endpoints import Warehouse
 from .indexstate import IndexFile, IndexState, file_key, versions_named
 from .manifest import DistFile, Manifest
+from .pypi_rules import RELEASE_FILE_WINDOW, Finding
 from .versions import next_free_version
-
-# PyPI refuses new files in releases older than this (since 2026-07-08).
-RELEASE_FILE_WINDOW = timedelta(days=14)
 
 
 class Fate(enum.Enum):
@@ -54,6 +53,20 @@ class Rules:
     allow_dev: bool = False
     now: datetime | None = None  # for the 14-day rule; None skips it
     other_versions: frozenset[Version] = frozenset()  # taken elsewhere (the other index)
+    # index-rules = "pypi": hold this index to PyPI's rules (Warehouse hosts always are)
+    pypi_rules: bool = False
+    # what release.pypi_rules.check_files found in the files (errors refuse the version)
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def applies_pypi(self) -> bool:
+        """PyPI's upload rules apply: a Warehouse index, or ``index-rules = "pypi"``."""
+        return self.warehouse is not None or self.pypi_rules
+
+    @property
+    def who(self) -> str:
+        """Who refuses, in messages: the Warehouse's name, or PyPI (by index-rules)."""
+        return self.warehouse.value if self.warehouse else 'PyPI (index-rules = "pypi")'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,8 +159,61 @@ def _same_sha(a: str | None, b: str) -> bool:
     return a is not None and a.lower() == b.lower()
 
 
+def _version_rules(manifest: Manifest, state: IndexState, rules: Rules) -> Plan | None:
+    """PyPI's rules on the version and the files (pypi_rules), before the index's files."""
+    version = manifest.parsed_version
+    local = pypi_rules.local_version_problem(version, rules.who) if rules.applies_pypi else None
+    if local is not None:
+        public = Version(version.public)
+        taken = _taken(manifest, state, rules)
+        suggestion = public if public not in taken else next_free_version(public, taken)
+        return _refuse_all(
+            manifest,
+            state,
+            rules,
+            [local.message],
+            next_free=suggestion,
+            fix=f"Drop the local label (+{version.local}): set the version to {suggestion}, "
+            "build and release again. Local versions are for private indexes only.",
+        )
+    dev = pypi_rules.dev_release_problem(version, is_prod=rules.is_prod, allow_dev=rules.allow_dev)
+    if dev is not None:
+        return _refuse_all(manifest, state, rules, [dev.message], suggest=False, fix=dev.fix)
+    findings = [*rules.findings, *_name_findings(manifest, state, rules)]
+    refusing = pypi_rules.errors(findings) if rules.applies_pypi else []
+    if not refusing:
+        return None
+    per_file = {f.filename: f"{rules.who} refuses it: {f.rule}" for f in refusing if f.filename}
+    return _refuse_all(
+        manifest,
+        state,
+        rules,
+        [f.message for f in refusing],
+        per_file,
+        suggest=False,
+        fix=" ".join(dict.fromkeys(f.fix for f in refusing)),
+    )
+
+
+def _name_findings(manifest: Manifest, state: IndexState, rules: Rules) -> list[Finding]:
+    """A new project named like a stdlib module: PyPI refuses to create it. Only a Warehouse
+    read says whether the project is new there, so elsewhere it is a warning."""
+    if not (rules.applies_pypi and not state.exists):
+        return []
+    name = pypi_rules.stdlib_name_problem(manifest.name)
+    if name is None:
+        return []
+    return [name if rules.warehouse else dataclasses.replace(name, level="warning")]
+
+
 def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
     """The fate of every file of ``manifest`` on the index described by ``state``."""
+    plan = _decide(manifest, state, rules)
+    notes = tuple(f.message for f in pypi_rules.warnings(_name_findings(manifest, state, rules)))
+    return dataclasses.replace(plan, warnings=plan.warnings + notes) if notes else plan
+
+
+def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
     version = manifest.parsed_version
     if canonicalize_name(manifest.name) != state.project:
         return _refuse_all(
@@ -162,33 +228,9 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             fix="Run the upload from the project that built dist/ (its pyproject.toml names "
             "the project that is read on the index).",
         )
-    if version.local is not None and rules.warehouse is not None:
-        public = Version(version.public)
-        taken = _taken(manifest, state, rules)
-        suggestion = public if public not in taken else next_free_version(public, taken)
-        return _refuse_all(
-            manifest,
-            state,
-            rules,
-            [
-                f"{version} has a local version label (+{version.local}); "
-                f"{rules.warehouse.value} refuses local versions"
-            ],
-            next_free=suggestion,
-            fix=f"Drop the local label (+{version.local}): set the version to {suggestion}, "
-            "build and release again. Local versions are for private indexes only.",
-        )
-    if version.is_devrelease and rules.is_prod and not rules.allow_dev:
-        return _refuse_all(
-            manifest,
-            state,
-            rules,
-            [f"{version} is a development release, and the prod index takes those only on request"],
-            suggest=False,
-            fix="Release a final or pre-release version to prod, or allow development "
-            "releases there: RELEASE_ALLOW_DEV_TO_PROD=1 (or allow-dev-to-prod = true in "
-            "[tool.release]).",
-        )
+    early = _version_rules(manifest, state, rules)
+    if early is not None:
+        return early
 
     # Files whose version the index does not tell (odd old filenames): if the name mentions
     # our version, it may be a file of this release, and an unknown file is never ours.
@@ -263,7 +305,7 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             ],
             warnings=warnings,
         )
-    if missing and rules.now is not None and rules.warehouse is not None:
+    if missing and rules.now is not None and rules.applies_pypi:
         times = [_aware(rf.upload_time) for rf in remote if rf.upload_time is not None]
         if times and _aware(rules.now) - min(times) > RELEASE_FILE_WINDOW:
             return _refuse_all(
@@ -272,8 +314,7 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
                 rules,
                 [
                     f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days "
-                    f"ago; {rules.warehouse.value} refuses new files in releases older than 14 "
-                    "days"
+                    f"ago; {rules.who} refuses new files in releases older than 14 days"
                 ],
                 warnings=warnings,
             )

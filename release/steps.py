@@ -21,10 +21,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import attestations, guard, provenance, signing, trusted
+from . import attestations, guard, provenance, pypi_rules, signing, trusted
 from .childenv import without_credentials
 from .config import IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
+from .distfacts import read_facts
 from .endpoints import same_url, strip_credentials
 from .errors import (
     ConfigError,
@@ -32,6 +33,7 @@ from .errors import (
     DistError,
     ExitCode,
     GuardRefusal,
+    IndexRulesRefusal,
     IndexUnavailable,
     ReleaseError,
     VerificationFailed,
@@ -51,6 +53,7 @@ from .manifest import (
 )
 from .output import Reporter
 from .project import check_built_files, project_info
+from .pypi_rules import Finding
 from .retry import RetryPolicy
 from .tokens import check_token
 from .upload import Outcome, upload_files
@@ -142,7 +145,7 @@ def build(ctx: Context) -> Manifest:
         built = check_built_files(sorted(outdir.iterdir()), info)
         for wheel in built.wheels:
             _refuse_vendored_release_package(wheel, info.canonical_name)
-        _twine_check([built.sdist, *built.wheels])
+        _check_rules(ctx, [built.sdist, *built.wheels])
         dist.mkdir(parents=True, exist_ok=True)
         if stale:
             keep = dist / ".previous" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -164,7 +167,7 @@ def build(ctx: Context) -> Manifest:
     write_manifest(dist, manifest)
     out.document["build"] = manifest.to_json()
     out.ok(
-        f"twine check --strict passed; wrote {dist.name}/{MANIFEST_NAME} "
+        f"{_rules_passed(settings)}; wrote {dist.name}/{MANIFEST_NAME} "
         f"({time.monotonic() - started:.1f}s)"
     )
     out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
@@ -199,30 +202,46 @@ def _build_installer(choice: str) -> str:
     return choice
 
 
-def _twine_check(paths: list[Path]) -> None:
-    """``twine check --strict``, in-process (twine's own command), output captured."""
-    import contextlib
-    import io
-    import logging
+def _rules_passed(settings: Settings) -> str:
+    return "PyPI's upload rules passed" if settings.pypi_rules_apply() else "the README renders"
 
-    from twine.commands.check import check
 
-    buffer = io.StringIO()
-    handler = logging.StreamHandler(buffer)
-    logger = logging.getLogger("twine")
-    logger.addHandler(handler)
-    try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            failed = check([str(p) for p in paths], strict=True)
-    finally:
-        logger.removeHandler(handler)
-    if failed:
-        raise DistError(
-            "twine check --strict failed:\n    "
-            + "\n    ".join(buffer.getvalue().strip().splitlines()[-15:]),
-            "Fix the metadata it names (often the README's markup or a missing field), "
-            "then build again.",
+def _check_rules(ctx: Context, paths: list[Path]) -> None:
+    """PyPI's offline rules over the built files (release.pypi_rules), before dist/ changes.
+
+    Where no index is held to PyPI's rules, only the README must render (what ``twine
+    check`` checks). What PyPI accepts but ``twine check --strict`` refused is a warning.
+    """
+    settings = ctx.settings
+    findings = pypi_rules.check_files(
+        [read_facts(p) for p in paths],
+        file_size_limit_mb=int(settings.get("file-size-limit")),
+    )
+    if not settings.pypi_rules_apply():
+        findings = [f for f in findings if f.rule in ("readme", "readme-warnings")]
+    for f in pypi_rules.warnings(findings):
+        ctx.reporter.warn(f"{f.message} ({f.fix})")
+    refusing = pypi_rules.errors(findings)
+    if refusing:
+        raise IndexRulesRefusal(
+            "PyPI would refuse this build; nothing was changed in dist/:\n  - "
+            + "\n  - ".join(f.message for f in refusing),
+            " ".join(dict.fromkeys(f.fix for f in refusing)),
         )
+
+
+def _rule_findings(ctx: Context, index: IndexSettings, manifest: Manifest) -> tuple[Finding, ...]:
+    """The offline rules again at the plan, over dist/ as recorded (built elsewhere, gathered,
+    or built while no index was held to PyPI's rules)."""
+    if not ctx.settings.pypi_rules_apply(index):
+        return ()
+    dist = ctx.settings.dist_dir
+    return tuple(
+        pypi_rules.check_files(
+            [read_facts(dist / f.filename) for f in manifest.files],
+            file_size_limit_mb=int(ctx.settings.get("file-size-limit")),
+        )
+    )
 
 
 # ---------------------------------------------------------------- upload
@@ -249,6 +268,8 @@ def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
         is_prod=index.name == "prod",
         allow_dev=bool(ctx.settings.get("allow-dev-to-prod")),
         now=datetime.now(timezone.utc),
+        pypi_rules=ctx.settings.pypi_rules_apply(index),
+        findings=_rule_findings(ctx, index, manifest),
     )
     plan = guard.decide(manifest, state, rules)
     if plan.verdict is guard.Verdict.REFUSED:

@@ -6,9 +6,28 @@ tests/test_pypi_rules_index.py's job.
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from release.pypi_rules import RULES, platform_tag_problem, wheel_platform_findings
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from release.endpoints import Warehouse
+from release.guard import Rules, Verdict, decide
+from release.index import IndexFile, IndexState
+from release.manifest import DistFile, Manifest
+from release.pypi_rules import (
+    RULES,
+    DistFacts,
+    Finding,
+    check_files,
+    errors,
+    platform_tag_problem,
+    rules_markdown,
+    wheel_platform_findings,
+)
 
 # ---------------------------------------------------------------- platform tags
 
@@ -86,7 +105,7 @@ def test_linux_x86_64_names_the_file_and_both_fixes() -> None:
     (finding,) = wheel_platform_findings(filename)
     assert finding.filename == filename
     assert "cibuildwheel" in finding.fix
-    assert f"auditwheel repair dist/{filename}" in finding.fix
+    assert f"auditwheel repair wheelhouse/raw/{filename}" in finding.fix
     assert "patchelf" in finding.fix
     assert str(finding).endswith(finding.fix)
 
@@ -123,3 +142,240 @@ def test_every_rule_has_a_fix_and_a_time() -> None:
     for rule in RULES:
         assert rule.fix
         assert rule.when in ("offline", "read", "upload")
+
+
+# ---------------------------------------------------------------- files: one row per rule
+
+NAME, VERSION = "demo-pkg", "1.0.0"
+SDIST, WHEEL = "demo_pkg-1.0.0.tar.gz", "demo_pkg-1.0.0-py3-none-any.whl"
+GOOD_README = "Demo\n====\n\nA *fine* README.\n"
+
+
+def metadata(
+    *,
+    version: str = VERSION,
+    name: str = NAME,
+    metadata_version: str = "2.4",
+    content_type: str | None = "text/x-rst",
+    description: str | None = GOOD_README,
+    extra: tuple[str, ...] = (),
+) -> bytes:
+    lines = [f"Metadata-Version: {metadata_version}", f"Name: {name}", f"Version: {version}"]
+    if content_type is not None:
+        lines.append(f"Description-Content-Type: {content_type}")
+    lines += extra
+    text = "\n".join(lines) + "\n"
+    if description is not None:
+        text += "\n" + description
+    return text.encode()
+
+
+def sdist(filename: str = SDIST, meta: bytes | None = None, *, size: int = 1000, **kw: object):
+    top = filename[: -len(".tar.gz")]
+    members = frozenset({f"{top}/PKG-INFO", f"{top}/pyproject.toml", f"{top}/LICENSE"})
+    members |= frozenset(f"{top}/{m}" for m in kw.pop("more", ()))  # type: ignore[attr-defined]
+    return DistFacts(filename, size, meta if meta is not None else metadata(**kw), members)  # type: ignore[arg-type]
+
+
+def wheel(filename: str = WHEEL, meta: bytes | None = None, *, size: int = 1000, **kw: object):
+    info = "-".join(filename.split("-")[:2]) + ".dist-info"
+    members = frozenset({f"{info}/METADATA", f"{info}/RECORD", f"{info}/licenses/LICENSE"})
+    return DistFacts(filename, size, meta if meta is not None else metadata(**kw), members)  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    files: tuple[DistFacts, ...]
+    rule: str  # the rule that must fire ("" for none)
+    level: str = "error"
+    says: str = ""  # in the message or the fix
+    size_limit_mb: int = 100
+
+
+ROWS: dict[str, Row] = {
+    "a clean release": Row((sdist(), wheel()), ""),
+    "local-version": Row(
+        (sdist("demo_pkg-1.0.0+abc.tar.gz", version="1.0.0+abc"),), "local-version", says="+abc"
+    ),
+    "platform-tag": Row(
+        (sdist(), wheel("demo_pkg-1.0.0-cp312-cp312-linux_x86_64.whl")),
+        "platform-tag",
+        says="auditwheel repair",
+    ),
+    "sdist-only-compiled": Row(
+        (sdist(more=("src/demo/_speed.c",)),), "sdist-only-compiled", "warning", "cibuildwheel"
+    ),
+    "filename (not normalized)": Row((sdist("Demo.Pkg-1.0.0.tar.gz"),), "filename", says=SDIST),
+    "filename (version differs)": Row(
+        (wheel("demo_pkg-1.0.1-py3-none-any.whl"),), "filename", says="demo_pkg-1.0.0-<tags>"
+    ),
+    "filename (zip sdist)": Row((sdist("demo_pkg-1.0.0.zip"),), "filename", says=SDIST),
+    "filename-length": Row(
+        (wheel("demo_pkg-1.0.0-py3-none-" + ".".join(["manylinux_2_17_x86_64"] * 12) + ".whl"),),
+        "filename-length",
+        says="bytes",
+    ),
+    "file-size": Row((wheel(size=101 * 1024 * 1024),), "file-size", says="file-size-limit"),
+    "file-size (a raised limit)": Row((wheel(size=101 * 1024 * 1024),), "", size_limit_mb=200),
+    "one-sdist": Row((sdist(), sdist("demo_pkg-1.0.0.zip")), "one-sdist"),
+    "metadata-version (2.0)": Row((wheel(metadata_version="2.0"),), "metadata-version"),
+    "metadata-version (2.6: packaging knows it, PyPI not yet)": Row(
+        (wheel(metadata_version="2.6"),), "metadata-version"
+    ),
+    "metadata (invalid name)": Row((wheel(name="demo pkg!"),), "metadata", says="name"),
+    "metadata (summary too long)": Row(
+        (wheel(extra=("Summary: " + "x" * 513,)),), "metadata", says="summary"
+    ),
+    "metadata (direct dependency)": Row(
+        (wheel(extra=("Requires-Dist: other @ https://example.invalid/other.whl",)),),
+        "metadata",
+        says="direct URL",
+    ),
+    "classifiers (unknown)": Row(
+        (wheel(extra=("Classifier: Programming Language :: Snake",)),), "classifiers"
+    ),
+    "classifiers (deprecated)": Row(
+        (wheel(extra=("Classifier: License :: OSI Approved :: Intel Open Source License",)),),
+        "classifiers",
+        says="deprecated",
+    ),
+    "private-classifier": Row(
+        (wheel(extra=("Classifier: Private :: Do Not Upload",)),), "private-classifier"
+    ),
+    "readme": Row(
+        (wheel(description="Title\n=====\n\n.. no-such-directive::\n\n`broken <>`_\n"),),
+        "readme",
+        says="reStructuredText",
+    ),
+    "readme-warnings (no content type)": Row(
+        (wheel(content_type=None),), "readme-warnings", "warning", "long_description_content_type"
+    ),
+    "readme-warnings (no description)": Row(
+        (wheel(description=None),), "readme-warnings", "warning", "no long description"
+    ),
+    "markdown README needs no rst": Row(
+        (wheel(content_type="text/markdown", description="# Title\n\n`broken <>`_\n"),), ""
+    ),
+    "license": Row(
+        (wheel(extra=("License: MIT", "License-Expression: MIT")),), "license", says="SPDX"
+    ),
+    "license-file (present)": Row(
+        (sdist(extra=("License-File: LICENSE",)), wheel(extra=("License-File: LICENSE",))), ""
+    ),
+    "license-file (missing)": Row(
+        (sdist(extra=("License-File: COPYING",)),), "license-file", says="COPYING"
+    ),
+}
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=list(ROWS))
+def test_file_rules(row: Row) -> None:
+    findings = check_files(row.files, file_size_limit_mb=row.size_limit_mb)
+    if not row.rule:
+        assert errors(findings) == [], findings
+        return
+    hits = [f for f in findings if f.rule == row.rule]
+    assert hits, findings
+    assert {f.level for f in hits} == {row.level}
+    assert all(f.fix for f in hits)
+    assert row.says in " ".join(str(f) for f in hits)
+
+
+# ---------------------------------------------------------------- rules at the read (guard)
+
+
+def _manifest(version: str = VERSION, name: str = NAME) -> Manifest:
+    stem = name.replace("-", "_")
+    files = (
+        DistFile(f"{stem}-{version}.tar.gz", "a" * 64, 10, "sdist"),
+        DistFile(f"{stem}-{version}-py3-none-any.whl", "b" * 64, 10, "wheel"),
+    )
+    return Manifest(name, version, files)
+
+
+def _state(name: str = NAME, *files: IndexFile, exists: bool = False) -> IndexState:
+    return IndexState("http://127.0.0.1:1/simple/", canonicalize_name(name), exists, files)
+
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+HELD = Rules(pypi_rules=True, now=NOW, is_prod=True)  # a private index, index-rules = "pypi"
+LAX = Rules(now=NOW, is_prod=True)  # a private index without PyPI's rules
+
+
+def _old_file() -> IndexFile:
+    return IndexFile(
+        "demo_pkg-1.0.0-py3-none-any.whl",
+        canonicalize_name(NAME),
+        Version(VERSION),
+        "b" * 64,
+        False,
+        "http://127.0.0.1:1/x.whl",
+        NOW - timedelta(days=20),
+    )
+
+
+def _linux_wheel() -> Finding:
+    finding = platform_tag_problem("linux_x86_64", "demo_pkg-1.0.0-cp312-cp312-linux_x86_64.whl")
+    assert finding is not None
+    return finding
+
+
+READ_ROWS = {
+    "local-version (held to PyPI's rules)": (_manifest("1.0.0+abc"), _state(), HELD, "+abc"),
+    "dev-to-prod": (_manifest("1.0.0.dev1"), _state(), HELD, "allow-dev-to-prod"),
+    "fourteen-days": (_manifest(), _state(NAME, _old_file(), exists=True), HELD, "14 days"),
+    "file rules (findings passed in)": (
+        _manifest(),
+        _state(),
+        dataclasses.replace(HELD, findings=(_linux_wheel(),)),
+        "auditwheel",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "state", "rules", "says"), READ_ROWS.values(), ids=list(READ_ROWS)
+)
+def test_read_rules_refuse_on_an_index_held_to_pypis_rules(manifest, state, rules, says) -> None:
+    plan = decide(manifest, state, rules)
+    assert plan.verdict is Verdict.REFUSED
+    assert says in " ".join(plan.reasons) + plan.fix
+    assert plan.fix
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["local-version (held to PyPI's rules)", "fourteen-days", "file rules (findings passed in)"],
+)
+def test_without_index_rules_a_private_index_takes_them(key: str) -> None:
+    manifest, state, rules, _ = READ_ROWS[key]
+    lax = dataclasses.replace(rules, pypi_rules=False)
+    assert decide(manifest, state, lax).verdict is Verdict.UPLOAD
+
+
+def test_stdlib_name_refused_on_pypi_and_a_warning_elsewhere() -> None:
+    on_pypi = decide(_manifest(name="asyncio"), _state("asyncio"), Rules(warehouse=Warehouse.PYPI))
+    assert on_pypi.verdict is Verdict.REFUSED
+    assert "standard-library" in on_pypi.reasons[0]
+    held = decide(_manifest(name="asyncio"), _state("asyncio"), HELD)
+    assert held.verdict is Verdict.UPLOAD
+    assert any("standard-library" in w for w in held.warnings)
+    existing = decide(
+        _manifest(name="asyncio"), _state("asyncio", exists=True), Rules(warehouse=Warehouse.PYPI)
+    )
+    assert existing.verdict is Verdict.UPLOAD
+
+
+def test_every_checkable_rule_has_a_test_row() -> None:
+    covered = {row.rule for row in ROWS.values()} | {k.split(" ")[0] for k in READ_ROWS}
+    covered |= {"stdlib-name"}
+    checkable = {r.key for r in RULES if r.when != "upload"}
+    assert checkable <= covered, checkable - covered
+
+
+def test_docs_table_is_made_from_the_rules() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "pypi-rules.md").read_text("utf-8")
+    assert rules_markdown() in docs, (
+        "docs/pypi-rules.md's table is out of date: paste the output of "
+        "`python -c 'from release.pypi_rules import rules_markdown as m; print(m())'`"
+    )
