@@ -209,7 +209,9 @@ def _name_findings(manifest: Manifest, state: IndexState, rules: Rules) -> list[
 def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
     """The fate of every file of ``manifest`` on the index described by ``state``."""
     plan = _decide(manifest, state, rules)
-    notes = tuple(f.message for f in pypi_rules.warnings(_name_findings(manifest, state, rules)))
+    release_level = [f for f in rules.findings if f.rule in pypi_rules.RELEASE_RULES]
+    found = [*_name_findings(manifest, state, rules), *release_level]
+    notes = tuple(f.message for f in pypi_rules.warnings(found))
     return dataclasses.replace(plan, warnings=plan.warnings + notes) if notes else plan
 
 

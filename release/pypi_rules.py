@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_FILE_SIZE_LIMIT_MB",
     "PYPI_METADATA_VERSIONS",
     "RELEASE_FILE_WINDOW",
+    "RELEASE_RULES",
     "RULES",
     "DistFacts",
     "Finding",
@@ -507,16 +508,28 @@ def stdlib_name_problem(project: str) -> Finding | None:
 # ---------------------------------------------------------------- files
 
 
+# Rules about the release as a whole (not one file): skipped for a partial build (one
+# runner's share), shown again at the plan.
+RELEASE_RULES = frozenset({"one-sdist", "sdist-only-compiled"})
+
+
 def check_files(
-    files: Sequence[DistFacts], *, file_size_limit_mb: int = DEFAULT_FILE_SIZE_LIMIT_MB
+    files: Sequence[DistFacts],
+    *,
+    file_size_limit_mb: int = DEFAULT_FILE_SIZE_LIMIT_MB,
+    complete: bool = True,
 ) -> list[Finding]:
     """Every offline rule over the files of one release (errors and warnings).
 
     Needs no index: what PyPI would refuse in these files whatever the index holds.
+    ``complete=False`` (one runner's share of a release, e.g. ``build --sdist``) skips the
+    rules about the release as a whole (:data:`RELEASE_RULES`).
     """
     findings: list[Finding] = []
     for f in files:
         findings += _file_findings(f, file_size_limit_mb)
+    if not complete:
+        return findings
     sdists = [f.filename for f in files if not f.is_wheel]
     if len(sdists) > 1:
         findings.append(
