@@ -16,7 +16,7 @@ from packaging.version import Version
 
 from release.endpoints import Warehouse
 from release.guard import Rules, Verdict, decide
-from release.index import IndexFile, IndexState
+from release.indexstate import IndexFile, IndexState
 from release.manifest import DistFile, Manifest
 from release.pypi_rules import (
     RULES,
