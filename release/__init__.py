@@ -40,6 +40,7 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 credentials.py    environment, keyring, .pypirc, trusted publishing
                 trusted.py        the OIDC token exchange
                 manifest.py       dist/ hashed and recorded
+                distfacts.py      a built file's metadata and members, for pypi_rules
                 attestations.py   PEP 740 attestations beside dist/, checked and sent
                 signing.py        PEP 740 attestations made in CI (sigstore), own folder
                 provenance.py     the index's integrity API: who published each file

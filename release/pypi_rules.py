@@ -49,7 +49,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Literal
 
-import readme_renderer.rst
 import trove_classifiers
 from packaging.metadata import ExceptionGroup, Metadata, parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -743,6 +742,10 @@ def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
         )
         return found
     if _content_type(meta.description_content_type) == "text/x-rst":
+        # Imported here: docutils loads urllib.request (for images it never fetches here),
+        # and this module is in the pure layer, which loads no network code on import.
+        import readme_renderer.rst
+
         stream = io.StringIO()
         if readme_renderer.rst.render(meta.description, stream=stream) is None:
             details = "; ".join(stream.getvalue().strip().splitlines()[:3])

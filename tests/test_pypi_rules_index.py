@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from release import steps
 from release.config import load_settings
-from release.errors import ConfigError, ExitCode, GuardRefusal
+from release.errors import ConfigError, DistError, ExitCode, GuardRefusal
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
 from release.output import Reporter
@@ -30,7 +30,14 @@ from tests.test_pypi_rules import NAME, ROWS, VERSION, Row, sdist, wheel
 
 pytestmark = pytest.mark.slow
 
-REFUSING = {key: row for key, row in ROWS.items() if row.rule and row.level == "error"}
+# A wheel whose filename says another version than the release is refused even earlier: the
+# manifest does not take it (test_a_file_of_another_version_is_refused_by_the_manifest).
+OTHER_VERSION = "filename (version differs)"
+REFUSING = {
+    key: row
+    for key, row in ROWS.items()
+    if row.rule and row.level == "error" and key != OTHER_VERSION
+}
 
 
 def write_file(dist: Path, facts: DistFacts, size: int = 0) -> Path:
@@ -214,4 +221,12 @@ def test_bad_index_rules_value_is_a_usage_error(tmp_path: Path, local_index) -> 
     with pytest.raises(ConfigError, match="index-rules") as caught:
         steps.upload(ctx, "test")
     assert caught.value.exit_code is ExitCode.USAGE
+    assert local_index.uploads == 0
+
+
+def test_a_file_of_another_version_is_refused_by_the_manifest(tmp_path: Path, local_index) -> None:
+    project_with_dist(tmp_path, ROWS[OTHER_VERSION])
+    ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
+    with pytest.raises(DistError, match=r"1\.0\.1"):
+        steps.upload(ctx, "test")
     assert local_index.uploads == 0
