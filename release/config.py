@@ -248,6 +248,10 @@ class Settings:
 
     @property
     def dist_dir(self) -> Path:
+        if self.sources.get("dist-dir") == "override":
+            # set by the program itself (the rehearsal's temporary dist/), not configuration:
+            # the confinement below is for what pyproject.toml or the environment say
+            return self.root / str(self.values["dist-dir"])
         return inside_root(self.root, str(self.values["dist-dir"]), "dist-dir")
 
     def pypi_rules_apply(self, index: IndexSettings | None = None) -> bool:
