@@ -53,7 +53,7 @@ import json
 import socket
 import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from email.message import Message
 from typing import IO, Any
 from urllib.parse import urljoin
@@ -218,7 +218,7 @@ def strict_json(data: bytes | str) -> Any:
 
 
 class _Decoder:
-    """Content-Encoding undone piece by piece, never producing more than the room left."""
+    """Content-Encoding undone piece by piece (gzip, deflate or none)."""
 
     def __init__(self, encoding: str) -> None:
         name = encoding.strip().lower()
@@ -230,12 +230,20 @@ class _Decoder:
         elif name not in ("", "identity"):
             raise ValueError(f"content encoding {encoding[:40]!r} (asked for gzip or deflate)")
 
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Decoded bytes of ``data``; more than ``room`` of them means "too large"."""
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decoded pieces of ``data``, at most :data:`CHUNK` * 4 bytes each, so that the
+        caller can stop at its cap before a bomb has gone off in memory."""
         if self.zlib is None:
-            return data
-        out: bytes = self.zlib.decompress(data, room + 1)
-        return out
+            yield data
+            return
+        pending = data
+        while pending:
+            out: bytes = self.zlib.decompress(pending, CHUNK * 4)
+            pending = self.zlib.unconsumed_tail
+            if out:
+                yield out
+            elif not pending:
+                return
 
 
 @dataclasses.dataclass
@@ -278,19 +286,19 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
         if wire > limits.wire_cap:
             raise _too_large(call, "on the wire", limits.wire_cap)
         try:
-            decoded = decoder.feed(data, limits.body_cap - size)
+            for decoded in decoder.feed(data):
+                size += len(decoded)
+                if size > limits.body_cap:
+                    raise _too_large(call, "decoded", limits.body_cap)
+                if call.sink is not None:
+                    call.sink.write(decoded)
+                else:
+                    parts.append(decoded)
         except zlib.error:
             raise AnswerError(
                 f"The answer of {strip_credentials(call.url)} does not decompress.",
                 "Check the index URL, or a proxy in between that re-encodes answers.",
             ) from None
-        size += len(decoded)
-        if size > limits.body_cap:
-            raise _too_large(call, "decoded", limits.body_cap)
-        if call.sink is not None:
-            call.sink.write(decoded)
-        else:
-            parts.append(decoded)
     return b"".join(parts)
 
 

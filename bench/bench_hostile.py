@@ -1,0 +1,131 @@
+"""Time and peak memory of each bounded hostile answer (release/http.py's caps and deadline).
+
+    python bench/bench_hostile.py [--timeout 5] [--mb 200] [--json FILE]
+
+Each case is one index read (``fetch_index_state``, one attempt) or one sdist download by a
+fresh Python process, against the hostile loopback index of the tests (tests/hostile.py),
+served from this process so that its memory is not counted. For every case: the exit code the
+CLI would give, the seconds from the request to the refusal (measured in the child), and the
+child's peak RSS (bench/maxrss.py: ru_maxrss of the whole process, imports included). The
+honest page is the baseline: a bound works when its peak stays near the baseline plus the cap
+(32 MiB), far below the 200 MB the server offers.
+
+Everything is on 127.0.0.1; nothing reaches a real index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.hostile import HostileIndex  # noqa: E402 - after the path insert
+
+MB = 1024 * 1024
+
+READ = """
+import json, sys, time
+from release.errors import ReleaseError
+from release.index import fetch_index_state
+from release.retry import RetryPolicy
+url, timeout = sys.argv[1], float(sys.argv[2])
+started = time.monotonic()
+try:
+    fetch_index_state(url, "demo-pkg", policy=RetryPolicy(attempts=1), timeout=timeout)
+    code, error = 0, ""
+except ReleaseError as exc:
+    code, error = int(exc.exit_code), type(exc).__name__
+print(json.dumps({"exit": code, "error": error, "seconds": time.monotonic() - started}))
+"""
+
+DOWNLOAD = """
+import json, sys, tempfile, time
+from pathlib import Path
+from release.errors import ReleaseError
+from release.verify import _download_url
+url, timeout, size = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+started = time.monotonic()
+with tempfile.TemporaryDirectory() as tmp:
+    try:
+        _download_url(url, Path(tmp), timeout, size)
+        code, error = 0, ""
+    except ReleaseError as exc:
+        code, error = int(exc.exit_code), type(exc).__name__
+print(json.dumps({"exit": code, "error": error, "seconds": time.monotonic() - started}))
+"""
+
+
+def run_child(code: str, *args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "maxrss.py"), sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    result: dict[str, Any] = {}
+    for line in lines:
+        result.update(line)
+    if "exit" not in result:
+        raise SystemExit(f"child failed: {proc.stderr[-2000:]}")
+    result["peak_mb"] = round(result.pop("maxrss_kb") / 1024, 1)
+    result["seconds"] = round(result["seconds"], 2)
+    result.pop("returncode", None)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timeout", type=float, default=5.0, help="the timeout setting (s)")
+    parser.add_argument("--mb", type=int, default=200, help="size of the page and of the bomb")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with HostileIndex() as server:
+        server.bomb_mb = server.huge_mb = args.mb
+        server.interval = 1.0  # one byte a second
+        server.bomb()
+        cases = [
+            ("honest page (baseline)", "page", ""),
+            ("trickle, 1 byte/s", "trickle", ""),
+            ("stall (no headers)", "stall", ""),
+            (f"gzip bomb, {args.mb} MB decoded", "gzip_bomb", f"{len(server.bomb()) // 1024} KB"),
+            (f"{args.mb} MB page", "huge", ""),
+            ("duplicate JSON keys", "duplicate_keys", ""),
+            ("JSON nested 100,000 deep", "deep_json", ""),
+            ("file listed twice, two sha256", "duplicate_file", ""),
+        ]
+        for label, mode, note in cases:
+            server.mode = mode
+            result = run_child(READ, server.index_url, str(args.timeout))
+            rows.append({"case": label, "note": note, **result})
+            print(f"{label:36} {result}", file=sys.stderr, flush=True)
+        server.mode = "page"
+        server.file_bytes = b"x" * (args.mb * MB)
+        url = server.base_url + "/files/demo_pkg-1.0.tar.gz"
+        result = run_child(DOWNLOAD, url, str(args.timeout), str(MB))
+        label = f"sdist of {args.mb} MB, manifest says 1 MB"
+        rows.append({"case": label, "note": "", **result})
+        print(f"{label:36} {result}", file=sys.stderr, flush=True)
+        server.file_bytes = b""
+    print("| case | exit | refused as | seconds | peak RSS (MB) |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['case']} | {row['exit']} | {row['error'] or '-'} | {row['seconds']} "
+            f"| {row['peak_mb']} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
