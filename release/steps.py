@@ -206,16 +206,19 @@ def _rules_passed(settings: Settings) -> str:
     return "PyPI's upload rules passed" if settings.pypi_rules_apply() else "the README renders"
 
 
-def _check_rules(ctx: Context, paths: list[Path]) -> None:
+def _check_rules(ctx: Context, paths: list[Path], *, complete: bool = True) -> None:
     """PyPI's offline rules over the built files (release.pypi_rules), before dist/ changes.
 
     Where no index is held to PyPI's rules, only the README must render (what ``twine
     check`` checks). What PyPI accepts but ``twine check --strict`` refused is a warning.
+    ``complete=False``: one runner's share of the release (rules about the whole release wait
+    for the plan).
     """
     settings = ctx.settings
     findings = pypi_rules.check_files(
         [read_facts(p) for p in paths],
         file_size_limit_mb=int(settings.get("file-size-limit")),
+        complete=complete,
     )
     if not settings.pypi_rules_apply():
         findings = [f for f in findings if f.rule in ("readme", "readme-warnings")]
