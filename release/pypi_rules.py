@@ -293,6 +293,12 @@ RULES: tuple[Rule, ...] = (
 _RULE = {r.key: r for r in RULES}
 
 
+def _fix(key: str) -> str:
+    """The rule's fix as a sentence (capitalised, full stop), for a finding."""
+    text = _RULE[key].fix
+    return text[0].upper() + text[1:] + "."
+
+
 def rules_markdown() -> str:
     """The docs' table "What PyPI refuses, and when we catch it", made from :data:`RULES`."""
     when = {
@@ -535,7 +541,7 @@ def check_files(
             Finding(
                 "one-sdist",
                 f"{len(sdists)} sdists for one release ({', '.join(sdists)}); PyPI takes one",
-                _RULE["one-sdist"].fix.capitalize() + ": keep one and build again.",
+                _fix("one-sdist")[:-1] + ": keep one and build again.",
             )
         )
     if files and not any(f.is_wheel for f in files) and any(_has_compiled_code(f) for f in files):
@@ -585,7 +591,7 @@ def _size_and_length(f: DistFacts, size_limit_mb: int) -> list[Finding]:
                 "filename-length",
                 f"{f.filename[:40]}… is {len(f.filename.encode())} bytes long; PyPI refuses "
                 f"names longer than {limit} bytes",
-                _RULE["filename-length"].fix.capitalize() + ".",
+                _fix("filename-length"),
                 filename=f.filename,
             )
         )
@@ -594,7 +600,7 @@ def _size_and_length(f: DistFacts, size_limit_mb: int) -> list[Finding]:
 
 def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
     """The file's metadata as PyPI validates it: ``packaging``'s rules, then PyPI's own."""
-    fix = _RULE["metadata"].fix.capitalize() + "."
+    fix = _fix("metadata")
     where = "METADATA" if f.is_wheel else "PKG-INFO"
     if f.metadata is None:
         return None, [Finding("metadata", f"{f.filename} has no {where}", fix, filename=f.filename)]
@@ -606,7 +612,7 @@ def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
                 "metadata-version",
                 f"{f.filename}: Metadata-Version {version!r} is not one PyPI accepts "
                 f"({', '.join(sorted(PYPI_METADATA_VERSIONS))})",
-                _RULE["metadata-version"].fix.capitalize() + ".",
+                _fix("metadata-version"),
                 filename=f.filename,
             )
         ]
@@ -672,7 +678,7 @@ def _filename_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
             "filename",
             f"{f.filename}: PyPI expects {expected} for {meta.name} {meta.version} "
             "(the normalized project name and version)",
-            _RULE["filename"].fix.capitalize() + ".",
+            _fix("filename"),
             filename=f.filename,
         )
     ]
@@ -687,7 +693,7 @@ def _classifier_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
                     "private-classifier",
                     f"{f.filename}: the classifier {c!r} marks a project that must never "
                     "reach PyPI; PyPI refuses it",
-                    _RULE["private-classifier"].fix.capitalize() + ".",
+                    _fix("private-classifier"),
                     filename=f.filename,
                 )
             )
@@ -725,7 +731,7 @@ def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
                 "readme-warnings",
                 f"{f.filename}: no long_description_content_type; PyPI renders the README "
                 "as reStructuredText",
-                _RULE["readme-warnings"].fix.capitalize() + ".",
+                _fix("readme-warnings"),
                 level="warning",
                 filename=f.filename,
             )
@@ -735,7 +741,7 @@ def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
             Finding(
                 "readme-warnings",
                 f"{f.filename}: no long description (README); the project page will be empty",
-                _RULE["readme-warnings"].fix.capitalize() + ".",
+                _fix("readme-warnings"),
                 level="warning",
                 filename=f.filename,
             )
@@ -754,7 +760,7 @@ def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
                     "readme",
                     f"{f.filename}: the README does not render as reStructuredText, so "
                     f"PyPI refuses it ({details or 'markup errors'})",
-                    _RULE["readme"].fix.capitalize() + ".",
+                    _fix("readme"),
                     filename=f.filename,
                 )
             )
@@ -777,7 +783,7 @@ def _license_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
                 "license",
                 f"{f.filename}: both License and License-Expression ({meta.license_expression})"
                 "; PyPI refuses the two together",
-                _RULE["license"].fix[0].upper() + _RULE["license"].fix[1:] + ".",
+                _fix("license"),
                 filename=f.filename,
             )
         )
@@ -786,7 +792,7 @@ def _license_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
         Finding(
             "license-file",
             f"{f.filename}: License-File {lf} is not in the archive",
-            _RULE["license-file"].fix.capitalize() + ".",
+            _fix("license-file"),
             filename=f.filename,
         )
         for lf in missing

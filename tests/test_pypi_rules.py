@@ -241,7 +241,9 @@ ROWS: dict[str, Row] = {
         says="deprecated",
     ),
     "private-classifier": Row(
-        (wheel(extra=("Classifier: Private :: Do Not Upload",)),), "private-classifier"
+        (wheel(extra=("Classifier: Private :: Do Not Upload",)),),
+        "private-classifier",
+        says="remove the `Private ::` classifier",
     ),
     "readme": Row(
         (wheel(description="Title\n=====\n\n.. no-such-directive::\n\n`broken <>`_\n"),),
