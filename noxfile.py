@@ -33,7 +33,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) and mypy --strict; actionlint and zizmor on the workflows."""
-    session.install(*TEST_REQUIREMENTS, "ruff", "mypy", "types-requests")
+    session.install(*TEST_REQUIREMENTS, "ruff", "mypy", "types-requests", "types-PyYAML")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")

@@ -35,8 +35,11 @@ def local_index() -> Iterator[LocalIndex]:
         yield index
 
 
+IndexPair = tuple[LocalIndex, LocalIndex]
+
+
 @pytest.fixture
-def index_pair() -> Iterator[tuple[LocalIndex, LocalIndex]]:
+def index_pair() -> Iterator[IndexPair]:
     """Two fresh local indexes: (test, prod)."""
     with LocalIndex() as test, LocalIndex() as prod:
         yield test, prod

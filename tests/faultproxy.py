@@ -497,8 +497,9 @@ class _Handler(LoopbackHandler):
 
 
 def self_base(handler: BaseHTTPRequestHandler) -> str:
-    host, port = handler.server.server_address[:2]
-    return f"http://{host!s}:{port}"
+    address = handler.server.server_address
+    assert isinstance(address, tuple)
+    return f"http://{address[0]!s}:{address[1]}"
 
 
 class _Null:

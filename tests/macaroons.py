@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 
 from release import endpoints
 
@@ -32,7 +33,7 @@ def _field(kind: int, data: bytes) -> bytes:
 
 def make_token(
     location: str | None = endpoints.PYPI_HOST,
-    caveats: list[object] | None = None,
+    caveats: Sequence[object] | None = None,
     *,
     identifier: bytes = b"00000000-1111-2222-3333-444444444444",
     key: bytes = b"test key, not a secret",

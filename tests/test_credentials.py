@@ -34,10 +34,10 @@ TESTPYPI = IndexSettings("test", endpoints.TEST_UPLOAD_URL, endpoints.TEST_INDEX
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A real keyring backend that keeps passwords in a dict (registered with set_keyring)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.store: dict[tuple[str, str], str] = {}
         self.asked: list[tuple[str, str | None]] = []
 

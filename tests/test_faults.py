@@ -342,7 +342,9 @@ def assert_on_index_once(root: Path, index: LocalIndex) -> None:
         assert hash_file(stored) == hash_file(root / "dist" / name)
 
 
-def test_upload_clean_run_through_the_proxy(project: Path, upstream: FaultProxy, index):
+def test_upload_clean_run_through_the_proxy(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     code, output = upload(project, upstream, index)
     assert code == 0, output
     assert_on_index_once(project, index)
@@ -350,7 +352,9 @@ def test_upload_clean_run_through_the_proxy(project: Path, upstream: FaultProxy,
     assert upstream.count("GET", f"/simple/{SAMPLE}/") >= 2  # the guard's read, then the proof
 
 
-def test_upload_through_503s_429s_and_dropped_requests(project, upstream, index):
+def test_upload_through_503s_429s_and_dropped_requests(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     upstream.add(
         Rule("status", status=503, path=f"/simple/{SAMPLE}/", times=2),  # the guard's read
         Rule("status", status=503, method="POST", times=2),
@@ -366,7 +370,9 @@ def test_upload_through_503s_429s_and_dropped_requests(project, upstream, index)
     assert "HTTP 429" in output
 
 
-def test_429_retry_after_is_what_the_upload_waits(project, upstream, index):
+def test_429_retry_after_is_what_the_upload_waits(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     upstream.add(Rule("status", status=429, retry_after="1", method="POST", times=1))
     code, output = upload(project, upstream, index, RELEASE_RETRY_MAX_WAIT="5")
     assert code == 0, output
@@ -375,7 +381,9 @@ def test_429_retry_after_is_what_the_upload_waits(project, upstream, index):
     assert_on_index_once(project, index)
 
 
-def test_answer_lost_after_the_file_was_stored(project, upstream, index):
+def test_answer_lost_after_the_file_was_stored(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     """The proxy drops the connection after pypiserver stored the first file: the retry gets
     "already exists", the index is re-read, the file is ours byte for byte: not sent again
     as a new file, no failure."""
@@ -387,7 +395,9 @@ def test_answer_lost_after_the_file_was_stored(project, upstream, index):
     assert "already there" in output
 
 
-def test_slow_answer_past_the_timeout_after_the_file_was_stored(project, upstream, index):
+def test_slow_answer_past_the_timeout_after_the_file_was_stored(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     upstream.add(Rule("forward", method="POST", response_delay=3.0, times=1))
     code, output = upload(project, upstream, index, RELEASE_TIMEOUT="1")
     assert code == 0, output
@@ -395,7 +405,7 @@ def test_slow_answer_past_the_timeout_after_the_file_was_stored(project, upstrea
     assert "Timeout" in output
 
 
-def test_cdn_lag_the_proof_waits_with_progress(project, index):
+def test_cdn_lag_the_proof_waits_with_progress(project: Path, index: LocalIndex) -> None:
     with FaultProxy(index.base_url, lag=3.0, lifetime=300) as lagging:
         code, output = upload(project, lagging, index)
         page_reads = lagging.count("GET", f"/simple/{SAMPLE}/")
@@ -405,7 +415,7 @@ def test_cdn_lag_the_proof_waits_with_progress(project, index):
     assert page_reads >= 3  # the guard's read, then the proof polled more than once
 
 
-def test_cdn_lag_and_a_lost_answer(project, index):
+def test_cdn_lag_and_a_lost_answer(project: Path, index: LocalIndex) -> None:
     """The lost answer's retry hears "already exists" while the page does not list the file
     yet: it waits (bounded) for the page instead of failing or refusing."""
     with FaultProxy(index.base_url, lag=2.0, lifetime=300) as lagging:
@@ -415,7 +425,9 @@ def test_cdn_lag_and_a_lost_answer(project, index):
     assert_on_index_once(project, index)
 
 
-def test_index_unreadable_nothing_is_uploaded(project, upstream, index):
+def test_index_unreadable_nothing_is_uploaded(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     upstream.add(Rule("status", status=503, path="/simple/", times=None))
     code, output = upload(project, upstream, index)
     assert code == ExitCode.INDEX_UNAVAILABLE, output
@@ -424,7 +436,9 @@ def test_index_unreadable_nothing_is_uploaded(project, upstream, index):
     assert index.files() == []
 
 
-def test_retries_run_out_then_the_next_run_resumes(project, upstream, index):
+def test_retries_run_out_then_the_next_run_resumes(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     upstream.add(Rule("status", status=503, method="POST", skip=1, times=None))
     code, output = upload(project, upstream, index)
     assert code == ExitCode.UPLOAD_REJECTED, output
@@ -441,7 +455,9 @@ def test_retries_run_out_then_the_next_run_resumes(project, upstream, index):
     assert landed in output
 
 
-def test_killed_mid_upload_the_next_run_sends_only_what_is_missing(project, upstream, index):
+def test_killed_mid_upload_the_next_run_sends_only_what_is_missing(
+    project: Path, upstream: FaultProxy, index: LocalIndex
+) -> None:
     # Hold the second upload (then drop it unread) long enough to kill the process.
     upstream.add(Rule("drop_request", method="POST", skip=1, delay=8.0, times=1))
     proc = subprocess.Popen(

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release.errors import IndexUnavailable
@@ -116,7 +117,9 @@ def test_old_style_filenames_are_read_as_the_project(
 def test_unknown_project_is_absent_not_an_error(local_index: LocalIndex) -> None:
     session, seen = counting_session()
     state = fetch_index_state(local_index.index_url, "no-such-project", session=session)
-    assert state == IndexState(local_index.index_url, "no-such-project", False, ())
+    assert state == IndexState(
+        local_index.index_url, canonicalize_name("no-such-project"), False, ()
+    )
     assert [r.status_code for r in seen] == [404]
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -347,7 +348,7 @@ SETUPTOOLS = {
 PDM = {"build-system": {"build-backend": "pdm.backend"}, "project": {"name": "a-b"}}
 
 
-def _with_tool(base: dict[str, object], tool: dict[str, object]) -> dict[str, object]:
+def _with_tool(base: Mapping[str, object], tool: Mapping[str, object]) -> dict[str, object]:
     return {**base, "tool": tool}
 
 

@@ -29,6 +29,7 @@ from release.errors import (
 from release.localindex import LocalIndex
 from release.manifest import dist_candidates, hash_file, load_manifest
 from release.output import Reporter
+from tests.conftest import IndexPair, ProjectFactory
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def text(ctx: steps.Context) -> str:
     return ctx.out.getvalue()  # type: ignore[attr-defined,no-any-return]
 
 
-def test_release_end_to_end(make_project, index_pair) -> None:
+def test_release_end_to_end(make_project: ProjectFactory, index_pair: IndexPair) -> None:
     test, prod = index_pair
     root = make_project(extra_release="smoke-command = \"python -c 'import demo_pkg'\"\n")
     ctx = make_ctx(root, environ_for(test, prod))
@@ -91,7 +92,9 @@ def test_release_end_to_end(make_project, index_pair) -> None:
     assert "verified on" in out
 
 
-def test_second_release_of_same_build_is_nothing_to_do(make_project, index_pair) -> None:
+def test_second_release_of_same_build_is_nothing_to_do(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     steps.release(make_ctx(root, environ_for(test, prod)))
@@ -103,7 +106,9 @@ def test_second_release_of_same_build_is_nothing_to_do(make_project, index_pair)
     assert "resuming with dist/ as built earlier" in text(ctx)
 
 
-def test_rebuild_of_released_version_is_refused_with_next_version(make_project, index_pair) -> None:
+def test_rebuild_of_released_version_is_refused_with_next_version(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     steps.release(make_ctx(root, environ_for(test, prod)))
@@ -125,7 +130,9 @@ def test_rebuild_of_released_version_is_refused_with_next_version(make_project, 
     assert (prod.files(), prod.uploads) == before
 
 
-def test_interrupted_upload_resumes_with_only_the_missing_file(make_project, index_pair) -> None:
+def test_interrupted_upload_resumes_with_only_the_missing_file(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     environ = environ_for(test, prod)
@@ -143,7 +150,7 @@ def test_interrupted_upload_resumes_with_only_the_missing_file(make_project, ind
 
 
 def test_foreign_file_of_same_version_refused_and_index_unchanged(
-    make_project, index_pair, tmp_path
+    make_project: ProjectFactory, index_pair: IndexPair, tmp_path: Path
 ) -> None:
     test, prod = index_pair
     root = make_project()
@@ -159,7 +166,7 @@ def test_foreign_file_of_same_version_refused_and_index_unchanged(
     assert (test.root / sdist.filename).read_bytes() == b"not our sdist"
 
 
-def test_dry_run_changes_nothing(make_project, index_pair) -> None:
+def test_dry_run_changes_nothing(make_project: ProjectFactory, index_pair: IndexPair) -> None:
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
@@ -174,7 +181,7 @@ def test_dry_run_changes_nothing(make_project, index_pair) -> None:
     assert "dry run: would upload 2 file(s)" in text(ctx)
 
 
-def test_plan_json_for_ci(make_project, index_pair) -> None:
+def test_plan_json_for_ci(make_project: ProjectFactory, index_pair: IndexPair) -> None:
     test, prod = index_pair
     root = make_project()
     steps.build(make_ctx(root, environ_for(test, prod)))
@@ -192,7 +199,9 @@ def test_plan_json_for_ci(make_project, index_pair) -> None:
     assert {f["fate"] for f in doc["plans"]["prod"]["files"]} == {"upload"}
 
 
-def test_stray_file_in_dist_stops_upload(make_project, index_pair) -> None:
+def test_stray_file_in_dist_stops_upload(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod))
@@ -203,7 +212,7 @@ def test_stray_file_in_dist_stops_upload(make_project, index_pair) -> None:
     assert test.uploads == 0
 
 
-def test_build_moves_stale_files_aside(make_project, index_pair) -> None:
+def test_build_moves_stale_files_aside(make_project: ProjectFactory, index_pair: IndexPair) -> None:
     test, prod = index_pair
     root = make_project()
     (root / "dist").mkdir()
@@ -213,7 +222,9 @@ def test_build_moves_stale_files_aside(make_project, index_pair) -> None:
     assert list((root / "dist" / ".previous").rglob("demo_pkg-0.9.0.tar.gz"))
 
 
-def test_missing_manifest_and_missing_pyproject(tmp_path, make_project, index_pair) -> None:
+def test_missing_manifest_and_missing_pyproject(
+    tmp_path: Path, make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     with pytest.raises(ConfigError, match=r"No pyproject\.toml"):
         load_settings(tmp_path, {})
@@ -222,7 +233,9 @@ def test_missing_manifest_and_missing_pyproject(tmp_path, make_project, index_pa
         steps.upload(make_ctx(root, environ_for(test, prod)), "test")
 
 
-def test_unreachable_index_uploads_nothing(make_project, index_pair) -> None:
+def test_unreachable_index_uploads_nothing(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
@@ -233,7 +246,9 @@ def test_unreachable_index_uploads_nothing(make_project, index_pair) -> None:
     assert test.uploads == 0
 
 
-def test_upload_url_that_is_an_index_url_is_refused(make_project, index_pair) -> None:
+def test_upload_url_that_is_an_index_url_is_refused(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     with pytest.raises(ConfigError, match="simple index"):
@@ -241,7 +256,7 @@ def test_upload_url_that_is_an_index_url_is_refused(make_project, index_pair) ->
 
 
 def test_wrong_password_is_explained_and_secret_never_shown(
-    make_project, index_pair, capfd
+    make_project: ProjectFactory, index_pair: IndexPair, capfd: pytest.CaptureFixture[str]
 ) -> None:
     test, prod = index_pair
     secret = "wrong-password-1234567890"
@@ -267,7 +282,9 @@ def test_wrong_password_is_explained_and_secret_never_shown(
             assert secret.encode() not in path.read_bytes(), path
 
 
-def test_secret_never_in_argv_output_or_files_of_a_full_release(make_project, index_pair) -> None:
+def test_secret_never_in_argv_output_or_files_of_a_full_release(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     """Run the whole release as a process; watch every process's argv while it runs."""
     test, prod = index_pair
     root = make_project()
@@ -312,7 +329,9 @@ def test_secret_never_in_argv_output_or_files_of_a_full_release(make_project, in
                 assert secret.encode() not in path.read_bytes(), path
 
 
-def test_build_refuses_a_wheel_that_ships_the_release_package(make_project, index_pair) -> None:
+def test_build_refuses_a_wheel_that_ships_the_release_package(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     vendored = root / "src" / "release"  # as if release/ had been copied where discovery sees it

@@ -14,6 +14,7 @@ from release.config import IndexSettings
 from release.credentials import resolve
 from release.errors import CredentialError, ExitCode
 from release.localindex import LocalIndex
+from tests.conftest import ProjectFactory
 from tests.oidc_double import MINT_DESCRIPTIONS, OIDCDouble
 
 TEST = IndexSettings("test", "http://127.0.0.1:9/up/", "http://127.0.0.1:9/simple/", "__token__")
@@ -230,7 +231,10 @@ def test_in_ci() -> None:
 
 @pytest.mark.slow
 def test_real_upload_with_the_minted_token(
-    double: OIDCDouble, make_project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    double: OIDCDouble,
+    make_project: ProjectFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """build + upload to a real pypiserver whose only password is the token the double mints."""
     root = make_project(name="tp-demo", version="1.0.0")

@@ -26,7 +26,7 @@ UPLOAD_JOBS = {"upload_test": "testpypi", "upload_prod": "pypi"}
 
 
 def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[Any, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     # YAML 1.1 reads the key `on` as True
     if True in data:
         data["on"] = data.pop(True)
