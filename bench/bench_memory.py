@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from common import Row, base_env, check, fake_release, median, twine_upload_argv
-from samples import big_wheel
 
 from release.localindex import LocalIndex
+from tests.sample_projects import big_wheel
 
 NAME = "bench-big"
 MAXRSS = Path(__file__).resolve().parent / "maxrss.py"

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common import Row, base_env, check, fake_release, median, run_timed
-from samples import tiny_wheel
 
 from release import guard
 from release.index import fetch_index_state
@@ -28,6 +27,7 @@ from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import Manifest
 from release.retry import RetryPolicy
+from tests.sample_projects import write_wheel
 
 NAME = "big-project"
 FILES = 5000
@@ -104,7 +104,7 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="bench-read-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
-        wheel = tiny_wheel(Path(tmp), NAME, "99.0.0")
+        wheel = write_wheel(Path(tmp), NAME, "99.0.0")
         manifest = fake_release(root, NAME, "99.0.0", [wheel])
         with PageServer(NAME, page) as server:
             times = []

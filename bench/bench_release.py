@@ -24,9 +24,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import REPO, Row, base_env, check, interleave, median, pyproject, run_timed
+from common import REPO, Row, base_env, check, interleave, median, run_timed
 
 from release.localindex import LocalIndex
+from tests.sample_projects import write_project
 
 NAME = "bench-sample"
 MODULE = "bench_sample"
@@ -34,16 +35,7 @@ VERSION = "1.0.0"
 
 
 def make_sample(root: Path) -> None:
-    pyproject(root, NAME, VERSION)
-    text = (root / "pyproject.toml").read_text()
-    text = text.replace(
-        'description = "nox-release benchmark sample"\n',
-        'description = "nox-release benchmark sample"\nreadme = "README.md"\n',
-    )
-    (root / "pyproject.toml").write_text(text)
-    (root / "README.md").write_text(f"# {NAME}\n\nA benchmark sample.\n")
-    (root / "src" / MODULE).mkdir(parents=True)
-    (root / "src" / MODULE / "__init__.py").write_text(f'__version__ = "{VERSION}"\n')
+    write_project(root, NAME, VERSION, module=MODULE, build_isolation=True)
 
 
 def adopt(root: Path) -> None:

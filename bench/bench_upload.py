@@ -24,10 +24,10 @@ from common import (
     run_timed,
     twine_upload_argv,
 )
-from samples import many_wheels
 
 from release.localindex import LocalIndex
 from tests.faultproxy import FaultProxy, Rule
+from tests.sample_projects import many_wheels
 
 NAME = "bench-upload"
 

@@ -11,7 +11,6 @@ import os
 import statistics
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest  # noqa: E402
+from tests.sample_projects import write_project  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -125,31 +125,9 @@ def twine_upload_argv(upload_url: str, paths: Sequence[Path | str]) -> list[str]
     ]
 
 
-def pyproject(root: Path, name: str, version: str, extra: str = "") -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [build-system]
-            requires = ["setuptools>=61"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "{name}"
-            version = "{version}"
-            description = "nox-release benchmark sample"
-
-            [tool.release]
-            """
-        )
-        + extra,
-        encoding="utf-8",
-    )
-
-
 def fake_release(root: Path, name: str, version: str, files: Sequence[Path]) -> Manifest:
     """A project whose dist/ already holds ``files`` and their manifest, as `build` leaves it."""
-    pyproject(root, name, version)
+    write_project(root, name, version, build_isolation=True)
     dist = root / "dist"
     dist.mkdir(exist_ok=True)
     entries = []

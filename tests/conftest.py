@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,10 @@ import pytest
 from release import redact
 from release.localindex import LocalIndex
 from tests.devpi import devpi_index, devpi_server  # noqa: F401 (fixtures)
+from tests.sample_projects import write_project
+
+# The fast default suite: tests marked `slow` run only with --run-slow (tests/slow.py).
+pytest_plugins = ["tests.slow", "pytester"]
 
 # Tests never reach a real index: if a default URL slipped through, fail instead of uploading.
 os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-upload/")
@@ -64,35 +67,13 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         dependencies: tuple[str, ...] = (),
         folder: str = "project",
     ) -> Path:
-        root = tmp_path / folder
-        mod = module or name.replace("-", "_").replace(".", "_").lower()
-        (root / "src" / mod).mkdir(parents=True)
-        (root / "src" / mod / "__init__.py").write_text(
-            f'"""Sample package {name}."""\n__version__ = "{version}"\n', encoding="utf-8"
+        return write_project(
+            tmp_path / folder,
+            name,
+            version,
+            module=module,
+            extra_release=extra_release,
+            dependencies=dependencies,
         )
-        (root / "README.md").write_text(f"# {name}\n\nA sample project.\n", encoding="utf-8")
-        deps = ", ".join(f'"{d}"' for d in dependencies)
-        (root / "pyproject.toml").write_text(
-            textwrap.dedent(
-                f"""\
-                [build-system]
-                requires = ["setuptools>=61"]
-                build-backend = "setuptools.build_meta"
-
-                [project]
-                name = "{name}"
-                version = "{version}"
-                description = "A sample project for nox-release's tests"
-                readme = "README.md"
-                dependencies = [{deps}]
-
-                [tool.release]
-                build-isolation = false
-                """
-            )
-            + extra_release,
-            encoding="utf-8",
-        )
-        return root
 
     return factory

@@ -191,70 +191,7 @@ def devpi_index(devpi_server: DevpiServer) -> DevpiIndex:
     return devpi_server.new_index()
 
 
-# --- distribution files and uploads, for tests against real servers ----------------------
-
-
-def write_wheel(
-    folder: Path, name: str, version: str, *, payload: str = "", tag: str = "py3-none-any"
-) -> Path:
-    """A minimal valid wheel (metadata 2.1) whose bytes change with ``payload``.
-
-    Hand-written with zipfile because building with ``build`` costs seconds per file and
-    the tests need many small variants (same filename, other bytes).
-    """
-    import zipfile
-
-    from packaging.utils import canonicalize_name
-
-    dist = canonicalize_name(name).replace("-", "_")
-    info = f"{dist}-{version}.dist-info"
-    path = folder / f"{dist}-{version}-{tag}.whl"
-    module = f"{dist}/__init__.py"
-    files = {
-        module: f'__version__ = "{version}"\n{payload}',
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: nox-release-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
-        ),
-    }
-    record = "".join(f"{n},,\n" for n in files) + f"{info}/RECORD,,\n"
-    files[f"{info}/RECORD"] = record
-    folder.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, text in files.items():
-            zi = zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0))
-            zf.writestr(zi, text)
-    return path
-
-
-def write_sdist(
-    folder: Path, name: str, version: str, *, payload: str = "", stem: str | None = None
-) -> Path:
-    """A minimal sdist (``<stem>-<version>.tar.gz`` with PKG-INFO); bytes change with ``payload``.
-
-    ``stem`` defaults to the PEP 625 normalised name; pass e.g. ``"Demo.Pkg"`` for an old-style one.
-    """
-    import io
-    import tarfile
-
-    from packaging.utils import canonicalize_name
-
-    stem = stem or canonicalize_name(name).replace("-", "_")
-    base = f"{stem}-{version}"
-    path = folder / f"{base}.tar.gz"
-    folder.mkdir(parents=True, exist_ok=True)
-    members = {
-        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{base}/setup.py": f"# {payload}\n",
-    }
-    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tf:
-        for n, text in members.items():
-            data = text.encode()
-            ti = tarfile.TarInfo(n)
-            ti.size = len(data)
-            ti.mtime = 1577836800
-            tf.addfile(ti, io.BytesIO(data))
-    return path
+# --- uploads, for tests against real servers ---------------------------------------------------
 
 
 def twine_upload(upload_url: str, user: str, password: str, path: Path) -> requests.Response:

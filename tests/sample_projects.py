@@ -1,18 +1,188 @@
-"""Sample projects, one per common build backend and layout, written by the suite.
+"""Every sample the tests and the benchmarks write: projects and distribution files.
 
-Each is the smallest realistic project a maintainer would have: a package with a function, a
-console script, no dependencies (so a rehearsal needs only the backend from the pip index).
-:func:`write_sample` writes one into a folder and returns what a release of it must contain.
+* :func:`write_project`: the small setuptools project (src layout) most tests release
+  (``make_project`` in ``tests/conftest.py``, the fault tests, the release benchmark).
+* :data:`SAMPLES` / :func:`write_sample`: one project per common build backend and layout, the
+  smallest realistic project a maintainer would have: a package with a function, a console
+  script, no dependencies (so a rehearsal needs only the backend from the pip index).
+* :func:`write_wheel`, :func:`write_sdist`, :func:`many_wheels`, :func:`big_wheel`: valid
+  distribution files written directly (building with ``build`` costs seconds per file; the
+  tests need many small variants, the benchmarks many or huge files).
 """
 
 from __future__ import annotations
 
-__all__ = ["SAMPLES", "Sample", "commit_and_tag", "write_sample"]
+__all__ = [
+    "SAMPLES",
+    "Sample",
+    "big_wheel",
+    "commit_and_tag",
+    "many_wheels",
+    "write_project",
+    "write_sample",
+    "write_sdist",
+    "write_wheel",
+]
 
+import base64
 import dataclasses
+import hashlib
+import io
+import os
 import subprocess
+import tarfile
 import textwrap
+import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+# --- the project most tests release -------------------------------------------------------------
+
+
+def write_project(
+    root: Path,
+    name: str = "demo-pkg",
+    version: str = "1.0.0",
+    *,
+    module: str | None = None,
+    extra_release: str = "",
+    dependencies: Sequence[str] = (),
+    build_isolation: bool = False,
+) -> Path:
+    """A small setuptools project (src layout, a README, ``__version__``) in ``root``.
+
+    ``[tool.release]`` gets ``build-isolation = false`` unless ``build_isolation`` (the tests
+    build with the test environment's setuptools; the benchmarks build as users do), then
+    ``extra_release``.
+    """
+    mod = module or name.replace("-", "_").replace(".", "_").lower()
+    (root / "src" / mod).mkdir(parents=True, exist_ok=True)
+    (root / "src" / mod / "__init__.py").write_text(
+        f'"""Sample package {name}."""\n__version__ = "{version}"\n', encoding="utf-8"
+    )
+    (root / "README.md").write_text(f"# {name}\n\nA sample project.\n", encoding="utf-8")
+    deps = ", ".join(f'"{d}"' for d in dependencies)
+    isolation = "" if build_isolation else "build-isolation = false\n"
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "{version}"
+            description = "A sample project for nox-release's tests"
+            readme = "README.md"
+            dependencies = [{deps}]
+
+            [tool.release]
+            """
+        )
+        + isolation
+        + extra_release,
+        encoding="utf-8",
+    )
+    return root
+
+
+# --- distribution files, written directly ----------------------------------------------------
+
+
+def _record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def write_wheel(
+    folder: Path, name: str, version: str, *, payload: str = "", tag: str = "py3-none-any"
+) -> Path:
+    """A minimal valid wheel (metadata 2.1, RECORD with hashes); its bytes change only with
+    ``payload`` (fixed timestamps), so the same call twice gives the same bytes."""
+    dist = canonicalize_name(name).replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    path = folder / f"{dist}-{version}-{tag}.whl"
+    files = {
+        f"{dist}/__init__.py": f'__version__ = "{version}"\n{payload}'.encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: nox-release-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        ).encode(),
+    }
+    record = [_record_line(n, data) for n, data in files.items()] + [f"{info}/RECORD,,"]
+    files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in files.items():
+            zf.writestr(zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0)), data)
+    return path
+
+
+def write_sdist(
+    folder: Path, name: str, version: str, *, payload: str = "", stem: str | None = None
+) -> Path:
+    """A minimal sdist (``<stem>-<version>.tar.gz`` with PKG-INFO); bytes change with ``payload``.
+
+    ``stem`` defaults to the PEP 625 normalised name; pass e.g. ``"Demo.Pkg"`` for an old-style one.
+    """
+    stem = stem or canonicalize_name(name).replace("-", "_")
+    base = f"{stem}-{version}"
+    path = folder / f"{base}.tar.gz"
+    folder.mkdir(parents=True, exist_ok=True)
+    members = {
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{base}/setup.py": f"# {payload}\n",
+    }
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tf:
+        for n, text in members.items():
+            data = text.encode()
+            ti = tarfile.TarInfo(n)
+            ti.size = len(data)
+            ti.mtime = 1577836800
+            tf.addfile(ti, io.BytesIO(data))
+    return path
+
+
+def many_wheels(folder: Path, name: str, version: str, count: int) -> list[Path]:
+    """``count`` wheels of one release, told apart by their build tag (all valid names)."""
+    return [
+        write_wheel(folder, name, version, tag=f"{i}-py3-none-any") for i in range(1, count + 1)
+    ]
+
+
+def big_wheel(folder: Path, name: str, version: str, size: int) -> Path:
+    """A wheel of about ``size`` bytes of random data (stored, not compressed), written in
+    pieces so that making it costs no memory either."""
+    dist = canonicalize_name(name).replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    path = folder / f"{dist}-{version}-py3-none-any.whl"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: big\n".encode()
+    wheel = b"Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    record = []
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        digest = hashlib.sha256()
+        written = 0
+        with zf.open(f"{dist}/blob.bin", "w", force_zip64=True) as out:
+            while written < size:
+                piece = os.urandom(min(1 << 20, size - written))
+                digest.update(piece)
+                out.write(piece)
+                written += len(piece)
+        b64 = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        record.append(f"{dist}/blob.bin,sha256={b64},{written}")
+        for arcname, data in ((f"{info}/METADATA", meta), (f"{info}/WHEEL", wheel)):
+            zf.writestr(arcname, data)
+            record.append(_record_line(arcname, data))
+        record.append(f"{info}/RECORD,,")
+        zf.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+# --- one project per build backend -----------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True)

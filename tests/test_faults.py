@@ -26,6 +26,7 @@ from release.localindex import LocalIndex
 from release.manifest import hash_file, load_manifest
 from release.retry import RetryPolicy, Transient
 from tests.faultproxy import FaultProxy, Rule, count_files, strip_files
+from tests.sample_projects import write_project
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -235,30 +236,12 @@ def test_unknown_project_through_the_proxy_is_absent_not_an_error(proxy: FaultPr
 # reached pypiserver), or with a clear message, and the next run finishing the job.
 
 SAMPLE = "fault-demo"
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "fault-demo"
-version = "1.0.0"
-description = "A sample project for the fault tests"
-readme = "README.md"
-
-[tool.release]
-build-isolation = false
-"""
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sample project with dist/ built once (sdist + wheel + manifest) for every test here."""
-    root = tmp_path_factory.mktemp("built") / "project"
-    (root / "src" / "fault_demo").mkdir(parents=True)
-    (root / "src" / "fault_demo" / "__init__.py").write_text('__version__ = "1.0.0"\n')
-    (root / "README.md").write_text("# fault-demo\n\nA sample.\n")
-    (root / "pyproject.toml").write_text(PYPROJECT)
+    root = write_project(tmp_path_factory.mktemp("built") / "project", SAMPLE, "1.0.0")
     proc = cli(root, cli_env(), "build")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return root

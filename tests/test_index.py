@@ -34,7 +34,8 @@ from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import DistFile, Manifest, hash_file
 from release.retry import RetryPolicy, Transient
-from tests.devpi import DevpiIndex, twine_upload, write_sdist, write_wheel
+from tests.devpi import DevpiIndex, twine_upload
+from tests.sample_projects import write_sdist, write_wheel
 
 FAST = RetryPolicy(attempts=3, base=0.0, max_wait=0.0)  # retries without waiting
 JSON = "application/vnd.pypi.simple.v1+json"

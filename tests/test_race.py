@@ -21,7 +21,8 @@ from release.manifest import DistFile, hash_file
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, upload_files
-from tests.devpi import DevpiIndex, twine_upload, write_wheel
+from tests.devpi import DevpiIndex, twine_upload
+from tests.sample_projects import write_wheel
 
 FAST = RetryPolicy(attempts=2, base=0.01, max_wait=0.05)
 

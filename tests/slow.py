@@ -1,0 +1,43 @@
+"""The fast default suite: tests marked ``slow`` run only with ``--run-slow``.
+
+``slow`` marks the tests that build packages, run whole releases in subprocesses, or start
+devpi (seconds each). ``nox -s tests`` leaves them out; ``nox -s tests -- --run-slow`` and
+``.ci/run`` run everything. A ``-m`` expression chooses by marker itself (``-m slow`` runs only
+them). Loaded by ``tests/conftest.py`` as a plugin, so that its own test can load it alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: builds packages, runs whole releases or starts devpi")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        default=False,
+        help="also run the tests marked slow (builds, whole releases, devpi); CI always does",
+    )
+
+
+def _runs_slow(config: pytest.Config) -> bool:
+    return bool(config.getoption("--run-slow")) or bool(config.getoption("markexpr"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _runs_slow(config):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _runs_slow(config):
+        return "slow tests: included"
+    return "slow tests: left out (deselected); run them with --run-slow"
