@@ -485,6 +485,7 @@ def test_dynamic_vcs_version_is_a_tag(
 # --------------------------------------------------------------------------- the command line
 
 
+@pytest.mark.slow  # a subprocess per exit code
 def test_exit_codes_through_the_cli(project: Path, environ: dict[str, str]) -> None:
     def cli(*argv: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

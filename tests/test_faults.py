@@ -231,6 +231,7 @@ def test_unknown_project_through_the_proxy_is_absent_not_an_error(proxy: FaultPr
 
 
 # -- uploads: `python -m release upload --index test` through the proxy ----------------------
+# (slow: a build once, then a subprocess per run)
 #
 # Every case ends with each file on the index exactly once (files on disk, and POSTs that
 # reached pypiserver), or with a clear message, and the next run finishing the job.
@@ -325,6 +326,7 @@ def assert_on_index_once(root: Path, index: LocalIndex) -> None:
         assert hash_file(stored) == hash_file(root / "dist" / name)
 
 
+@pytest.mark.slow
 def test_upload_clean_run_through_the_proxy(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -335,6 +337,7 @@ def test_upload_clean_run_through_the_proxy(
     assert upstream.count("GET", f"/simple/{SAMPLE}/") >= 2  # the guard's read, then the proof
 
 
+@pytest.mark.slow
 def test_upload_through_503s_429s_and_dropped_requests(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -353,6 +356,7 @@ def test_upload_through_503s_429s_and_dropped_requests(
     assert "HTTP 429" in output
 
 
+@pytest.mark.slow
 def test_429_retry_after_is_what_the_upload_waits(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -364,6 +368,7 @@ def test_429_retry_after_is_what_the_upload_waits(
     assert_on_index_once(project, index)
 
 
+@pytest.mark.slow
 def test_answer_lost_after_the_file_was_stored(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -378,6 +383,7 @@ def test_answer_lost_after_the_file_was_stored(
     assert "already there" in output
 
 
+@pytest.mark.slow
 def test_slow_answer_past_the_timeout_after_the_file_was_stored(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -388,6 +394,7 @@ def test_slow_answer_past_the_timeout_after_the_file_was_stored(
     assert "Timeout" in output
 
 
+@pytest.mark.slow
 def test_cdn_lag_the_proof_waits_with_progress(project: Path, index: LocalIndex) -> None:
     with FaultProxy(index.base_url, lag=3.0, lifetime=300) as lagging:
         code, output = upload(project, lagging, index)
@@ -398,6 +405,7 @@ def test_cdn_lag_the_proof_waits_with_progress(project: Path, index: LocalIndex)
     assert page_reads >= 3  # the guard's read, then the proof polled more than once
 
 
+@pytest.mark.slow
 def test_cdn_lag_and_a_lost_answer(project: Path, index: LocalIndex) -> None:
     """The lost answer's retry hears "already exists" while the page does not list the file
     yet: it waits (bounded) for the page instead of failing or refusing."""
@@ -408,6 +416,7 @@ def test_cdn_lag_and_a_lost_answer(project: Path, index: LocalIndex) -> None:
     assert_on_index_once(project, index)
 
 
+@pytest.mark.slow
 def test_index_unreadable_nothing_is_uploaded(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -419,6 +428,7 @@ def test_index_unreadable_nothing_is_uploaded(
     assert index.files() == []
 
 
+@pytest.mark.slow
 def test_retries_run_out_then_the_next_run_resumes(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
@@ -438,6 +448,7 @@ def test_retries_run_out_then_the_next_run_resumes(
     assert landed in output
 
 
+@pytest.mark.slow
 def test_killed_mid_upload_the_next_run_sends_only_what_is_missing(
     project: Path, upstream: FaultProxy, index: LocalIndex
 ) -> None:
