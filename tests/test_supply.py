@@ -3,13 +3,11 @@ hashed lock of the release environment, credential-free builds, confined manifes
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +24,11 @@ from release.childenv import without_credentials, without_index_settings
 from release.endpoints import same_url
 from release.errors import ConfigError, DistError, ExitCode
 from release.localindex import LocalIndex
+from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import MANIFEST_NAME, check_filename, load_manifest
 from release.paths import inside_root
 from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_problem
+from tests.conftest import IndexPair, ProjectFactory
 from tests.test_pipeline import environ_for, make_ctx, text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -228,7 +228,7 @@ def _run_release(root: Path, env: dict[str, str], *args: str) -> subprocess.Comp
 
 @pytest.mark.slow
 def test_a_manifest_that_names_a_path_outside_dist_is_refused_before_anything_is_sent(
-    make_project, index_pair, tmp_path: Path
+    make_project: ProjectFactory, index_pair: IndexPair, tmp_path: Path
 ) -> None:
     test, prod = index_pair
     root = make_project()
@@ -259,7 +259,7 @@ def test_a_manifest_that_names_a_path_outside_dist_is_refused_before_anything_is
 
 @pytest.mark.slow
 def test_verified_means_installed_and_verify_sdist_false_leaves_the_sdist_listed_only(
-    make_project, index_pair
+    make_project: ProjectFactory, index_pair: IndexPair
 ) -> None:
     test, prod = index_pair
     root = make_project(extra_release="verify-sdist = false\n")
@@ -279,7 +279,7 @@ def test_verified_means_installed_and_verify_sdist_false_leaves_the_sdist_listed
 
 @pytest.mark.slow
 def test_upload_prod_refuses_a_manifest_whose_files_never_went_through_the_test_index(
-    make_project, index_pair
+    make_project: ProjectFactory, index_pair: IndexPair
 ) -> None:
     test, prod = index_pair
     root = make_project()
@@ -324,7 +324,7 @@ def test_a_path_inside_the_root_is_accepted(tmp_path: Path) -> None:
     ],
 )
 def test_a_configured_path_outside_the_project_is_exit_2(
-    make_project, tmp_path: Path, release_table: str, command: list[str]
+    make_project: ProjectFactory, tmp_path: Path, release_table: str, command: list[str]
 ) -> None:
     root = make_project(extra_release=release_table)
     (tmp_path / "outside.txt").write_text("1.0.0\n")
@@ -348,7 +348,7 @@ SETUP_PY_DUMPS_ENV = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_the_build_backend_sees_no_credential(make_project, tmp_path: Path) -> None:
+def test_the_build_backend_sees_no_credential(make_project: ProjectFactory, tmp_path: Path) -> None:
     root = make_project()
     (root / "setup.py").write_text(SETUP_PY_DUMPS_ENV)
     dump = tmp_path / "env.json"
@@ -366,39 +366,35 @@ def test_the_build_backend_sees_no_credential(make_project, tmp_path: Path) -> N
 # ------------------------------------------------------------------ verify's dependencies
 
 
-class _Trap(http.server.ThreadingHTTPServer):
+class _Trap(LoopbackServer):
     """A loopback 'index' that answers 404 to everything and counts what it was asked."""
 
     def __init__(self) -> None:
+        super().__init__(name="trap-index")
         self.requests: list[str] = []
+
+    def handler_class(self) -> type[LoopbackHandler]:
         trap = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(LoopbackHandler):
             def do_GET(self) -> None:
                 trap.requests.append(self.path)
                 self.send_error(404)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
+        return Handler
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/simple/"
+        return f"{self.base_url}/simple/"
 
 
 @pytest.fixture
 def trap() -> Iterator[_Trap]:
-    server = _Trap()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with _Trap() as server:
+        yield server
 
 
-def _publish_dependency(prod: LocalIndex, make_project, folder: str) -> None:
+def _publish_dependency(prod: LocalIndex, make_project: ProjectFactory, folder: str) -> None:
     """Put the dependency ``dep-lib`` on the prod index (it exists nowhere else)."""
     dep_root = make_project(name="dep-lib", version="2.0.0", folder=folder)
     ctx = make_ctx(dep_root, environ_for(prod, prod))
@@ -419,7 +415,7 @@ def _trap_environ(trap: _Trap, tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_dependencies_come_from_the_dependency_index_and_nothing_else(
-    make_project, index_pair, trap: _Trap, tmp_path: Path
+    make_project: ProjectFactory, index_pair: IndexPair, trap: _Trap, tmp_path: Path
 ) -> None:
     test, prod = index_pair
     _publish_dependency(prod, make_project, "dep")
@@ -436,7 +432,7 @@ def test_dependencies_come_from_the_dependency_index_and_nothing_else(
 
 @pytest.mark.slow
 def test_dependency_index_pip_uses_the_pip_configuration_on_purpose(
-    make_project, index_pair, trap: _Trap, tmp_path: Path
+    make_project: ProjectFactory, index_pair: IndexPair, trap: _Trap, tmp_path: Path
 ) -> None:
     """The control: with `dependency-index-url = "pip"` the same settings are obeyed, which
     shows the trap would see a leak."""
@@ -473,7 +469,7 @@ def _pins(lock: Path) -> dict[str, list[tuple[Version, str, int]]]:
             pins.setdefault(canonicalize_name(name.strip()), []).append(entry)  # type: ignore[arg-type]
         elif stripped.startswith("--hash=sha256:") and entry is not None:
             entry[2] = int(entry[2]) + 1  # type: ignore[call-overload]
-    return pins  # type: ignore[return-value]
+    return pins
 
 
 @pytest.mark.parametrize("lock", list(LOCKS), ids=lambda p: p.name)
@@ -492,7 +488,8 @@ def test_every_requirement_is_pinned_with_hashes_for_every_supported_python(
 ) -> None:
     from packaging.markers import Marker
 
-    env = default_environment() | {"python_version": python, "python_full_version": python + ".0"}
+    env = {str(key): str(value) for key, value in default_environment().items()}
+    env |= {"python_version": python, "python_full_version": python + ".0"}
     pins = _pins(lock)
     assert pins
     for name, entries in pins.items():
