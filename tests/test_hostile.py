@@ -29,9 +29,9 @@ from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import upload_files
 from release.verify import _download_url
-from tests.devpi import write_wheel
 from tests.hostile import FILENAME, HostileIndex, wait_for
 from tests.macaroons import make_token
+from tests.sample_projects import write_wheel
 
 ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
 TWICE = RetryPolicy(attempts=2, base=0.0, max_wait=0.0)
