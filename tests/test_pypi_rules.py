@@ -170,14 +170,18 @@ def metadata(
     return text.encode()
 
 
-def sdist(filename: str = SDIST, meta: bytes | None = None, *, size: int = 1000, **kw: object):
+def sdist(
+    filename: str = SDIST, meta: bytes | None = None, *, size: int = 1000, **kw: object
+) -> DistFacts:
     top = filename[: -len(".tar.gz")]
     members = frozenset({f"{top}/PKG-INFO", f"{top}/pyproject.toml", f"{top}/LICENSE"})
     members |= frozenset(f"{top}/{m}" for m in kw.pop("more", ()))  # type: ignore[attr-defined]
     return DistFacts(filename, size, meta if meta is not None else metadata(**kw), members)  # type: ignore[arg-type]
 
 
-def wheel(filename: str = WHEEL, meta: bytes | None = None, *, size: int = 1000, **kw: object):
+def wheel(
+    filename: str = WHEEL, meta: bytes | None = None, *, size: int = 1000, **kw: object
+) -> DistFacts:
     info = "-".join(filename.split("-")[:2]) + ".dist-info"
     members = frozenset({f"{info}/METADATA", f"{info}/RECORD", f"{info}/licenses/LICENSE"})
     return DistFacts(filename, size, meta if meta is not None else metadata(**kw), members)  # type: ignore[arg-type]
@@ -339,7 +343,9 @@ READ_ROWS = {
 @pytest.mark.parametrize(
     ("manifest", "state", "rules", "says"), READ_ROWS.values(), ids=list(READ_ROWS)
 )
-def test_read_rules_refuse_on_an_index_held_to_pypis_rules(manifest, state, rules, says) -> None:
+def test_read_rules_refuse_on_an_index_held_to_pypis_rules(
+    manifest: Manifest, state: IndexState, rules: Rules, says: str
+) -> None:
     plan = decide(manifest, state, rules)
     assert plan.verdict is Verdict.REFUSED
     assert says in " ".join(plan.reasons) + plan.fix

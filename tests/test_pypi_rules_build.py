@@ -19,9 +19,11 @@ from release import rehearsal, steps
 from release.config import load_settings
 from release.distfacts import read_facts
 from release.errors import ExitCode, IndexRulesRefusal
+from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
 from release.output import Reporter
 from release.pypi_rules import check_files, errors
+from tests.conftest import ProjectFactory
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +56,7 @@ def _readme(root: Path, name: str, text: str, content_type: str) -> None:
     )
 
 
-def test_a_readme_that_does_not_render_is_refused_at_build(make_project) -> None:
+def test_a_readme_that_does_not_render_is_refused_at_build(make_project: ProjectFactory) -> None:
     root = make_project()
     _readme(root, "README.rst", "Title\n=====\n\n.. no-such-directive::\n", "text/x-rst")
     with pytest.raises(IndexRulesRefusal) as caught:
@@ -65,7 +67,9 @@ def test_a_readme_that_does_not_render_is_refused_at_build(make_project) -> None
     assert not (root / "dist").exists()  # nothing changed in dist/
 
 
-def test_a_readme_that_does_not_render_is_refused_even_off_pypi(make_project) -> None:
+def test_a_readme_that_does_not_render_is_refused_even_off_pypi(
+    make_project: ProjectFactory,
+) -> None:
     """Without index-rules, the README check stays (what twine check did)."""
     root = make_project()
     _readme(root, "README.rst", "Title\n=====\n\n.. no-such-directive::\n", "text/x-rst")
@@ -73,7 +77,9 @@ def test_a_readme_that_does_not_render_is_refused_even_off_pypi(make_project) ->
         steps.build(context(root, RELEASE_INDEX_RULES=""))
 
 
-def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(make_project) -> None:
+def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(
+    make_project: ProjectFactory,
+) -> None:
     """No long description at all: `twine check --strict` failed the build; PyPI accepts."""
     root = make_project()
     pyproject = root / "pyproject.toml"
@@ -87,7 +93,7 @@ def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(make_projec
     assert "no long description" in ctx.out.getvalue()  # type: ignore[attr-defined]
 
 
-def test_a_private_classifier_is_refused_at_build(make_project) -> None:
+def test_a_private_classifier_is_refused_at_build(make_project: ProjectFactory) -> None:
     """setuptools itself refuses unknown classifiers, but lets `Private ::` through."""
     root = make_project()
     pyproject = root / "pyproject.toml"
@@ -210,7 +216,9 @@ def _repair(wheel: Path, into: Path) -> Path:
 
 
 @needs_gcc
-def test_c_extension_passes_once_repaired_with_auditwheel(tmp_path: Path, local_index) -> None:
+def test_c_extension_passes_once_repaired_with_auditwheel(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
     root = c_extension_project(tmp_path / "cext")
     raw = tmp_path / "wheelhouse" / "raw"
     proc = subprocess.run(

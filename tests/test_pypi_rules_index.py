@@ -26,6 +26,7 @@ from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
 from release.output import Reporter
 from release.pypi_rules import DistFacts
+from tests.conftest import IndexPair
 from tests.test_pypi_rules import NAME, ROWS, VERSION, Row, sdist, wheel
 
 pytestmark = pytest.mark.slow
@@ -116,7 +117,9 @@ def _size_for(row: Row) -> tuple[int, dict[str, str]]:
 
 
 @pytest.mark.parametrize("key", list(REFUSING))
-def test_each_rule_refuses_before_a_byte_is_sent(key: str, tmp_path: Path, local_index) -> None:
+def test_each_rule_refuses_before_a_byte_is_sent(
+    key: str, tmp_path: Path, local_index: LocalIndex
+) -> None:
     row = REFUSING[key]
     size, extra = _size_for(row)
     project_with_dist(tmp_path, row, size=size)
@@ -133,7 +136,7 @@ def test_each_rule_refuses_before_a_byte_is_sent(key: str, tmp_path: Path, local
 @pytest.mark.parametrize(
     "key", ["platform-tag", "private-classifier", "classifiers (unknown)", "license"]
 )
-def test_the_same_files_pass_a_lax_index(key: str, tmp_path: Path, local_index) -> None:
+def test_the_same_files_pass_a_lax_index(key: str, tmp_path: Path, local_index: LocalIndex) -> None:
     """Without index-rules, pypiserver takes what PyPI refuses: the false green."""
     project_with_dist(tmp_path, REFUSING[key])
     steps.upload(context(tmp_path, local_index), "test")
@@ -141,7 +144,9 @@ def test_the_same_files_pass_a_lax_index(key: str, tmp_path: Path, local_index) 
     assert local_index.files()
 
 
-def test_a_clean_release_passes_an_index_held_to_pypis_rules(tmp_path: Path, local_index) -> None:
+def test_a_clean_release_passes_an_index_held_to_pypis_rules(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
     manifest = project_with_dist(tmp_path, ROWS["a clean release"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
     steps.upload(ctx, "test")
@@ -151,7 +156,7 @@ def test_a_clean_release_passes_an_index_held_to_pypis_rules(tmp_path: Path, loc
 # pypiserver's vendored bottle spools request bodies over 100 KB to a TemporaryFile it leaves
 # to the garbage collector (bottle.py, BaseRequest._body): not a leak of ours.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_a_raised_file_size_limit_is_honoured(tmp_path: Path, local_index) -> None:
+def test_a_raised_file_size_limit_is_honoured(tmp_path: Path, local_index: LocalIndex) -> None:
     row = ROWS["file-size"]
     project_with_dist(tmp_path, Row(row.files, ""), size=1536 * 1024)
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi", RELEASE_FILE_SIZE_LIMIT="2")
@@ -159,7 +164,9 @@ def test_a_raised_file_size_limit_is_honoured(tmp_path: Path, local_index) -> No
     assert local_index.files()
 
 
-def test_an_sdist_only_release_with_compiled_code_says_so(tmp_path: Path, local_index) -> None:
+def test_an_sdist_only_release_with_compiled_code_says_so(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
     project_with_dist(tmp_path, ROWS["sdist-only-compiled"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
     plan = steps.upload(ctx, "test")
@@ -167,7 +174,7 @@ def test_an_sdist_only_release_with_compiled_code_says_so(tmp_path: Path, local_
     assert "compiled code" in ctx.out.getvalue()  # type: ignore[attr-defined]
 
 
-def test_a_stdlib_name_is_a_warning_off_pypi(tmp_path: Path, local_index) -> None:
+def test_a_stdlib_name_is_a_warning_off_pypi(tmp_path: Path, local_index: LocalIndex) -> None:
     """Only PyPI's read says whether the project is new there: elsewhere, a warning."""
     row = Row(
         (
@@ -184,7 +191,9 @@ def test_a_stdlib_name_is_a_warning_off_pypi(tmp_path: Path, local_index) -> Non
 
 
 @pytest.mark.parametrize("allow", ["0", "1"])
-def test_dev_release_to_prod_only_on_request(allow: str, tmp_path: Path, index_pair) -> None:
+def test_dev_release_to_prod_only_on_request(
+    allow: str, tmp_path: Path, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     dev = "1.0.0.dev1"
     row = Row(
@@ -215,7 +224,7 @@ def test_dev_release_to_prod_only_on_request(allow: str, tmp_path: Path, index_p
     assert prod.uploads == 0
 
 
-def test_bad_index_rules_value_is_a_usage_error(tmp_path: Path, local_index) -> None:
+def test_bad_index_rules_value_is_a_usage_error(tmp_path: Path, local_index: LocalIndex) -> None:
     project_with_dist(tmp_path, ROWS["a clean release"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="warehouse")
     with pytest.raises(ConfigError, match="index-rules") as caught:
@@ -224,7 +233,9 @@ def test_bad_index_rules_value_is_a_usage_error(tmp_path: Path, local_index) -> 
     assert local_index.uploads == 0
 
 
-def test_a_file_of_another_version_is_refused_by_the_manifest(tmp_path: Path, local_index) -> None:
+def test_a_file_of_another_version_is_refused_by_the_manifest(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
     project_with_dist(tmp_path, ROWS[OTHER_VERSION])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
     with pytest.raises(DistError, match=r"1\.0\.1"):
