@@ -163,7 +163,7 @@ def run(runs: int, log: Callable[[str], None]) -> list[Row]:
         cold = ours_once(ours_root)  # creates .nox/release-env, once per machine
         log(f"  cold run (creates the shared release environment): {cold:.1f}s")
         ours, manual = interleave(
-            runs, lambda i: ours_once(ours_root), lambda i: manual_once(manual_root, work), log
+            runs, lambda _i: ours_once(ours_root), lambda _i: manual_once(manual_root, work), log
         )
     return [
         Row(

@@ -67,9 +67,9 @@ def run(runs: int, count: int, latency: float, log: Callable[[str], None]) -> li
         ours, twine, ours8 = interleave_many(
             runs,
             [
-                ("ours", lambda i: _run_once(root, wheels, latency, ours=True)),
-                ("twine", lambda i: _run_once(root, wheels, latency, ours=False)),
-                ("ours x8", lambda i: _run_once(root, wheels, latency, True, concurrency=8)),
+                ("ours", lambda _i: _run_once(root, wheels, latency, ours=True)),
+                ("twine", lambda _i: _run_once(root, wheels, latency, ours=False)),
+                ("ours x8", lambda _i: _run_once(root, wheels, latency, True, concurrency=8)),
             ],
             log,
         )

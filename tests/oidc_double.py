@@ -188,37 +188,43 @@ class OIDCDouble(LoopbackServer):
         return jwt
 
     def _mint(self, body: bytes) -> tuple[int, dict[str, Any]]:
-        def invalid(code: str, description: str) -> tuple[int, dict[str, Any]]:
-            return 422, {
-                "message": "Token request failed",
-                "errors": [{"code": code, "description": description}],
-            }
-
         try:
             jwt = json.loads(body)["token"]
             if not isinstance(jwt, str):
                 raise TypeError(jwt)
         except (ValueError, KeyError, TypeError) as exc:
-            return invalid("invalid-payload", f"1 validation error for TokenPayload: {exc}")
+            return _refused("invalid-payload", f"1 validation error for TokenPayload: {exc}")
         with self._lock:
             self.seen.append(jwt)
+        refusal = self._refusal(jwt)
+        if refusal is not None:
+            return _refused(*refusal)
+        return 200, self._issue()
+
+    def _refusal(self, jwt: str) -> tuple[str, str] | None:
+        """Warehouse's checks of an identity token, in its order: (code, description) or None."""
         try:
             claims = json.loads(base64.urlsafe_b64decode(jwt.split(".")[1] + "=="))
             issuer = claims["iss"]
         except (ValueError, KeyError, IndexError):
-            return invalid("invalid-payload", MINT_DESCRIPTIONS["invalid-payload"])
+            return "invalid-payload", MINT_DESCRIPTIONS["invalid-payload"]
         if self.mint_error == "unknown-issuer" or issuer not in (GITHUB_ISSUER, GITLAB_ISSUER):
-            return invalid("invalid-payload", MINT_DESCRIPTIONS["unknown-issuer"])
+            return "invalid-payload", MINT_DESCRIPTIONS["unknown-issuer"]
         if self.mint_error:
-            return invalid(self.mint_error, MINT_DESCRIPTIONS[self.mint_error])
+            return self.mint_error, MINT_DESCRIPTIONS[self.mint_error]
         if self.publisher is not None and not publisher_matches(self.publisher, claims):
-            return invalid("invalid-publisher", MINT_DESCRIPTIONS["invalid-publisher"])
+            return "invalid-publisher", MINT_DESCRIPTIONS["invalid-publisher"]
         if jwt not in self.jwts or claims.get("aud") != self.audience:
-            return invalid("invalid-token", MINT_DESCRIPTIONS["invalid-token"])
+            return "invalid-token", MINT_DESCRIPTIONS["invalid-token"]
         with self._lock:
             if claims.get("jti") in self.used_jtis:
-                return invalid("invalid-reuse-token", MINT_DESCRIPTIONS["invalid-reuse-token"])
+                return "invalid-reuse-token", MINT_DESCRIPTIONS["invalid-reuse-token"]
             self.used_jtis.add(claims.get("jti", ""))
+        return None
+
+    def _issue(self) -> dict[str, Any]:
+        """A minted token: the next of ``tokens``, or a fresh macaroon."""
+        with self._lock:
             self.mints += 1
             now = int(time.time())
             expires = now + self.lifetime
@@ -230,7 +236,7 @@ class OIDCDouble(LoopbackServer):
                     [[4, "publisher-1"], [2, ["project-1"]], [0, expires, now]],
                 )
             self.issued_tokens.append(token)
-        return 200, {"success": True, "token": token, "expires": expires}
+        return {"success": True, "token": token, "expires": expires}
 
     # -- server ------------------------------------------------------------------------------
     def handler_class(self) -> type[_Handler]:
@@ -240,6 +246,14 @@ class OIDCDouble(LoopbackServer):
             owner = double
 
         return Handler
+
+
+def _refused(code: str, description: str) -> tuple[int, dict[str, Any]]:
+    """Warehouse's 422 answer to a token request it refuses."""
+    return 422, {
+        "message": "Token request failed",
+        "errors": [{"code": code, "description": description}],
+    }
 
 
 class _Handler(LoopbackHandler):
