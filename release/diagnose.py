@@ -430,6 +430,20 @@ _RULES: tuple[Refusal, ...] = (
         values=_our_names,
     ),
     Refusal(
+        "pypi-rule",
+        r"unsupported platform tag|is not a valid classifier|classifier .{1,200} has been "
+        r"deprecated|description failed to render|license is deprecated when "
+        r"license-expression|license-file .{1,300} does not exist|filename is too long|"
+        r"start filename for|should contain the normalized project name|version in filename "
+        r"should be|is not a valid metadata version|filename .{1,300} is invalid, should be",
+        (400,),
+        "{Index} refused a file that breaks one of PyPI's upload rules.",
+        "{Index} said: {verbatim}",
+        "Fix what it names (docs/pypi-rules.md has every rule and its fix) and build again: "
+        "`nox -s build` checks PyPI's rules offline. For an index other than PyPI set "
+        'index-rules = "pypi" so the plan catches this before a byte is sent.',
+    ),
+    Refusal(
         "metadata-invalid",
         r"is an invalid value for|invalid distribution file|unknown type of file",
         (400,),

@@ -221,6 +221,15 @@ WAREHOUSE: list[tuple[int, str, str, str, bool, str]] = [
     (400, "Only one sdist may be uploaded per release.", "", "one-sdist", False, "sdist"),
     (
         400,
+        "Binary wheel 'demo-1.0-cp312-cp312-linux_x86_64.whl' has an unsupported platform tag "
+        "'linux_x86_64'.",
+        "",
+        "pypi-rule",
+        False,
+        "pypi-rules.md",
+    ),
+    (
+        400,
         "File too large. Limit for project 'demo-pkg' is 100 MB. See "
         f"{HELP}#file-size-limit for more information.",
         "",

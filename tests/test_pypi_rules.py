@@ -388,3 +388,26 @@ def test_docs_table_is_made_from_the_rules() -> None:
         "docs/pypi-rules.md's table is out of date: paste the output of "
         "`python -c 'from release.pypi_rules import rules_markdown as m; print(m())'`"
     )
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Binary wheel 'demo-1.0-cp312-cp312-linux_x86_64.whl' has an unsupported platform tag "
+        "'linux_x86_64'.",
+        "'Programming Language :: Snake' is not a valid classifier.",
+        "The description failed to render in the default format of reStructuredText. See "
+        "https://pypi.org/help/#description-content-type for more information.",
+        "License is deprecated when License-Expression is present. Only License-Expression "
+        "should be present.",
+        "Filename is too long: 'demo-1.0-py3-none-any.whl'",
+    ],
+)
+def test_pypis_own_rule_refusals_are_explained(reason: str) -> None:
+    """What the rules catch offline, PyPI says at upload: the explanation points back."""
+    from release.diagnose import explain_upload
+
+    diagnosis = explain_upload(400, reason, index_name="prod")
+    assert diagnosis.code == "pypi-rule"
+    assert "pypi-rules.md" in diagnosis.fix
+    assert not diagnosis.retry
