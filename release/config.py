@@ -2,7 +2,7 @@
 
 Every key ``some-key`` of ``[tool.release]`` is also the environment variable
 ``RELEASE_SOME_KEY``, and the environment wins (twine's rule: every option is also a variable).
-The table :data:`OPTIONS` is the one description of them; the README's table follows it.
+The table :data:`OPTIONS` is the one description of them; docs/configuration.md's table follows it.
 Secrets are never read from pyproject.toml: see :mod:`release.credentials`.
 """
 
@@ -395,7 +395,7 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
     if unknown:
         raise ConfigError(
             f"Unknown key(s) in [tool.release]: {', '.join(unknown)}.",
-            "Check the spelling against the README's configuration table.",
+            "Check the spelling against nox-release's docs/configuration.md.",
         )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -417,7 +417,7 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
 
 
 def options_markdown() -> str:
-    """The README's configuration table, made from :data:`OPTIONS` (a test keeps them equal)."""
+    """docs/configuration.md's table, made from :data:`OPTIONS` (a test keeps them equal)."""
     rows = [
         "| `[tool.release]` key | environment variable | default | meaning |",
         "|---|---|---|---|",

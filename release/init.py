@@ -121,8 +121,8 @@ def tool_release_snippet() -> str:
     """
     lines = [
         "[tool.release]",
-        "# nox-release settings (see its README). Every key is also an environment variable",
-        "# RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND), and the variable wins.",
+        "# nox-release settings (see its docs/configuration.md). Every key is also an environment",
+        "# variable RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND): it wins.",
         "# Secrets never go here: use trusted publishing, keyring or RELEASE_PROD_PASSWORD.",
     ]
     for option in OPTIONS:
@@ -150,8 +150,8 @@ def with_tool_release(text: str, snippet: str) -> str:
     except Exception as exc:  # tomlkit and tomllib raise their own error types
         raise ConfigError(
             f"Appending a [tool.release] table would make pyproject.toml invalid ({exc}).",
-            "Add a [tool.release] table by hand (the README lists its keys); every other "
-            "file init copies is independent of it.",
+            "Add a [tool.release] table by hand (nox-release's docs/configuration.md lists its "
+            "keys); every other file init copies is independent of it.",
         ) from None
     tool = dict(after.get("tool", {}))
     tool.pop("release", None)

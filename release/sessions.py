@@ -2,8 +2,9 @@
 
 Every session runs ``python -m release <command>`` in ONE shared release environment,
 ``.nox/release-env``, created once and rebuilt only when ``release/requirements.txt`` changes:
-a fresh virtual environment per session was the slowest part of a release (see README,
-Benchmarks). uv creates it when it is on PATH, virtualenv (a dependency of nox) otherwise.
+a fresh virtual environment per session was the slowest part of a release (see
+docs/maintaining.md, Benchmarks). uv creates it when it is on PATH, virtualenv (a dependency of
+nox) otherwise.
 All of them are ``default=False``: a bare ``nox`` never builds or uploads anything.
 """
 
