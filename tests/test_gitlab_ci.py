@@ -101,6 +101,12 @@ def test_upload_jobs_use_trusted_publishing_and_sign(
         assert oidc.detect_credential(aud) == issued[aud]
 
 
+def test_nox_is_installed_pinned_and_hashed(pipeline: dict[str, Any]) -> None:
+    assert pipeline["default"]["before_script"] == [
+        "python -m pip install --require-hashes -r release/requirements-nox.lock"
+    ]
+
+
 def test_plan_names_the_gitlab_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     paths = [a.path for a in init.plan_init(tmp_path, ci="gitlab").actions]
