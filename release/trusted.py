@@ -320,10 +320,9 @@ def parse_mint_answer(
             "Run the upload step in the workflow that is registered as the trusted publisher "
             "(not in a reusable workflow it calls).",
         )
-    if claims and any(
-        isinstance(e, dict) and e.get("code") == "invalid-publisher" for e in errors
-    ):  # show what PyPI compared: the claims, and where they miss the described publisher
+    if claims:  # what the index was shown: the claims, and where they miss the publisher
         lines += [f"  {line}" for line in report_lines(claims, publisher)]
+    if claims and any(isinstance(e, dict) and e.get("code") == "invalid-publisher" for e in errors):
         named = [
             m.fix
             for m in compare(claims, publisher)

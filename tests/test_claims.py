@@ -252,3 +252,22 @@ def test_publisher_of_the_claims() -> None:
     assert publisher_of({**GITHUB_CLAIMS, "aud": "pypi"}) == GH_PUBLISHER
     assert publisher_of({**GITLAB_CLAIMS, "aud": "pypi"}) == GL_PUBLISHER
     assert publisher_of({"iss": "https://accounts.google.com", "sub": "x"}) is None
+
+
+@pytest.mark.parametrize("error", ["invalid-token", "invalid-pending-publisher", "not-enabled"])
+def test_every_mint_failure_shows_the_claims(
+    double: OIDCDouble, tmp_path: Path, error: str
+) -> None:
+    double.mint_error = error
+    index = IndexSettings("test", "http://127.0.0.1:9/up/", "http://127.0.0.1:9/s/", "__token__")
+    env = double.github_environ() | {
+        "HOME": str(tmp_path),
+        "RELEASE_TEST_TRUSTED_PUBLISHING_URL": double.base_url,
+    }
+    with pytest.raises(CredentialError) as info:
+        resolve(index, "demo", env)
+    text = str(info.value)
+    assert "identity token claims (github; the token itself is not shown)" in text
+    assert "job_workflow_ref     example/demo/.github/workflows/release.yml@refs/heads/main" in text
+    for jwt in double.jwts:
+        assert jwt not in text
