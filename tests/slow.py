@@ -4,15 +4,36 @@
 devpi (seconds each). ``nox -s tests`` leaves them out; ``nox -s tests -- --run-slow`` and
 ``.ci/run`` run everything. A ``-m`` expression chooses by marker itself (``-m slow`` runs only
 them). Loaded by ``tests/conftest.py`` as a plugin, so that its own test can load it alone.
+
+Property tests (Hypothesis) try 100 examples each by default and 400 with ``--run-slow`` (the
+"thorough" profile), unless a test sets its own ``max_examples``.
 """
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+THOROUGH_EXAMPLES = 400
+settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES)
+
+
+_BEFORE = pytest.StashKey[settings]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: builds packages, runs whole releases or starts devpi")
+    if config.getoption("--run-slow"):
+        config.stash[_BEFORE] = settings()  # the current defaults
+        settings.load_profile("thorough")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put back the profile that was active (a run inside a run must not change its host's)."""
+    before = config.stash.get(_BEFORE, None)
+    if before is not None:
+        settings.register_profile("before-run-slow", parent=before)
+        settings.load_profile("before-run-slow")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

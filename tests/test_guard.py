@@ -571,7 +571,7 @@ def twin_on_index(filename: str, index: IndexState) -> bool:
     return any(file_key(f.filename) == file_key(filename) for f in index.files)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(scenarios())
 def test_never_upload_a_file_whose_twin_is_on_the_index(
     scenario: tuple[Manifest, IndexState, Rules],
@@ -590,7 +590,7 @@ def test_never_upload_a_file_whose_twin_is_on_the_index(
             )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(scenarios())
 def test_refused_whenever_a_remote_file_of_the_version_is_not_ours_byte_for_byte(
     scenario: tuple[Manifest, IndexState, Rules],
@@ -608,7 +608,7 @@ def test_refused_whenever_a_remote_file_of_the_version_is_not_ours_byte_for_byte
             assert any(f.filename in r for r in plan.reasons)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(scenarios())
 def test_nothing_to_do_iff_every_file_is_there_identical(
     scenario: tuple[Manifest, IndexState, Rules],
@@ -627,7 +627,7 @@ def test_nothing_to_do_iff_every_file_is_there_identical(
         assert all(f.fate in (Fate.UPLOAD, Fate.PRESENT) for f in plan.files)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(scenarios())
 def test_next_free_version_is_greater_and_free_on_both_indexes(
     scenario: tuple[Manifest, IndexState, Rules],
@@ -657,7 +657,7 @@ versions = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(current=versions, here=st.frozensets(versions, max_size=8), there=st.frozensets(versions))
 def test_next_free_over_any_versions(
     current: Version, here: frozenset[Version], there: frozenset[Version]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from hypothesis import settings
+
+from tests.slow import THOROUGH_EXAMPLES
 
 SAMPLE = """
 import pytest
@@ -37,8 +42,44 @@ def test_default_run_leaves_the_slow_tests_out(sample: pytest.Pytester) -> None:
 
 
 def test_run_slow_runs_everything(sample: pytest.Pytester) -> None:
+    before = settings().max_examples
     result = sample.runpytest("-p", "tests.slow", "--run-slow", "--strict-markers")
     result.assert_outcomes(passed=3)
+    assert settings().max_examples == before  # the host run's profile is back
+
+
+@pytest.fixture
+def host_profile() -> Iterator[None]:
+    """Runs inside this one share Hypothesis' global profile: put the host's back after."""
+    before = settings()
+    yield
+    settings.register_profile("host", parent=before)
+    settings.load_profile("host")
+
+
+@pytest.mark.usefixtures("host_profile")
+def test_run_slow_makes_property_tests_thorough(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_prop="""
+        from hypothesis import given, strategies as st
+
+        SEEN = []
+
+        @given(st.integers())
+        def test_count(n):
+            SEEN.append(n)
+
+        def test_how_many():
+            print("examples:", len(SEEN))
+        """
+    )
+    # the default profile by name: the host run may itself be a --run-slow one
+    fast = pytester.runpytest(
+        "-p", "tests.slow", "-s", "-p", "no:randomly", "--hypothesis-profile=default"
+    )
+    thorough = pytester.runpytest("-p", "tests.slow", "-s", "-p", "no:randomly", "--run-slow")
+    fast.stdout.fnmatch_lines(["*examples: 100*"])
+    thorough.stdout.fnmatch_lines([f"*examples: {THOROUGH_EXAMPLES}*"])
 
 
 def test_a_marker_expression_chooses_for_itself(sample: pytest.Pytester) -> None:

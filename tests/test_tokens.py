@@ -451,19 +451,19 @@ def _decodes_or_raises_token_problem(text: str) -> None:
         }
 
 
-@settings(max_examples=300)
+@settings(deadline=None)
 @given(st.text(max_size=300))
 def test_any_text_decodes_or_raises_token_problem(text: str) -> None:
     _decodes_or_raises_token_problem(text)
 
 
-@settings(max_examples=300)
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_decode_or_raise_token_problem(raw: bytes) -> None:
     _decodes_or_raises_token_problem("pypi-" + base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 
-@settings(max_examples=200)
+@settings(deadline=None)
 @given(st.lists(_json, max_size=5), st.sampled_from([PYPI, TESTPYPI, PRIVATE]), st.text(max_size=6))
 def test_any_caveats_are_checked_without_leaking(
     caveats: list[object], idx: IndexSettings, username: str
