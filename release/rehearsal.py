@@ -130,6 +130,7 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
         "prod_index_files": result.prod_files,
         "rerun_nothing_to_do": result.rerun_nothing_to_do,
         "changed_bytes_refused": result.changed_bytes_refused,
+        "index_rules": "pypi",
     }
     out.add_summary(
         f"{manifest.name} {manifest.version}: rehearsed end to end on two local "
@@ -139,6 +140,10 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
         out.add_summary(f"{f.filename}  sha256 {f.sha256}  -> test ✓ verified ✓ prod ✓")
     out.add_summary("re-upload of the same bytes: nothing to do (exit 0)")
     out.add_summary("re-upload of other bytes under the same version: refused before sending")
+    out.add_summary(
+        "PyPI's upload rules (platform tags, metadata, README, sizes: docs/pypi-rules.md): "
+        "passed on both indexes"
+    )
     out.add_summary("next: `nox -s doctor` to check your real credentials, then `nox -s release`")
     return result
 
