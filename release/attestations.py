@@ -19,9 +19,12 @@ __all__ = [
     "all_attestations",
     "attestations_for",
     "check_folder",
+    "check_predicates",
     "collect",
     "form_field",
+    "has_publish",
     "load_for",
+    "statement_of",
     "stray_attestations",
     "subject_of",
 ]
@@ -50,6 +53,7 @@ class AttestationFile:
     kind: str  # publish, slsa, ...
     sha256: str  # of the attestation file itself
     text: str  # its JSON, verbatim (surrounding whitespace removed)
+    predicate_type: str = ""  # e.g. https://docs.pypi.org/attestations/publish/v1
 
 
 def _kind(filename: str, candidate: str) -> str | None:
@@ -70,9 +74,18 @@ def attestations_for(folder: Path, filename: str) -> list[Path]:
     )
 
 
+PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
+
+
 def subject_of(data: bytes) -> tuple[str, str]:
     """(name, sha256) of the one subject an attestation's statement names; ValueError when it
     is not a PEP 740 attestation with exactly one sha256-named subject."""
+    name, sha256, _ = statement_of(data)
+    return name, sha256
+
+
+def statement_of(data: bytes) -> tuple[str, str, str]:
+    """(subject name, subject sha256, predicate type) of an attestation; ValueError otherwise."""
     from pydantic import ValidationError
     from pypi_attestations import Attestation
 
@@ -87,7 +100,7 @@ def subject_of(data: bytes) -> tuple[str, str]:
     sha256 = digest.get("sha256") if isinstance(digest, dict) else None
     if not isinstance(name, str) or not isinstance(sha256, str):
         raise ValueError("its subject has no name or no sha256")
-    return name, sha256.lower()
+    return name, sha256.lower(), str(statement.get("predicateType", ""))
 
 
 def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
@@ -96,7 +109,7 @@ def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
     for path in attestations_for(folder, entry.filename):
         data = path.read_bytes()
         try:
-            name, sha256 = subject_of(data)
+            name, sha256, predicate = statement_of(data)
         except ValueError as exc:
             raise DistError(f"{path.name} cannot be sent: {exc}.", _STALE_FIX) from None
         if name != entry.filename or sha256 != entry.sha256:
@@ -107,8 +120,29 @@ def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
             )
         kind = _kind(entry.filename, path.name) or ""
         text = data.decode("utf-8").strip()
-        found.append(AttestationFile(path.name, kind, hashlib.sha256(data).hexdigest(), text))
+        digest = hashlib.sha256(data).hexdigest()
+        found.append(AttestationFile(path.name, kind, digest, text, predicate))
+    check_predicates(entry.filename, found)
     return found
+
+
+def check_predicates(filename: str, files: Sequence[AttestationFile]) -> None:
+    """PyPI takes at most one attestation of each predicate type per file (publish, SLSA
+    provenance): a DistError naming the duplicates otherwise."""
+    seen: dict[str, str] = {}
+    for f in files:
+        if f.predicate_type in seen:
+            raise DistError(
+                f"{filename} has two attestations of the same type ({f.predicate_type}): "
+                f"{seen[f.predicate_type]} and {f.name}; the index takes one of each type.",
+                "Keep one of them in dist/ (in CI a publish attestation is made when there is "
+                "none).",
+            )
+        seen[f.predicate_type] = f.name
+
+
+def has_publish(files: Sequence[AttestationFile]) -> bool:
+    return any(f.predicate_type == PUBLISH for f in files)
 
 
 def all_attestations(folder: Path) -> list[Path]:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -333,9 +333,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     )
     _preflight_token(ctx, index, credential, manifest.name)
     entries = manifest.by_filename()
-    extra = _attestation_fields(ctx, manifest, [entries[fn] for fn in plan.to_upload])
-    unattested = [entries[fn] for fn in plan.to_upload if fn not in extra]
-    extra |= _made_attestations(ctx, index, credential, unattested)
+    extra = _attestation_fields(ctx, index, credential, manifest, plan.to_upload)
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
     files.sort(key=lambda pair: pair[1].kind != "sdist")  # sdist first
     state_before_new = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
@@ -420,10 +418,31 @@ def check_provenance(ctx: Context, index: IndexSettings, manifest: Manifest) -> 
 
 
 def _attestation_fields(
-    ctx: Context, manifest: Manifest, entries: list[DistFile]
+    ctx: Context,
+    index: IndexSettings,
+    credential: Credential,
+    manifest: Manifest,
+    to_upload: Sequence[str],
 ) -> dict[str, list[tuple[str, str]]]:
-    """The attestations in dist/ of the files about to be sent, recorded in the manifest, as
-    each file's ``attestations`` form field."""
+    """Each file's ``attestations`` form field: those in dist/ (recorded in the manifest), and
+    a publish attestation made for this upload for the files that have none."""
+    entries = manifest.by_filename()
+    found = _dist_attestations(ctx, manifest, [entries[fn] for fn in to_upload])
+    unsigned = [entries[fn] for fn in to_upload if not attestations.has_publish(found.get(fn, []))]
+    made = _made_attestations(ctx, index, credential, unsigned)
+    fields = {}
+    for fn in to_upload:
+        files = [*found.get(fn, []), *made.get(fn, [])]
+        attestations.check_predicates(fn, files)
+        if files:
+            fields[fn] = attestations.form_field(files)
+    return fields
+
+
+def _dist_attestations(
+    ctx: Context, manifest: Manifest, entries: list[DistFile]
+) -> dict[str, list[attestations.AttestationFile]]:
+    """The attestations in dist/ of the files about to be sent, recorded in the manifest."""
     found = attestations.collect(ctx.settings.dist_dir, entries)
     for filename, files in found.items():
         kinds = ", ".join(f.name for f in files)
@@ -431,13 +450,14 @@ def _attestation_fields(
     recorded = {fn: {f.name: f.sha256 for f in files} for fn, files in found.items()}
     if recorded and dict(manifest.attestations) != {**manifest.attestations, **recorded}:
         write_manifest(ctx.settings.dist_dir, manifest.with_attestations(recorded))
-    return {fn: attestations.form_field(files) for fn, files in found.items()}
+    return found
 
 
 def _made_attestations(
     ctx: Context, index: IndexSettings, credential: Credential, files: list[DistFile]
-) -> dict[str, list[tuple[str, str]]]:
-    """Sign ``files`` for this upload into a folder of its own (never dist/), as form fields."""
+) -> dict[str, list[attestations.AttestationFile]]:
+    """Sign ``files`` for this upload into a folder of its own (never dist/); their publish
+    attestations, read back before the folder goes."""
     if not files:
         return {}
     why_not = signing.signing_decision(
@@ -462,7 +482,7 @@ def _made_attestations(
         )
     ctx.reporter.line(f"signed {len(made)} file(s) for the {index.name} index (PEP 740)", "ok")
     ctx.reporter.document.setdefault("attestations_made", {})[index.name] = sorted(made)
-    return {fn: attestations.form_field(found) for fn, found in made.items()}
+    return made
 
 
 def _require_verified(out: Reporter, manifest: Manifest, to_upload: tuple[str, ...]) -> None:

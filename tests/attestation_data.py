@@ -33,18 +33,22 @@ def real_attestation() -> dict[str, Any]:
     return attestation
 
 
-def statement_for(filename: str, sha256: str) -> str:
+PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
+SLSA = "https://slsa.dev/provenance/v1"
+
+
+def statement_for(filename: str, sha256: str, predicate: str = PUBLISH) -> str:
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": filename, "digest": {"sha256": sha256}}],
-        "predicateType": "https://docs.pypi.org/attestations/publish/v1",
+        "predicateType": predicate,
         "predicate": None,
     }
     return base64.b64encode(json.dumps(statement).encode()).decode()
 
 
-def attestation_for(filename: str, sha256: str) -> bytes:
+def attestation_for(filename: str, sha256: str, predicate: str = PUBLISH) -> bytes:
     """A well-formed PEP 740 attestation naming ``filename`` / ``sha256`` (not verifiable)."""
     attestation = real_attestation()
-    attestation["envelope"]["statement"] = statement_for(filename, sha256)
+    attestation["envelope"]["statement"] = statement_for(filename, sha256, predicate)
     return json.dumps(attestation, indent=2).encode() + b"\n"

@@ -20,9 +20,9 @@ from release import signing, steps, trusted
 from release.config import IndexSettings, load_settings
 from release.credentials import Credential
 from release.errors import DistError
-from release.manifest import DistFile
+from release.manifest import DistFile, Manifest
 from release.output import Reporter
-from tests.attestation_data import attestation_for
+from tests.attestation_data import SLSA, attestation_for
 
 PYPI = IndexSettings("prod", "https://upload.pypi.org/legacy/", "https://pypi.org/simple/", "")
 TESTPYPI = IndexSettings(
@@ -33,6 +33,8 @@ FILES = [
     DistFile("demo_pkg-1.0.tar.gz", "a" * 64, 10, "sdist"),
     DistFile("demo_pkg-1.0-py3-none-any.whl", "b" * 64, 10, "wheel"),
 ]
+MANIFEST = Manifest("demo-pkg", "1.0", tuple(FILES))
+NAMES = tuple(f.filename for f in FILES)
 CI = {"CI": "true", "GITHUB_ACTIONS": "true"}
 
 
@@ -84,7 +86,7 @@ def test_each_upload_signs_in_its_own_folder_outside_dist(tmp_path: Path) -> Non
     ctx = _ctx(tmp_path, signer, CI)
     credential = _trusted_credential()
     fields = {
-        index.name: steps._made_attestations(ctx, index, credential, FILES)
+        index.name: steps._attestation_fields(ctx, index, credential, MANIFEST, NAMES)
         for index in (TESTPYPI, PYPI)
     }
     (test_folder, test_files, test_before), (prod_folder, prod_files, prod_before) = signer.calls
@@ -129,7 +131,7 @@ def test_when_nothing_is_signed(
     credential = (
         _trusted_credential() if trusted_publishing else Credential("__token__", "x", "env")
     )
-    assert steps._made_attestations(ctx, index, credential, FILES) == {}
+    assert steps._attestation_fields(ctx, index, credential, MANIFEST, NAMES) == {}
     assert signer.calls == []
     decision = signing.signing_decision(on, index, trusted_publishing, bool(environ))
     assert decision is not None
@@ -139,13 +141,13 @@ def test_when_nothing_is_signed(
 def test_an_attestation_of_other_bytes_is_never_sent(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, RecordingSigner(wrong=True), CI)
     with pytest.raises(DistError, match="belongs to other bytes"):
-        steps._made_attestations(ctx, PYPI, _trusted_credential(), FILES)
+        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
 
 
 def test_signing_that_makes_nothing_stops_the_upload(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, RecordingSigner(skip=True), CI)
     with pytest.raises(DistError, match="signing made none"):
-        steps._made_attestations(ctx, PYPI, _trusted_credential(), FILES)
+        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
 
 
 def test_no_identity_for_sigstore_is_explained(tmp_path: Path) -> None:
@@ -158,3 +160,35 @@ def test_no_identity_for_sigstore_is_explained(tmp_path: Path) -> None:
     assert "no identity token for sigstore" in info.value.message
     assert "SIGSTORE_ID_TOKEN: {aud: sigstore}" in info.value.fix
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_slsa_attestation_in_dist_goes_with_the_one_made(tmp_path: Path) -> None:
+    """PyPI takes one attestation of each type: dist/'s SLSA provenance, plus a publish
+    attestation made for the upload; a publish attestation in dist/ is sent instead of signing."""
+    signer = RecordingSigner()
+    ctx = _ctx(tmp_path, signer, CI)
+    sdist, wheel = FILES
+    slsa = attestation_for(sdist.filename, sdist.sha256, SLSA)
+    (tmp_path / "dist" / f"{sdist.filename}.slsa.attestation").write_bytes(slsa)
+    publish = attestation_for(wheel.filename, wheel.sha256)
+    (tmp_path / "dist" / f"{wheel.filename}.publish.attestation").write_bytes(publish)
+    fields = steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
+    assert [files for _, files, _ in signer.calls] == [[sdist.filename]]  # the wheel has one
+    ((_, sdist_field),) = fields[sdist.filename]
+    assert [a["envelope"]["statement"] for a in json.loads(sdist_field)] == [
+        json.loads(slsa)["envelope"]["statement"],
+        json.loads(attestation_for(sdist.filename, sdist.sha256))["envelope"]["statement"],
+    ]
+    ((_, wheel_field),) = fields[wheel.filename]
+    assert wheel_field == "[" + publish.decode().strip() + "]"
+
+
+def test_two_attestations_of_one_type_are_refused(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path, RecordingSigner(), CI)
+    sdist = FILES[0]
+    for kind in ("publish", "other"):
+        (tmp_path / "dist" / f"{sdist.filename}.{kind}.attestation").write_bytes(
+            attestation_for(sdist.filename, sdist.sha256)
+        )
+    with pytest.raises(DistError, match="two attestations of the same type"):
+        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)

@@ -26,7 +26,7 @@ from sigstore.verify.policy import Identity
 from release import signing, steps, trusted
 from release.config import IndexSettings, load_settings
 from release.credentials import Credential
-from release.manifest import DistFile
+from release.manifest import DistFile, Manifest
 from release.output import Reporter
 from tests.oidc_double import GITHUB_ISSUER, OIDCDouble
 from tests.sigstore_doubles import SigstoreDoubles
@@ -39,6 +39,8 @@ FILES = [
     DistFile("demo_pkg-1.0.tar.gz", "a" * 64, 10, "sdist"),
     DistFile("demo_pkg-1.0-py3-none-any.whl", "b" * 64, 10, "wheel"),
 ]
+MANIFEST = Manifest("demo-pkg", "1.0", tuple(FILES))
+NAMES = tuple(f.filename for f in FILES)
 IDENTITY = "https://github.com/example/demo/.github/workflows/release.yml@refs/heads/main"
 
 
@@ -100,7 +102,10 @@ def test_both_uploads_sign_with_sigstore_without_clash(
     )
     minted = trusted.MintedToken(lambda: ("pypi-minted", time.time() + 900))
     credential = Credential("__token__", minted.last, "trusted publishing", renewer=minted)
-    sent = {i.name: steps._made_attestations(ctx, i, credential, FILES) for i in (TESTPYPI, PYPI)}
+    sent = {
+        i.name: steps._attestation_fields(ctx, i, credential, MANIFEST, NAMES)
+        for i in (TESTPYPI, PYPI)
+    }
     assert len(sigstore.identities) == 2  # a certificate per upload
     assert len(sigstore.entries) == 2 * len(FILES)
     assert list((tmp_path / "dist").iterdir()) == []
