@@ -9,8 +9,8 @@ the popular action), and a ``dist/`` handed from job to job stays as built.
 
 When: the ``attestations`` option is on (default), the upload uses trusted publishing (the
 identity that signs is the one PyPI knows as the publisher), and the index is PyPI or TestPyPI
-(the only indexes that accept attestations). A file that already has an attestation in
-``dist/`` is sent with that one instead (PyPI takes one publish attestation per file).
+(the only indexes that accept attestations). A file that already has a publish attestation in
+``dist/`` is sent with that one instead (PyPI takes one attestation of each type per file).
 """
 
 from __future__ import annotations
