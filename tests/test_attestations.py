@@ -20,7 +20,7 @@ from release.manifest import DistFile, load_manifest
 from tests.attestation_data import FILENAME, SHA256, attestation_for, real_attestation
 from tests.conftest import ProjectFactory
 from tests.faultproxy import FaultProxy
-from tests.test_pipeline import environ_for, make_ctx, text
+from tests.pipeline import environ_for, make_ctx, text
 
 
 def _fields(content_type: str, body: bytes) -> dict[str, list[bytes]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,50 +24,12 @@ from release.errors import (
     IndexUnavailable,
     UploadRejected,
 )
-from release.localindex import LocalIndex
 from release.manifest import dist_candidates, hash_file, load_manifest
-from release.output import Reporter
 from tests.conftest import IndexPair, ProjectFactory
+from tests.pipeline import environ_for, make_ctx, text
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-
-
-def environ_for(test: LocalIndex, prod: LocalIndex, **extra: str) -> dict[str, str]:
-    # The machine's environment (certificates, pip configuration) minus any RELEASE_* setting.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "TWINE_"))}
-    env |= {
-        "RELEASE_TEST_UPLOAD_URL": test.upload_url,
-        "RELEASE_TEST_INDEX_URL": test.index_url,
-        "RELEASE_PROD_UPLOAD_URL": prod.upload_url,
-        "RELEASE_PROD_INDEX_URL": prod.index_url,
-        "RELEASE_TEST_USERNAME": test.username,
-        "RELEASE_PROD_USERNAME": prod.username,
-        "RELEASE_TEST_PASSWORD": test.password,
-        "RELEASE_PROD_PASSWORD": prod.password,
-        "RELEASE_WAIT_TIMEOUT": "10",
-        "RELEASE_RETRIES": "2",
-        "RELEASE_RETRY_MAX_WAIT": "0.2",
-    }
-    env.update(extra)
-    return env
-
-
-def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> steps.Context:
-    out = io.StringIO()
-    ctx = steps.Context(
-        settings=load_settings(root, environ),
-        environ=environ,
-        reporter=Reporter(stream=out),
-        deps_from_pip_config=True,
-        **kw,  # type: ignore[arg-type]
-    )
-    ctx.out = out  # type: ignore[attr-defined]
-    return ctx
-
-
-def text(ctx: steps.Context) -> str:
-    return ctx.out.getvalue()  # type: ignore[attr-defined,no-any-return]
 
 
 def test_release_end_to_end(make_project: ProjectFactory, index_pair: IndexPair) -> None:

@@ -29,7 +29,7 @@ from release.manifest import MANIFEST_NAME, check_filename, load_manifest
 from release.paths import inside_root
 from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_problem
 from tests.conftest import IndexPair, ProjectFactory
-from tests.test_pipeline import environ_for, make_ctx, text
+from tests.pipeline import environ_for, make_ctx, text
 
 REPO = Path(__file__).resolve().parents[1]
 
