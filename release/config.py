@@ -287,9 +287,12 @@ def read_pyproject(root: Path) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(f)
             return data
     except FileNotFoundError:
+        # A setup.py or setup.cfg project needs no pyproject.toml: every option at its default.
+        if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
+            return {}
         raise ConfigError(
-            f"No pyproject.toml in {root}.",
-            "Run nox from the project's root folder (the one with pyproject.toml).",
+            f"No pyproject.toml (nor setup.py or setup.cfg) in {root}.",
+            "Run nox from the project's root folder (the one with pyproject.toml or setup.py).",
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(

@@ -7,7 +7,7 @@ byte for byte, is refused before a byte is sent.
 
 from __future__ import annotations
 
-__all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "file_key"]
+__all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "examples", "file_key"]
 
 import dataclasses
 import enum
@@ -150,6 +150,26 @@ def _refuse_all(
     )
 
 
+EXAMPLES = 3  # a long list of like items is a count and this many examples
+
+
+def examples(items: list[str]) -> str:
+    """``e.g. a, b, c and 60 more`` for a long list; the whole list when it is short."""
+    if len(items) <= EXAMPLES:
+        return ", ".join(items)
+    return f"e.g. {', '.join(items[:EXAMPLES])} and {len(items) - EXAMPLES} more"
+
+
+def _foreign_reasons(foreign: list[str], version: Version) -> list[str]:
+    """Files of this version on the index that are not ours: each named, or a count."""
+    if len(foreign) <= EXAMPLES:
+        return [f"{fn} is on the index but was not built by this release" for fn in foreign]
+    return [
+        f"{len(foreign)} files of {version} are on the index but were not built by this "
+        f"release ({examples(foreign)})"
+    ]
+
+
 def _aware(moment: datetime) -> datetime:
     """A datetime without a zone is taken as UTC (what every index serves)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
@@ -266,11 +286,12 @@ def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
         for name in unreadable
     ]
     per_file: dict[str, str] = {}
+    foreign: list[str] = []
     for rf in remote:
         key = file_key(rf.filename)
         ours = ours_by_key.get(key if key is not None else rf.filename)
         if ours is None:
-            reasons.append(f"{rf.filename} is on the index but was not built by this release")
+            foreign.append(rf.filename)
             continue
         if rf.sha256 is None:
             reasons.append(
@@ -287,6 +308,8 @@ def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             per_file[ours.filename] = "on the index with other bytes"
             continue
         matched[ours.filename] = rf
+
+    reasons += _foreign_reasons(foreign, version)
 
     yanked = sorted(rf.filename for rf in remote if rf.yanked)
     warnings: tuple[str, ...] = ()

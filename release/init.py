@@ -19,7 +19,7 @@ __all__ = [
     "InitPlan",
     "apply_plan",
     "configure",
-    "packaging_advice",
+    "gitignore_with",
     "plan_init",
     "run",
     "source_files",
@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 import tomlkit
 
+from . import gitstate, layout, vcsversion
 from .atomic import write_atomic
 from .config import OPTIONS, env_name
 from .errors import ConfigError
@@ -85,6 +86,8 @@ class InitPlan:
     noxfile_has_import: bool  # ... and it already imports release.sessions
     tool_release_kept: bool  # pyproject.toml already has a [tool.release] table
     advice: tuple[tuple[str, str], ...] = ()  # (problem, fix) the maintainer must act on
+    pyproject_absent: bool = False  # a setup.py / setup.cfg project without pyproject.toml
+    pyproject: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # parsed, or {}
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -163,89 +166,22 @@ def with_tool_release(text: str, snippet: str) -> str:
     return combined
 
 
-SKIP_DIRS = {"release", "tests", "test", "docs", "doc", "examples", "scripts", "build", "dist"}
-
-
-def packaging_advice(
-    pyproject: Mapping[str, Any], top_level: Sequence[str], *, has_src: bool, has_setup: bool
-) -> list[tuple[str, str]]:
-    """(problem, fix) for build backends that would pick ``release/`` up as a package of the
-    project: setuptools' automatic discovery (which then refuses a flat layout with two top-level
-    packages) and pdm-backend (which ships every package of a flat layout in the wheel).
-
-    ``top_level``: the project's own top-level package folders (those with ``__init__.py``).
-    hatchling, flit-core and poetry-core choose the package by the project's name: no advice.
-    """
-    build_system = pyproject.get("build-system", {})
-    backend = str(build_system.get("build-backend", "setuptools.build_meta:__legacy__"))
-    project = pyproject.get("project", {})
-    name = str(project.get("name", "")) if isinstance(project, dict) else ""
-    guess = name.replace("-", "_").replace(".", "_").lower()
-    own = [d for d in top_level if d not in SKIP_DIRS]
-    module = guess if guess in own or not own else own[0]
-    module = module or "your_package"
-    tool = pyproject.get("tool", {})
-    advice: list[tuple[str, str]] = []
-    if has_src:
-        return advice
-    if backend.startswith("setuptools") and not has_setup:
-        setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
-        packages = setuptools.get("packages") if isinstance(setuptools, dict) else None
-        find = packages.get("find") if isinstance(packages, dict) else None
-        automatic = packages is None and "py-modules" not in setuptools
-        unfiltered = (
-            isinstance(find, dict)
-            and not find.get("include")
-            and not any(str(pattern).startswith("release") for pattern in find.get("exclude", []))
-        )
-        if automatic or unfiltered:
-            advice.append(
-                (
-                    "setuptools finds packages on its own in this flat layout: with release/ "
-                    'beside your package it refuses to build ("Multiple top-level packages '
-                    'discovered") or ships release/ in your wheel.',
-                    "Add to pyproject.toml:  [tool.setuptools.packages.find]  "
-                    f'include = ["{module}*"]',
-                )
-            )
-    if backend.startswith("pdm.backend"):
-        pdm_build = tool.get("pdm", {}).get("build", {}) if isinstance(tool, dict) else {}
-        if not (isinstance(pdm_build, dict) and pdm_build.get("includes")):
-            advice.append(
-                (
-                    "pdm-backend puts every package of a flat layout in the wheel: release/ "
-                    "would be installed as a top-level package named release.",
-                    f'Add to pyproject.toml:  [tool.pdm.build]  includes = ["{module}"]',
-                )
-            )
-    return advice
-
-
-def _top_level_packages(target: Path) -> list[str]:
-    return sorted(
-        p.name
-        for p in target.iterdir()
-        if p.is_dir() and p.name != "release" and (p / "__init__.py").is_file()
-    )
-
-
-def _read_pyproject(target: Path) -> tuple[str, dict[str, Any]]:
+def _read_pyproject(target: Path) -> tuple[str | None, dict[str, Any]]:
+    """(text, data) of pyproject.toml; (None, {}) for a setup.py or setup.cfg project without
+    one (it needs none: every [tool.release] option has a default and a RELEASE_* variable)."""
     path = target / "pyproject.toml"
     if not target.is_dir():
         raise ConfigError(
             f"{target} is not a folder.", "Give init the root folder of the project to set up."
         )
     if not path.is_file():
-        hint = (
-            " It has a setup.py: add a pyproject.toml with a [build-system] table and a "
-            '[project] table (name, version or dynamic = ["version"]) first.'
-            if (target / "setup.py").is_file()
-            else ""
-        )
+        if (target / "setup.py").is_file() or (target / "setup.cfg").is_file():
+            return None, {}
         raise ConfigError(
-            f"No pyproject.toml in {target}: init sets up a Python project's root folder.{hint}",
-            "Point init at the folder that holds the project's pyproject.toml "
-            "(or create one first), then run it again.",
+            f"No pyproject.toml, setup.py or setup.cfg in {target}: init sets up a Python "
+            "project's root folder.",
+            "Point init at the folder that holds the project's pyproject.toml (or setup.py), "
+            "then run it again.",
         )
     raw = path.read_bytes()
     try:
@@ -256,6 +192,20 @@ def _read_pyproject(target: Path) -> tuple[str, dict[str, Any]]:
             f"{path} is not valid UTF-8 TOML: {exc}.",
             "Fix the error it names, then run init again.",
         ) from None
+
+
+IGNORED = ("dist/", ".nox/")
+
+
+def gitignore_with(text: str, entries: Sequence[str] = IGNORED) -> str:
+    """``text`` (a .gitignore) with the ``entries`` it does not ignore yet appended; the same
+    text when it ignores them all (``dist``, ``/dist``, ``dist/`` and ``/dist/`` all count)."""
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    missing = [e for e in entries if e.strip("/") not in present]
+    if not missing:
+        return text
+    body = text if not text or text.endswith("\n") else text + "\n"
+    return body + "# nox-release: build output and nox's environments\n" + "\n".join(missing) + "\n"
 
 
 def _fate(target: Path, relative: str, content: bytes) -> Fate:
@@ -274,6 +224,7 @@ def plan_init(
     noxfile: bytes | None = None,
     workflow: bytes | None = None,
     ci: str = "github",
+    create_pyproject: bool = False,
 ) -> InitPlan:
     """Decide every file's fate; read the target, write nothing."""
     target = target.resolve()
@@ -296,16 +247,27 @@ def plan_init(
     tool = data.get("tool", {})
     tool_release_kept = isinstance(tool, dict) and "release" in tool
     actions = [Action(rel, _fate(target, rel, content), content) for rel, content in files.items()]
-    if not tool_release_kept:
+    if text is None:
+        if create_pyproject:
+            snippet = tool_release_snippet().encode("utf-8")
+            actions.append(Action("pyproject.toml", "create", snippet))
+    elif not tool_release_kept:
         new_text = with_tool_release(text, tool_release_snippet())
         actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
-    advice = packaging_advice(
-        data,
-        _top_level_packages(target),
-        has_src=(target / "src").is_dir(),
-        has_setup=(target / "setup.py").is_file() or (target / "setup.cfg").is_file(),
+    gitignore = target / ".gitignore"
+    before = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
+    after = gitignore_with(before)
+    if after != before:
+        fate: Fate = "append" if gitignore.is_file() else "create"
+        actions.append(Action(".gitignore", fate, after.encode("utf-8")))
+    return InitPlan(
+        tuple(actions),
+        noxfile_kept,
+        has_import,
+        tool_release_kept,
+        pyproject_absent=text is None and not create_pyproject,
+        pyproject=data,
     )
-    return InitPlan(tuple(actions), noxfile_kept, has_import, tool_release_kept, tuple(advice))
 
 
 def apply_plan(target: Path, plan: InitPlan, *, force: bool = False) -> list[Action]:
@@ -337,6 +299,17 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace files that exist with other content"
     )
+    parser.add_argument(
+        "--pyproject",
+        action="store_true",
+        help="create a pyproject.toml with a commented [tool.release] table when the project "
+        "has none (a setup.py or setup.cfg project needs none)",
+    )
+    parser.add_argument(
+        "--no-build-check",
+        action="store_true",
+        help="do not build the project to check that its backend leaves release/ out",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument(
         "--ci",
@@ -347,22 +320,25 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    target: Path = args.path.resolve()
-    out = Reporter(json_mode=args.json)
-    ci = str(getattr(args, "ci", "github"))
-    plan = plan_init(target, ci=ci)
-    written = apply_plan(target, plan, force=args.force)
-    out.heading(f"nox-release init {target}")
+def _print_files(out: Reporter, plan: InitPlan) -> None:
     marks = {"create": "+", "overwrite": "!", "unchanged": "=", "append": "+"}
+    label = {"create": "created", "overwrite": "replaced", "unchanged": "unchanged"}
     for action in plan.actions:
-        if action.fate == "append":
-            out.line("pyproject.toml: appended a commented [tool.release] table", "+")
-            continue
-        label = {"create": "created", "overwrite": "replaced", "unchanged": "unchanged"}
-        out.line(f"{action.path} ({label[action.fate]})", marks[action.fate])
+        if action.path == "pyproject.toml" and action.fate in ("append", "create"):
+            verb = "appended" if action.fate == "append" else "created with"
+            out.line(f"pyproject.toml: {verb} a commented [tool.release] table", "+")
+        elif action.path == ".gitignore":
+            out.line(".gitignore: now ignores dist/ and .nox/", "+")
+        else:
+            out.line(f"{action.path} ({label[action.fate]})", marks[action.fate])
     if plan.tool_release_kept:
         out.line("pyproject.toml: [tool.release] already there, left as it is", "=")
+    if plan.pyproject_absent:
+        out.line(
+            "no pyproject.toml, none created: every option has its default, and a RELEASE_* "
+            "variable sets it (init --pyproject writes a commented [tool.release] table)",
+            "=",
+        )
     if plan.noxfile_kept:
         if plan.noxfile_has_import:
             out.line("noxfile.py already imports release.sessions, left as it is", "=")
@@ -370,10 +346,86 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
             out.line("noxfile.py is yours and was not touched. Add these lines near its top:", "!")
             for line in IMPORT_LINES.splitlines():
                 out.line(f"    {line}")
-    for problem, fix in plan.advice:
-        out.warn(problem)
-        out.line(f"  Fix: {fix}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]:
+    """Build the project as it now is (release/ beside it) and say what the backend does."""
+    out.heading("Layout check: building your project with release/ in it (python -m build)")
+    found = layout.probe(target, {})
+    advice = layout.advice(
+        plan.pyproject, found, _read_text(target / "setup.py"), _read_text(target / "setup.cfg")
+    )
+    for item in advice:
+        out.warn(item.problem)
+        out.line(f"  Fix: {item.fix}")
+    if not found.built and not found.breaks_build:
+        out.warn("the project does not build here, so its layout was not checked:")
+        for line in found.error.splitlines()[-12:]:
+            out.line(f"    {line}")
+    elif not advice:
+        out.ok("your wheel holds your own packages and not release/")
+    exclude = layout.sdist_exclude(plan.pyproject, found.sdist_ships)
+    if found.sdist_ships:
+        out.line(
+            f"{', '.join(found.sdist_ships)} will ship in your sdist with "
+            f"{layout.backend_of(plan.pyproject)}; harmless, but to leave them out, add to "
+            f"{exclude}",
+            "info",
+        )
+    return {
+        "checked": found.built or found.breaks_build,
+        "advice": [dataclasses.asdict(item) for item in advice],
+        "sdist_ships": list(found.sdist_ships),
+        "sdist_exclude": exclude,
+        "own_packages": [*found.own_packages, *found.own_modules],
+    }
+
+
+def _next_steps(target: Path, plan: InitPlan, tag_format: str) -> tuple[str | None, list[str]]:
+    """(why, commands) that must come before the first rehearsal: for a version made from git
+    tags, commit init's files and tag that commit (else the build is a development version)."""
+    plugin = gitstate.vcs_plugin_of(target, plan.pyproject)
+    if plugin is None:
+        return None, []
+    state = gitstate.read(target)
+    why = (
+        f"The version comes from git tags ({plugin}): commit init's files and tag that commit, "
+        "or the build is a development version (1.2.4.dev1+g…) that no index takes. The "
+        "rehearsal uploads only to local indexes; `git tag -d` removes the tag if you do not "
+        "release it."
+    )
+    return why, list(vcsversion.adoption_steps(state, tag_format))
+
+
+def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+    target: Path = args.path.resolve()
+    out = Reporter(json_mode=args.json)
+    ci = str(getattr(args, "ci", "github"))
+    plan = plan_init(target, ci=ci, create_pyproject=args.pyproject)
+    written = apply_plan(target, plan, force=args.force)
+    out.heading(f"nox-release init {target}")
+    _print_files(out, plan)
+    checked: dict[str, Any] = {"checked": False, "advice": [], "sdist_ships": []}
+    if not args.no_build_check:
+        checked = _check_layout(target, plan, out)
+    tool = plan.pyproject.get("tool", {})
+    table = tool.get("release", {}) if isinstance(tool, dict) else {}
+    tag_format = environ.get("RELEASE_TAG_FORMAT") or str(table.get("tag-format", "v{version}"))
+    why, commands = _next_steps(target, plan, tag_format)
     out.heading("Next")
+    if checked["advice"]:
+        out.line("apply the fix above to your build configuration", "info")
+    if why:
+        out.line(why, "info")
+        for command in commands:
+            out.line(f"    {command}")
     out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
     out.line(
         f"register the trusted publishers on TestPyPI and PyPI for {CI_PIPELINES[ci][1]} "
@@ -387,8 +439,12 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         "noxfile": "kept" if plan.noxfile_kept else "copied",
         "noxfile_imports_release": plan.noxfile_has_import or not plan.noxfile_kept,
         "import_lines": IMPORT_LINES if plan.noxfile_kept and not plan.noxfile_has_import else "",
-        "tool_release": "kept" if plan.tool_release_kept else "appended",
-        "advice": [{"problem": p, "fix": f} for p, f in plan.advice],
+        "tool_release": "kept"
+        if plan.tool_release_kept
+        else ("none" if plan.pyproject_absent else "appended"),
+        "advice": checked["advice"],
+        "layout": checked,
+        "next_steps": [*commands, "nox -s rehearse"],
     }
     out.emit_json()
     return 0

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["BuiltFiles", "ProjectInfo", "check_built_files", "project_info", "project_name"]
+__all__ = [
+    "BuiltFiles",
+    "ProjectInfo",
+    "built_info",
+    "check_built_files",
+    "declared_info",
+    "project_info",
+    "project_name",
+]
 
 import dataclasses
 from collections.abc import Mapping
@@ -14,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, DistError
 from .indexstate import parse_filename
+from .metadata import same_identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +44,15 @@ def project_name(pyproject: Mapping[str, Any]) -> str | None:
     if isinstance(poetry, Mapping) and isinstance(poetry.get("name"), str):
         return str(poetry["name"])
     return None
+
+
+def declared_info(pyproject: Mapping[str, Any]) -> ProjectInfo | None:
+    """The name (and static version) pyproject.toml states; None when it names no project
+    (a ``setup.py`` or ``setup.cfg`` project, or no pyproject.toml at all): then the built
+    files' metadata says (:mod:`release.metadata`)."""
+    if not isinstance(pyproject.get("project"), Mapping) and project_name(pyproject) is None:
+        return None
+    return project_info(pyproject)
 
 
 def project_info(pyproject: Mapping[str, Any]) -> ProjectInfo:
@@ -117,3 +135,25 @@ def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
             "Rebuild from a clean tree; check that the backend reads [project].version.",
         )
     return BuiltFiles(version, sdists[0], tuple(sorted(wheels)))
+
+
+def built_info(files: list[Path], declared: ProjectInfo | None) -> ProjectInfo:
+    """What the build made, as its metadata states it, checked against what pyproject.toml
+    declares (when it declares anything): the project to release."""
+    identity = same_identity([p for p in files if parse_filename(p.name) is not None])
+    if declared is None:
+        return ProjectInfo(identity.name, None)
+    if identity.canonical_name != declared.canonical_name:
+        raise DistError(
+            f"The built metadata names the project {identity.name!r}, pyproject.toml "
+            f"names {declared.name!r}.",
+            "Make the build configuration (setup.py, setup.cfg) and pyproject.toml agree "
+            "on the name.",
+        )
+    if declared.version is not None and identity.version != declared.version:
+        raise DistError(
+            f"The built metadata has version {identity.version}, pyproject.toml says "
+            f"{declared.version}.",
+            "Rebuild from a clean tree; check that the backend reads [project].version.",
+        )
+    return declared

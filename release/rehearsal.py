@@ -1,4 +1,4 @@
-"""``nox -s rehearse``: the whole release against two local throw-away indexes, offline.
+"""``nox -s rehearse``: the whole release against two local throw-away indexes.
 
 Two real pypiservers on 127.0.0.1 (ephemeral ports, ``disable_fallback``, uploads behind a
 generated password that only this process knows) stand in for TestPyPI and PyPI. The project
@@ -25,7 +25,7 @@ from .errors import ExitCode, GuardRefusal, ReleaseError
 from .localindex import LocalIndex
 from .manifest import DistFile, Manifest, hash_file, write_manifest
 from .output import Reporter
-from .steps import Context, build, upload, verify
+from .steps import Context, build, refuse_early, upload, verify
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +86,7 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
             deps_from_pip_config=True,
         )
         manifest = build(ctx)
+        refuse_early(ctx, manifest)
         upload(ctx, "test")
         manifest = verify(ctx)
         upload(ctx, "prod")

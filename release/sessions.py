@@ -160,7 +160,7 @@ def upload_test(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def verify_test_install(session: nox.Session) -> None:
-    """Install the release from the test index in fresh environments and smoke-test it."""
+    """Install the release from the test index in fresh environments; import it, smoke-test it."""
     run_release(session, "verify")
 
 
@@ -190,5 +190,5 @@ def doctor(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def rehearse(session: nox.Session) -> None:
-    """Run the whole release against two local throw-away indexes, offline: start here."""
+    """The whole release on two local throw-away indexes (deps from your pip index): start here."""
     run_release(session, "rehearse")

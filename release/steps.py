@@ -21,9 +21,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
 from . import attestations, guard, provenance, pypi_rules, signing, trusted
 from .childenv import without_credentials
-from .config import IndexName, IndexSettings, Settings, load_settings
+from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .distfacts import read_facts
 from .endpoints import same_url, strip_credentials
@@ -38,6 +41,7 @@ from .errors import (
     ReleaseError,
     VerificationFailed,
 )
+from .gitstate import explain_version
 from .index import await_listed, fetch_index_state
 from .indexstate import IndexState
 from .manifest import (
@@ -52,7 +56,7 @@ from .manifest import (
     write_manifest,
 )
 from .output import Reporter
-from .project import check_built_files, project_info
+from .project import ProjectInfo, built_info, check_built_files, declared_info
 from .pypi_rules import Finding
 from .retry import RetryPolicy
 from .tokens import check_token
@@ -91,7 +95,7 @@ class Context:
 
     def credential(self, index: IndexSettings, project: str) -> Credential:
         if index.name not in self.credentials:
-            interactive = sys.stdin.isatty() and not self.environ.get("CI")
+            interactive = sys.stdin.isatty() and not self.environ.get("CI") and not self.dry_run
             self.credentials[index.name] = resolve(
                 index,
                 project,
@@ -110,9 +114,9 @@ class Context:
 def build(ctx: Context) -> Manifest:
     """sdist + wheel into dist/, checked, hashed and recorded in the manifest."""
     settings, out = ctx.settings, ctx.reporter
-    info = project_info(dict(settings.pyproject))
+    declared = declared_info(dict(settings.pyproject))
     dist = settings.dist_dir
-    out.heading(f"build: {info.name} {info.version or '(dynamic version)'}")
+    out.heading(f"build: {_what_is_built(settings, declared)}")
     stale = dist_candidates(dist) + attestations.all_attestations(dist)  # theirs go with them
     if ctx.dry_run:
         out.line(f"would build sdist + wheel of {settings.root} into {dist}")
@@ -121,7 +125,8 @@ def build(ctx: Context) -> Manifest:
                 f"would move {len(stale)} earlier file(s) out of the way: "
                 + ", ".join(p.name for p in stale)
             )
-        return Manifest(info.name, str(info.version or "0"), ())
+        name = declared.name if declared else settings.root.name
+        return Manifest(name, str((declared and declared.version) or "0"), ())
     with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
         outdir = Path(tmp)
         argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
@@ -142,7 +147,9 @@ def build(ctx: Context) -> Manifest:
                 f"The build failed (exit {proc.returncode}):\n    {tail}",
                 "Fix the build error above; nothing was changed in dist/.",
             )
+        info = built_info(sorted(outdir.iterdir()), declared)
         built = check_built_files(sorted(outdir.iterdir()), info)
+        explain_vcs_version(settings, built.version, out)
         for wheel in built.wheels:
             _refuse_vendored_release_package(wheel, info.canonical_name)
         _check_rules(ctx, [built.sdist, *built.wheels])
@@ -172,6 +179,22 @@ def build(ctx: Context) -> Manifest:
     )
     out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
     return manifest
+
+
+def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
+    if declared is None:
+        return f"{settings.root.name} (name and version from the built metadata)"
+    return f"{declared.name} {declared.version or '(dynamic version)'}"
+
+
+def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> None:
+    """A version made from git that is no release: say why, and how to release instead."""
+    explanation = explain_version(
+        settings.root, settings.pyproject, version, str(settings.get("tag-format"))
+    )
+    if explanation is not None:
+        out.warn(explanation.why)
+        out.line(f"  Fix: {explanation.fix}")
 
 
 def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
@@ -255,8 +278,8 @@ def _load_checked(ctx: Context) -> Manifest:
     manifest = load_manifest(dist)
     check_dist(dist, manifest)
     attestations.check_folder(dist, manifest.files)  # none of other bytes, none stray
-    info = project_info(dict(ctx.settings.pyproject))
-    if info.canonical_name != manifest.canonical_name:
+    info = declared_info(dict(ctx.settings.pyproject))
+    if info is not None and info.canonical_name != manifest.canonical_name:
         raise DistError(
             f"dist/ holds {manifest.name} but pyproject.toml names {info.name}.",
             "Run `nox -s build` in this project.",
@@ -264,9 +287,8 @@ def _load_checked(ctx: Context) -> Manifest:
     return manifest
 
 
-def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
-    state = ctx.read(index, manifest.name)
-    rules = guard.Rules(
+def _rules(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Rules:
+    return guard.Rules(
         warehouse=index.warehouse,
         is_prod=index.name == "prod",
         allow_dev=bool(ctx.settings.get("allow-dev-to-prod")),
@@ -274,6 +296,29 @@ def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
         pypi_rules=ctx.settings.pypi_rules_apply(index),
         findings=_rule_findings(ctx, index, manifest),
     )
+
+
+def refuse_early(ctx: Context, manifest: Manifest) -> None:
+    """Before anything goes to the test index: would the prod index refuse this version
+    whatever it holds (a local or development version), or would verify have nothing to
+    check (a wheel with no module)? Then stop now, with the fix."""
+    smoke = str(ctx.settings.get("smoke-command"))
+    _what_verify_checks(manifest, _import_names(ctx, manifest), smoke)
+    index = ctx.settings.index("prod")
+    empty = IndexState(index.index_url, canonicalize_name(manifest.name), False, ())
+    plan = guard.decide(manifest, empty, _rules(ctx, index, manifest))
+    if plan.verdict is guard.Verdict.REFUSED:
+        plan = _with_vcs_fix(ctx, plan, manifest)
+        raise GuardRefusal(
+            f"The prod index would refuse {manifest.name} {manifest.version}, so nothing "
+            "was uploaded anywhere:\n  - " + "\n  - ".join(plan.reasons),
+            plan.fix or "Release a version the prod index accepts.",
+        )
+
+
+def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
+    state = ctx.read(index, manifest.name)
+    rules = _rules(ctx, index, manifest)
     plan = guard.decide(manifest, state, rules)
     if plan.verdict is guard.Verdict.REFUSED:
         # Suggest a version free on both indexes (best effort: the other may be unreachable).
@@ -285,7 +330,26 @@ def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
             )
         except ReleaseError:
             pass
+        plan = _with_vcs_fix(ctx, plan, manifest)
     return plan
+
+
+def _with_vcs_fix(ctx: Context, plan: guard.Plan, manifest: Manifest) -> guard.Plan:
+    """A refused dev or local version made from git: the fix is a tag, not an opt-in."""
+    explanation = explain_version(
+        ctx.settings.root,
+        ctx.settings.pyproject,
+        manifest.parsed_version,
+        str(ctx.settings.get("tag-format")),
+    )
+    if explanation is None:
+        return plan
+    return dataclasses.replace(
+        plan,
+        reasons=(*plan.reasons, explanation.why),
+        fix=explanation.fix,
+        next_free=explanation.suggested,
+    )
 
 
 def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
@@ -294,8 +358,16 @@ def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
         f"({strip_credentials(index.index_url)}): {plan.verdict.value}"
     )
     marks = {guard.Fate.UPLOAD: "up", guard.Fate.PRESENT: "skip", guard.Fate.REFUSE: "fail"}
+    groups: dict[tuple[guard.Fate, str], list[str]] = {}
     for f in plan.files:
-        out.line(f"{f.filename}: {f.fate.value} — {f.why}", marks[f.fate])
+        groups.setdefault((f.fate, f.why), []).append(f.filename)
+    for (fate, why), names in groups.items():
+        if len(names) > guard.EXAMPLES + 2:  # many files, one story: a count and examples
+            text = f"{len(names)} files: {fate.value} — {why} ({guard.examples(names)})"
+            out.line(text, marks[fate])
+            continue
+        for filename in names:
+            out.line(f"{filename}: {fate.value} — {why}", marks[fate])
     for w in plan.warnings:
         out.warn(w)
 
@@ -325,6 +397,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
         return plan
     if ctx.dry_run:
         out.line(f"dry run: would upload {len(plan.to_upload)} file(s); nothing was sent")
+        dry_run_credential(ctx, index, manifest.name)
         return plan
     credential = ctx.credential(index, manifest.name)
     out.line(
@@ -503,6 +576,18 @@ def _require_verified(out: Reporter, manifest: Manifest, to_upload: tuple[str, .
             out.warn(f"{filename}: listed on the test index with our sha256, but not installed")
 
 
+def dry_run_credential(ctx: Context, index: IndexSettings, project: str) -> None:
+    """Which credential a real run would use (never prompting), checked offline; a run that
+    would fail for want of one fails the dry run too."""
+    credential = ctx.credential(index, project)
+    ctx.reporter.line(
+        f"would use the credential from {credential.source} (username {credential.username}) "
+        f"for the {index.name} index",
+        "info",
+    )
+    _preflight_token(ctx, index, credential, project)
+
+
 def _preflight_token(
     ctx: Context, index: IndexSettings, credential: Credential, project: str
 ) -> None:
@@ -540,11 +625,14 @@ def verify(ctx: Context) -> Manifest:
             "Leave dependency-index-url unset (the prod index) or point it at a trusted index.",
         )
     manifest = _load_checked(ctx)
+    smoke = str(settings.get("smoke-command"))
+    imports = _import_names(ctx, manifest)
+    checks = _what_verify_checks(manifest, imports, smoke)
     if ctx.dry_run:
         out.line(
             f"would wait for {manifest.name} {manifest.version} on the test index, install "
             f"it in fresh environments (dependencies from {deps or 'your pip config'}) "
-            "and smoke-test it"
+            f"and check it: {checks}"
         )
         return manifest
     listed = await_listed(
@@ -562,7 +650,7 @@ def verify(ctx: Context) -> Manifest:
         test_index_url=index.index_url,
         deps_index_url=deps,
         smoke_command=str(settings.get("smoke-command")),
-        import_names=tuple(settings.get("import-names")) or _wheel_import_names(ctx, manifest),
+        import_names=imports,
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
     )
@@ -583,7 +671,7 @@ def verify(ctx: Context) -> Manifest:
     write_manifest(settings.dist_dir, manifest)
     out.document["verified"] = dict(manifest.verified)
     out.document["listed_on_test"] = dict(manifest.listed_on_test)
-    out.add_summary(f"test: installed and smoke-tested {', '.join(sorted(done))}")
+    out.add_summary(f"test: installed {', '.join(sorted(done))}; {checks}")
     if others:
         out.add_summary(
             f"test: listed with our sha256, not installed: "
@@ -592,32 +680,83 @@ def verify(ctx: Context) -> Manifest:
     return manifest
 
 
-def _wheel_import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
+def _what_verify_checks(manifest: Manifest, imports: tuple[str, ...], smoke: str) -> str:
+    """What verify proves beyond installing: the imports and the smoke command. A wheel with
+    nothing to import and no smoke command would prove nothing: that fails here."""
+    if not imports and not smoke:
+        wheels = [f.filename for f in manifest.files if f.kind == "wheel"]
+        raise VerificationFailed(
+            f"{', '.join(wheels) or 'The release'} installs no importable module (metadata "
+            "only), and no smoke-command is set: verify could not prove that it works.",
+            "If the wheel should hold your package, the build misses it: check the "
+            "packages/include settings of your build backend and build again. If it is meant "
+            "to hold none (a command-line tool or a meta-package), set smoke-command in "
+            '[tool.release] (e.g. smoke-command = "yourtool --version") or '
+            "RELEASE_SMOKE_COMMAND.",
+        )
+    done = [f"imported {', '.join(imports)}"] if imports else []
+    if smoke:
+        done.append(f"smoke-tested with `{smoke}`")
+    return " and ".join(done)
+
+
+def _import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
+    """import-names when set, else what the (first) wheel installs."""
+    configured = tuple(ctx.settings.get("import-names"))
     wheels = [f.filename for f in manifest.files if f.kind == "wheel"]
-    return import_names_of(ctx.settings.dist_dir / wheels[0]) if wheels else ()
+    if configured or not wheels:
+        return configured
+    return import_names_of(ctx.settings.dist_dir / wheels[0])
 
 
 # ---------------------------------------------------------------- release
 
 
-def release(ctx: Context) -> None:
+def _dry_run_release(ctx: Context) -> int:
+    """Every step says what it would do; the exit status is the one a real run would end
+    with as far as can be known without changing anything (index reachable, plan accepted,
+    a credential there)."""
+    out = ctx.reporter
+    out.line("dry run: every step says what it would do; nothing is changed")
+    build(ctx)
+    worst = ExitCode.OK
+    have_dist = (ctx.settings.dist_dir / MANIFEST_NAME).is_file()
+    if have_dist:
+        out.line("plans for the files already in dist/ (from an earlier build):")
+    declared = declared_info(dict(ctx.settings.pyproject))
+    # a real release verifies the files before it uploads them to prod
+    planning = dataclasses.replace(ctx, require_verified=False)
+    for name in INDEX_NAMES:
+        index = ctx.settings.index(name)
+        try:
+            if have_dist:
+                upload(planning, name)
+            elif declared is not None:
+                out.heading(f"upload_{name}: {strip_credentials(index.upload_url)}")
+                state = ctx.read(index, declared.name)
+                out.ok(
+                    f"the {name} index answers ({len(state.versions)} version(s) of "
+                    f"{declared.name} there)"
+                )
+                dry_run_credential(ctx, index, declared.name)
+        except ReleaseError as exc:
+            out.fail(f"{exc.message}\n  Fix: {exc.fix}")
+            worst = max(worst, exc.exit_code)
+    if worst:
+        out.add_summary(f"dry run: a real run would fail (exit {int(worst)}): see above")
+    return int(worst)
+
+
+def release(ctx: Context) -> int:
     """build -> upload test -> verify -> upload prod, stopping at the first failure."""
     if ctx.dry_run:
-        ctx.reporter.line("dry run: every step says what it would do; nothing is changed")
-        build(ctx)
-        if (ctx.settings.dist_dir / MANIFEST_NAME).is_file():
-            ctx.reporter.line("plans for the files already in dist/ (from an earlier build):")
-            for name in ("test", "prod"):
-                try:
-                    upload(ctx, name)
-                except ReleaseError as exc:
-                    ctx.reporter.fail(str(exc))
-        return
+        return _dry_run_release(ctx)
     if not _resumable(ctx):
-        build(ctx)
+        refuse_early(ctx, build(ctx))
     upload(ctx, "test")
     verify(ctx)
     upload(ctx, "prod")
+    return int(ExitCode.OK)
 
 
 def _resumable(ctx: Context) -> bool:
@@ -631,8 +770,8 @@ def _resumable(ctx: Context) -> bool:
         manifest = _load_checked(ctx)
     except ReleaseError:
         return False
-    info = project_info(dict(ctx.settings.pyproject))
-    if info.version is not None and info.version != manifest.parsed_version:
+    info = declared_info(dict(ctx.settings.pyproject))
+    if info is not None and info.version is not None and info.version != manifest.parsed_version:
         return False
     state = ctx.read(ctx.settings.index("test"), manifest.name)
     ours = {f.filename: f.sha256 for f in manifest.files}
@@ -717,7 +856,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         elif args.command == "verify":
             verify(ctx)
         elif args.command == "release":
-            release(ctx)
+            code = release(ctx)
         elif args.command == "plan":
             names: tuple[IndexName, ...] = (
                 ("test", "prod") if args.index == "both" else ((args.index,))

@@ -43,25 +43,49 @@ class VerifyOptions:
     use_uv: bool = True
 
 
-def import_names_of(wheel: Path) -> tuple[str, ...]:
-    """Top-level importable names of a wheel (packages and modules), from its file list."""
-    names: set[str] = set()
-    with zipfile.ZipFile(wheel) as zf:
-        for entry in zf.namelist():
-            top = entry.split("/", 1)[0]
-            if top.endswith((".dist-info", ".data")):
+def _module_name(part: str) -> str | None:
+    """``mod.py`` -> ``mod``, ``_speedups.cpython-311-x86_64-linux-gnu.so`` -> ``_speedups``."""
+    if part.endswith(".py"):
+        return part[:-3]
+    if part.endswith((".so", ".pyd")):
+        return part.split(".", 1)[0]
+    return None
+
+
+def _importables(paths: set[tuple[str, ...]], prefix: tuple[str, ...]) -> set[str]:
+    """Modules and regular packages under ``prefix``; a folder without ``__init__`` (a PEP 420
+    namespace, ``jaraco/``) is looked into, since importing it alone proves nothing."""
+    found: set[str] = set()
+    depth = len(prefix)
+    children = {p[depth] for p in paths if len(p) > depth and p[:depth] == prefix}
+    for child in sorted(children):
+        below = (*prefix, child)
+        if any(len(p) > depth + 1 and p[: depth + 1] == below for p in paths):  # a folder
+            if not child.isidentifier() or child.startswith("_"):
                 continue
-            if "/" in entry:
-                candidate = top
-            elif entry.endswith(".py"):
-                candidate = entry[:-3]
-            elif entry.endswith((".so", ".pyd")):
-                candidate = entry.split(".", 1)[0]
+            inits = {p[-1] for p in paths if len(p) == depth + 2 and p[: depth + 1] == below}
+            if any(_module_name(n) == "__init__" for n in inits):
+                found.add(".".join(below))
             else:
-                continue
-            if candidate.isidentifier() and not candidate.startswith("_"):
-                names.add(candidate)
-    return tuple(sorted(names))
+                found |= _importables(paths, below)
+            continue
+        name = _module_name(child)
+        if name and name.isidentifier() and not name.startswith("_"):
+            found.add(".".join((*prefix, name)))
+    return found
+
+
+def import_names_of(wheel: Path) -> tuple[str, ...]:
+    """What a wheel installs that can be imported: top-level modules and packages, and for a
+    namespace package the packages inside it (``jaraco.functools``, not just ``jaraco``)."""
+    with zipfile.ZipFile(wheel) as zf:
+        paths = {
+            tuple(entry.split("/"))
+            for entry in zf.namelist()
+            if not entry.endswith("/")
+            and not entry.split("/", 1)[0].endswith((".dist-info", ".data"))
+        }
+    return tuple(sorted(_importables(paths, ())))
 
 
 def _uv() -> list[str] | None:
@@ -253,7 +277,7 @@ def _smoke(
         )
     reporter.ok(
         f"{label}: {manifest.name} {installed} installed; imported "
-        f"{', '.join(names) or '(nothing to import)'}"
+        f"{', '.join(names) or 'nothing (the smoke command checks it)'}"
     )
     if options.smoke_command:
         argv = shlex.split(options.smoke_command)

@@ -672,3 +672,16 @@ def test_next_free_over_any_versions(
     assert plan.next_free is not None
     assert plan.next_free > current
     assert plan.next_free not in here | there | {current}
+
+
+def test_many_foreign_files_are_a_count_and_three_examples() -> None:
+    manifest = ours()
+    foreign = [rf(f"demo_pkg-1.0.0-cp3{i:02d}-none-any.whl", OTHER) for i in range(63)]
+    plan = decide(manifest, state(*foreign), PYPI)
+    assert plan.verdict is Verdict.REFUSED
+    (reason,) = plan.reasons
+    assert reason.startswith("63 files of 1.0.0 are on the index but were not built by this")
+    assert "e.g. demo_pkg-1.0.0-cp300-none-any.whl, " in reason
+    assert reason.endswith("and 60 more)")
+    few = decide(manifest, state(*foreign[:2]), PYPI)
+    assert len(few.reasons) == 2  # a short list is named file by file

@@ -23,6 +23,7 @@ from release.errors import (
     GuardRefusal,
     IndexUnavailable,
     UploadRejected,
+    VerificationFailed,
 )
 from release.manifest import dist_candidates, hash_file, load_manifest
 from tests.conftest import IndexPair, ProjectFactory
@@ -301,3 +302,40 @@ def test_build_refuses_a_wheel_that_ships_the_release_package(
     with pytest.raises(DistError, match="contains nox-release's own release/ package"):
         steps.build(make_ctx(root, environ_for(test, prod)))
     assert not (root / "dist").exists()
+
+
+def test_dry_run_fails_when_a_real_run_would(make_project, index_pair, tmp_path) -> None:
+    test, prod = index_pair
+    root = make_project()
+    steps.build(make_ctx(root, environ_for(test, prod)))
+    # every credential there: the dry run says which, and succeeds
+    ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
+    assert steps.release(ctx) == ExitCode.OK
+    assert "would use the credential from RELEASE_TEST_PASSWORD" in text(ctx)
+    # no credential for prod (and no keyring, no .pypirc, not in CI): a real run would fail
+    environ = environ_for(
+        test, prod, HOME=str(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"
+    )
+    for key in ("RELEASE_PROD_PASSWORD", "CI", "GITHUB_ACTIONS"):
+        environ.pop(key, None)
+    ctx = make_ctx(root, environ, dry_run=True)
+    assert steps.release(ctx) == ExitCode.CREDENTIALS
+    assert "a real run would fail (exit 7)" in "\n".join(ctx.reporter._summary)
+    # an index that cannot be read
+    environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
+    ctx = make_ctx(root, environ, dry_run=True)
+    assert steps.release(ctx) == ExitCode.INDEX_UNAVAILABLE
+    assert (test.uploads, prod.uploads) == (0, 0)
+
+
+def test_a_wheel_with_nothing_to_import_stops_before_any_upload(make_project, index_pair) -> None:
+    test, prod = index_pair
+    root = make_project()
+    shutil.rmtree(root / "src")  # the build now makes a wheel of metadata only
+    ctx = make_ctx(root, environ_for(test, prod))
+    with pytest.raises(VerificationFailed) as failed:
+        steps.release(ctx)
+    assert failed.value.exit_code == ExitCode.VERIFY_FAILED == 6
+    assert "installs no importable module" in failed.value.message
+    assert "smoke-command" in failed.value.fix
+    assert (test.uploads, prod.uploads) == (0, 0)

@@ -1,0 +1,213 @@
+"""Adopt nox-release in real projects from PyPI, as a new user would, and rehearse each.
+
+    python bench/real_projects.py [--only NAME,NAME] [--work DIR] [--json FILE]
+
+For each project of :data:`PROJECTS` (every common build backend): download its sdist
+(``pip download --no-binary :all: --no-deps NAME==VERSION``), unpack it, drop what a checkout
+does not have (PKG-INFO, ``*.egg-info``), and for a version made from git tags make it a git
+repository whose HEAD is tagged with the release. Then ``python -m release init`` (from this
+checkout), run the next steps init prints (its ``--json`` document lists them), and
+``python -m release rehearse`` in the project, with the project's copy of ``release/``.
+Prints a markdown table (project, backend, result, seconds); docs/adopt.md "Tested backends"
+holds the last one. Needs the package registry (pip download, build backends, dependencies),
+so it is not part of the test suite. The rehearsals themselves upload only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from release.gitstate import vcs_plugin_of  # noqa: E402
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    name: str
+    version: str
+    backend: str  # what the table says
+
+
+PROJECTS: tuple[Project, ...] = (
+    Project("tomli", "2.0.1", "flit-core"),
+    Project("iniconfig", "2.0.0", "hatchling + hatch-vcs"),
+    Project("platformdirs", "4.2.0", "hatchling + hatch-vcs"),
+    Project("attrs", "23.2.0", "hatchling + hatch-vcs + fancy-pypi-readme"),
+    Project("colorama", "0.4.6", "hatchling (version in a file)"),
+    Project("pluggy", "1.4.0", "setuptools + setuptools-scm, setup.cfg"),
+    Project("jaraco.functools", "4.0.1", "setuptools + setuptools-scm, namespace package"),
+    Project("python-dateutil", "2.9.0.post0", "setuptools + setuptools-scm, setup.cfg"),
+    Project("sniffio", "1.3.1", "setuptools, pyproject [project]"),
+    Project("six", "1.16.0", "setuptools, setup.py only (a module)"),
+    Project("toml", "0.10.2", "setuptools, setup.py only"),
+    Project("decorator", "5.1.1", "setuptools, setup.py + setup.cfg, src/"),
+    Project("h11", "0.14.0", "setuptools, setup.py + setup.cfg"),
+    Project("tomlkit", "0.12.4", "poetry-core"),
+    Project("crashtest", "0.4.1", "poetry-core"),
+    Project("unearth", "0.15.1", "pdm-backend (scm version)"),
+)
+
+
+@dataclasses.dataclass
+class Result:
+    project: Project
+    result: str
+    seconds: float
+    detail: str = ""
+
+
+def _environ() -> dict[str, str]:
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASE_", "PYTHON")) and k != "GITHUB_STEP_SUMMARY"
+    }
+
+
+def _run(argv: list[str], cwd: Path, log: Path) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        argv, cwd=cwd, env=_environ(), capture_output=True, text=True, check=False, timeout=1800
+    )
+    with log.open("a", encoding="utf-8") as f:
+        f.write(f"$ {shlex.join(argv)}  (in {cwd})\n{proc.stdout}\n{proc.stderr}\n")
+    return proc
+
+
+def _git(root: Path, log: Path, *args: str) -> None:
+    ident = ["-c", "user.name=bench", "-c", "user.email=bench@nox-release.invalid"]
+    proc = _run(["git", *ident, "-c", "commit.gpgsign=false", *args], root, log)
+    if proc.returncode != 0:
+        raise RuntimeError(f"git {args[0]} failed: {proc.stderr.strip()}")
+
+
+def fetch(project: Project, cache: Path, log: Path) -> Path:
+    """The project's sdist, downloaded once into ``cache``."""
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = f"{project.name}-{project.version}".lower().replace(".", "_").replace("-", "_")
+    for path in cache.iterdir():
+        if path.name.lower().replace(".", "_").replace("-", "_").startswith(stem):
+            return path
+    argv = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps"]
+    proc = _run([*argv, "-d", str(cache), f"{project.name}=={project.version}"], cache, log)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip download failed: {proc.stderr.strip()[-300:]}")
+    return fetch(project, cache, log)
+
+
+def checkout(sdist: Path, into: Path, log: Path, version: str) -> Path:
+    """The sdist unpacked as a maintainer's checkout would look (a git repo when the version
+    comes from git tags, tagged with the release)."""
+    with tarfile.open(sdist) as tf:
+        tf.extractall(into, filter="data")
+    (root,) = into.iterdir()
+    (root / "PKG-INFO").unlink(missing_ok=True)
+    for info in root.rglob("*.egg-info"):
+        shutil.rmtree(info)
+    pyproject = {}
+    if (root / "pyproject.toml").is_file():
+        pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    if vcs_plugin_of(root, pyproject):
+        _git(root, log, "init", "-q", "-b", "main")
+        _git(root, log, "add", "-A")
+        _git(root, log, "commit", "-q", "-m", f"{version} as released")
+        _git(root, log, "tag", "-a", f"v{version}", "-m", f"v{version}")
+    return root
+
+
+def trial(project: Project, cache: Path, work: Path) -> Result:
+    started = time.monotonic()
+    log = work / f"{project.name}.log"
+    log.unlink(missing_ok=True)
+    try:
+        root = checkout(fetch(project, cache, log), work / project.name, log, project.version)
+        proc = _run([sys.executable, "-m", "release", "init", str(root), "--json"], REPO, log)
+        if proc.returncode != 0:
+            return Result(project, f"init failed (exit {proc.returncode})", _since(started))
+        document = json.loads(proc.stdout)
+        fixed = ""
+        for advice in document["advice"]:  # init's fix, applied as the maintainer would
+            if not advice["toml"]:
+                return Result(project, "init advises a fix", _since(started), advice["fix"])
+            with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
+                f.write("\n" + advice["toml"])
+            fixed = ", after init's fix"
+        for command in document["next_steps"]:
+            if command.startswith("nox "):
+                continue  # the rehearsal: run below with the project's release/ package
+            argv = shlex.split(command)
+            if argv[0] == "git":
+                _git(root, log, *argv[1:])
+        proc = _run([sys.executable, "-m", "release", "rehearse", "--json"], root, log)
+        if proc.returncode != 0:
+            error = (json.loads(proc.stdout or "{}").get("error") or {}).get("message", "")
+            return Result(
+                project, f"rehearse failed (exit {proc.returncode})", _since(started), error
+            )
+        rehearsal = json.loads(proc.stdout)["rehearsal"]
+        files = ", ".join(sorted(rehearsal["files"]))
+        result = f"passed ({rehearsal['version']}{fixed})"
+        return Result(project, result, _since(started), files)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        return Result(project, "error", _since(started), str(exc))
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/real_projects.py", description=__doc__)
+    parser.add_argument("--only", default="", help="comma-separated project names")
+    parser.add_argument("--work", type=Path, help="keep the checkouts and logs here")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nr-sdists")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    only = {n.strip() for n in args.only.split(",") if n.strip()}
+    work = args.work or Path(tempfile.mkdtemp(prefix="nox-release-real-"))
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for project in PROJECTS:
+        if only and project.name not in only:
+            continue
+        shutil.rmtree(work / project.name, ignore_errors=True)
+        result = trial(project, args.cache, work)
+        print(f"{project.name} {project.version}: {result.result} ({result.seconds:.0f}s)")
+        if result.detail:
+            print(f"    {result.detail[:500]}")
+        results.append(result)
+    print("\n| project | backend | result | seconds |\n|---|---|---|---:|")
+    for r in results:
+        print(
+            f"| {r.project.name} {r.project.version} | {r.project.backend} | {r.result} | "
+            f"{r.seconds:.0f} |"
+        )
+    if args.json:
+        rows = [
+            {**dataclasses.asdict(r.project), "result": r.result, "seconds": r.seconds}
+            for r in results
+        ]
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    print(f"\nlogs: {work}")
+    return 0 if all(r.result.startswith("passed") for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Read what git says about a work tree, for :mod:`release.vcsversion` (thin I/O, no decisions).
+
+The questions are the ones setuptools-scm asks: the nearest tag that names a version
+(``git describe --tags --long --match *[0-9]*``), the commits since, and the tracked files
+with uncommitted changes (untracked files do not make a version dirty).
+"""
+
+from __future__ import annotations
+
+__all__ = ["explain_version", "read", "vcs_plugin_of"]
+
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.version import Version
+
+from .vcsversion import Explanation, GitState, explain, vcs_plugin
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def read(root: Path) -> GitState | None:
+    """The state of the git work tree at ``root``; None outside one (or without git)."""
+    head = _git(root, "rev-parse", "--short", "HEAD")
+    if head is None:
+        return None
+    described = _git(root, "describe", "--tags", "--long", "--match", "*[0-9]*", "HEAD")
+    last_tag: str | None = None
+    if described and described.strip().count("-") >= 2:
+        last_tag, count, _ = described.strip().rsplit("-", 2)
+        distance = int(count)
+    else:
+        distance = int((_git(root, "rev-list", "--count", "HEAD") or "0").strip() or 0)
+    status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
+    dirty = tuple(line[3:].split(" -> ")[-1] for line in status.splitlines() if len(line) > 3)
+    return GitState(head.strip(), last_tag, distance, dirty)
+
+
+def _setup_text(root: Path) -> str:
+    texts = []
+    for name in ("setup.py", "setup.cfg"):
+        try:
+            texts.append((root / name).read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return "\n".join(texts)
+
+
+def vcs_plugin_of(root: Path, pyproject: Mapping[str, Any]) -> str | None:
+    """The VCS plugin of the project at ``root`` (pyproject.toml, setup.py, setup.cfg)."""
+    return vcs_plugin(pyproject, _setup_text(root))
+
+
+def explain_version(
+    root: Path, pyproject: Mapping[str, Any], version: Version, tag_format: str = "v{version}"
+) -> Explanation | None:
+    """Why a VCS-versioned project built ``version``, a development or local version (None
+    when it is a release, the version is not from git, or ``root`` is no git work tree)."""
+    if not (version.is_devrelease or version.local):
+        return None
+    plugin = vcs_plugin_of(root, pyproject)
+    state = read(root) if plugin else None
+    if plugin is None or state is None:
+        return None
+    return explain(version, state, plugin, tag_format)

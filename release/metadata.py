@@ -1,0 +1,112 @@
+"""The name and version a built file says it has: PKG-INFO of an sdist, METADATA of a wheel.
+
+This is what an index and pip read, so it is the truth for projects whose pyproject.toml does
+not name them (``setup.py`` or ``setup.cfg`` projects, a dynamic version). Parsed with
+``packaging.metadata``; read straight from the archive, nothing is unpacked.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Identity", "identity_of", "metadata_bytes", "same_identity"]
+
+import dataclasses
+import tarfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.metadata import parse_email
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .errors import DistError
+
+MAX_METADATA = 16 * 1024 * 1024  # PKG-INFO holds the long description; PyPI allows far less
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    name: str  # as the metadata spells it
+    version: Version
+
+    @property
+    def canonical_name(self) -> NormalizedName:
+        return canonicalize_name(self.name)
+
+
+def _from_zip(path: Path, wheel: bool) -> bytes | None:
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        if wheel:
+            wanted = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        else:
+            wanted = [n for n in names if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+        if len(wanted) != 1 or zf.getinfo(wanted[0]).file_size > MAX_METADATA:
+            return None
+        return zf.read(wanted[0])
+
+
+def _from_tar(path: Path) -> bytes | None:
+    with tarfile.open(path, "r:*") as tf:
+        for member in tf:
+            top_level = member.name.count("/") == 1
+            if member.isfile() and top_level and member.name.endswith("/PKG-INFO"):
+                if member.size > MAX_METADATA:
+                    return None
+                f = tf.extractfile(member)
+                return f.read() if f is not None else None
+    return None
+
+
+def metadata_bytes(path: Path) -> bytes:
+    """The metadata file of a wheel or sdist; DistError when there is none."""
+    try:
+        if path.name.endswith(".whl"):
+            data = _from_zip(path, wheel=True)
+        elif path.name.endswith(".zip"):
+            data = _from_zip(path, wheel=False)
+        else:
+            data = _from_tar(path)
+    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise DistError(
+            f"{path.name} cannot be read as an archive ({type(exc).__name__}).",
+            "Build again; check the build backend's output.",
+        ) from None
+    if data is None:
+        where = "a .dist-info/METADATA" if path.name.endswith(".whl") else "a top-level PKG-INFO"
+        raise DistError(
+            f"{path.name} has no {where}: installers and indexes cannot read it.",
+            "Build with a PEP 517 backend (python -m build) and check its output.",
+        )
+    return data
+
+
+def identity_of(path: Path) -> Identity:
+    raw, _unparsed = parse_email(metadata_bytes(path))
+    name, version = raw.get("name"), raw.get("version")
+    if not name or not version:
+        raise DistError(
+            f"The metadata of {path.name} has no {'Name' if not name else 'Version'}.",
+            "Check the build backend's configuration (name and version of the project).",
+        )
+    try:
+        return Identity(name, Version(version))
+    except InvalidVersion:
+        raise DistError(
+            f"The metadata of {path.name} has Version {version!r}, not a PEP 440 version.",
+            "Fix the version in the project's configuration and build again.",
+        ) from None
+
+
+def same_identity(paths: Sequence[Path]) -> Identity:
+    """The one name and version every file's metadata states; DistError when they differ."""
+    found = {path.name: identity_of(path) for path in paths}
+    keys = {(i.canonical_name, i.version) for i in found.values()}
+    if len(keys) != 1:
+        listing = ", ".join(f"{fn}: {i.name} {i.version}" for fn, i in sorted(found.items()))
+        raise DistError(
+            f"The built files' metadata disagree on the name or version ({listing}).",
+            "Rebuild from a clean tree (remove build/ and *.egg-info), then build again.",
+        )
+    sdists = [i for fn, i in found.items() if not fn.endswith(".whl")]
+    return (sdists or list(found.values()))[0]
