@@ -16,7 +16,7 @@ __all__ = [
     "SAMPLES",
     "Sample",
     "big_wheel",
-    "commit_and_tag",
+    "git",
     "many_wheels",
     "write_project",
     "write_sample",
@@ -198,10 +198,15 @@ class Sample:
     # TOML that `init` must advise (its backend would take release/ for a package of the
     # project); the test appends it after init, as the maintainer would.
     fix: str = ""
+    package_file: str = ""  # the wheel entry that proves the package shipped (flat layouts)
 
     @property
     def wheel_prefix(self) -> str:
-        return f"{self.module}-{self.version}-"
+        return f"{self.name.replace('-', '_')}-{self.version}-"
+
+    @property
+    def package_entry(self) -> str:
+        return self.package_file or f"{self.module}/__init__.py"
 
 
 def _package(module: str, version_line: str = "") -> str:
@@ -430,13 +435,104 @@ packages = [{{ include = "{module}", from = "src" }}]
 
         [tool.setuptools_scm]
         """,
-        version="1.2.3",
+        # tagged v1.2.3 before init; init's next steps commit its files and tag v1.2.4
+        version="1.2.4",
         git_tag="v1.2.3",
+    ),
+    _sample(
+        "hatch-vcs-src",
+        "hatchling + hatch-vcs",
+        "src",
+        """
+        [build-system]
+        requires = ["hatchling>=1.26", "hatch-vcs"]
+        build-backend = "hatchling.build"
+        """,
+        """
+        [project]
+        name = "{name}"
+        dynamic = ["version"]
+        description = "A sample project"
+        readme = "README.md"
+        requires-python = ">=3.10"
+
+        [tool.hatch.version]
+        source = "vcs"
+        """,
+        version="0.3.1",
+        git_tag="0.3.0",  # no v: init's tag follows the project's spelling
+    ),
+    # An older project: setup.cfg holds only tool settings, setuptools discovers the package.
+    _sample(
+        "setuptools-flat-setupcfg",
+        "setuptools",
+        "flat",
+        """
+        [build-system]
+        requires = ["setuptools>=77"]
+        build-backend = "setuptools.build_meta"
+        """,
+        _PROJECT,
+        extra={"setup.cfg": "[flake8]\nmax-line-length = 100\n"},
+        fix='[tool.setuptools.packages.find]\ninclude = ["{module}*"]\n',
+    ),
+    Sample(
+        "namespace-flat",
+        "setuptools",
+        "flat",
+        "nrs-namespace-flat",
+        "nrs_ns.flat",
+        "2.0.0",
+        {
+            "pyproject.toml": textwrap.dedent(
+                """\
+                [build-system]
+                requires = ["setuptools>=77"]
+                build-backend = "setuptools.build_meta"
+
+                [project]
+                name = "nrs-namespace-flat"
+                version = "2.0.0"
+                description = "A PEP 420 namespace package, jaraco.functools style"
+                readme = "README.md"
+                """
+            ),
+            "nrs_ns/flat/__init__.py": _package("nrs_ns.flat"),
+            "README.md": "# nrs-namespace-flat\n\nA namespace package sample.\n",
+        },
+        # the namespace's folder, not a guess from the name: the fix keeps nrs_ns.flat
+        fix='[tool.setuptools.packages.find]\ninclude = ["nrs_ns*"]\n',
+        package_file="nrs_ns/flat/__init__.py",
+    ),
+    Sample(
+        "setup-py-only",
+        "setuptools (setup.py, no pyproject.toml)",
+        "flat",
+        "nrs-setup-py-only",
+        "nrs_setup_py_only",
+        "0.5.0",
+        {
+            "setup.py": textwrap.dedent(
+                """\
+                from setuptools import setup
+
+                setup(
+                    name="nrs-setup-py-only",
+                    version="0.5.0",
+                    description="A setup.py-only sample",
+                    long_description="A setup.py-only sample for nox-release.",
+                    long_description_content_type="text/plain",
+                    packages=["nrs_setup_py_only"],
+                )
+                """
+            ),
+            "nrs_setup_py_only/__init__.py": _package("nrs_setup_py_only"),
+        },
     ),
 )
 
 
-def _git(root: Path, *args: str) -> None:
+def git(root: Path, *args: str) -> None:
     subprocess.run(
         [
             "git",
@@ -464,16 +560,8 @@ def write_sample(sample: Sample, root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     if sample.git_tag:
-        _git(root, "init", "-q", "-b", "main")
-        _git(root, "add", "-A")
-        _git(root, "commit", "-q", "-m", "sample project")
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "sample project")
+        git(root, "tag", "-a", sample.git_tag, "-m", sample.git_tag)
     return root
-
-
-def commit_and_tag(sample: Sample, root: Path) -> None:
-    """After ``init``: commit what it added and tag the release, as a maintainer would (a
-    dirty tree would give setuptools-scm a local version, which no index accepts)."""
-    if sample.git_tag:
-        _git(root, "add", "-A")
-        _git(root, "commit", "-q", "-m", "adopt nox-release")
-        _git(root, "tag", "-a", sample.git_tag, "-m", sample.git_tag)

@@ -1,16 +1,19 @@
 """Adopting nox-release works with every common build backend and layout.
 
-For each sample project (tests/sample_projects.py): ``python -m release init`` it, then run
-``python -m release rehearse`` in it, as a maintainer would, from the copied ``release/``
-package. The rehearsal must succeed and the local prod index must end up holding exactly the
-files that were built. Flat layouts also get their wheel checked: ``release/`` must never ship
-in it. Backends come from the normal pip index through build isolation (pip's cache helps).
+For each sample project (tests/sample_projects.py): ``python -m release init`` it, apply the
+fix init advises (if any), run the next steps it prints (for a version from git tags: commit
+and tag), then ``python -m release rehearse`` in it, as a maintainer would, from the copied
+``release/`` package: on the first try. The rehearsal must succeed and the local prod index
+must end up holding exactly the files that were built. Flat layouts also get their wheel
+checked: ``release/`` must never ship in it. Backends come from the normal pip index through
+build isolation (pip's cache helps).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from release import init
-from tests.sample_projects import SAMPLES, Sample, commit_and_tag, write_sample
+from tests.sample_projects import SAMPLES, Sample, git, write_sample
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,20 +61,29 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
     proc = _run(["-m", "release", "init", str(root), "--json"], cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
+    assert document["layout"]["checked"] is True, proc.stderr  # init built the project
     # init warns exactly when the backend would take release/ for a package of the project
     assert bool(document["advice"]) == bool(sample.fix), document["advice"]
     if sample.fix:
-        fix_line = sample.fix.splitlines()[-1]
-        assert any(fix_line in a["fix"] for a in document["advice"]), document["advice"]
+        (advice,) = document["advice"]
+        assert advice["toml"] == sample.fix  # keeps the project's own packages
         with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
-            f.write("\n" + sample.fix)
+            f.write("\n" + advice["toml"])
+    assert ".nox/" in (root / ".gitignore").read_text(encoding="utf-8")
+    assert (root / "pyproject.toml").exists() == ("pyproject.toml" in sample.files)
     if own_noxfile is not None:
         assert (root / "noxfile.py").read_bytes() == own_noxfile
         assert document["import_lines"] == init.IMPORT_LINES
     else:
         assert (root / "noxfile.py").is_file()
     assert (root / ".github" / "workflows" / "release.yml").is_file()
-    commit_and_tag(sample, root)
+    # the next steps init printed, word for word (git commit and tag for a VCS version)
+    assert document["next_steps"][-1] == "nox -s rehearse"
+    assert bool(sample.git_tag) == (len(document["next_steps"]) > 1), document["next_steps"]
+    for command in document["next_steps"][:-1]:
+        argv = shlex.split(command)
+        assert argv[0] == "git", command
+        git(root, *argv[1:])
 
     # cwd=root: `python -m release` runs the copy init made, not this checkout
     proc = _run(["-m", "release", "rehearse", "--json"], cwd=root)
@@ -93,5 +105,5 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr[-4000:]
         (wheel,) = wheel_dir.glob("*.whl")
         names = zipfile.ZipFile(wheel).namelist()
-        assert f"{sample.module}/__init__.py" in names
+        assert sample.package_entry in names
         assert not [n for n in names if n.startswith("release/")], "release/ shipped in the wheel"
