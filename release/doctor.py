@@ -33,12 +33,19 @@ from .claims import compare, parse_publisher, report_lines
 from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
 from .credentials import Credential, resolve
 from .endpoints import strip_credentials
-from .errors import ConfigError, CredentialError, ExitCode, IndexUnavailable, ReleaseError
+from .errors import (
+    ConfigError,
+    CredentialError,
+    DistError,
+    ExitCode,
+    IndexUnavailable,
+    ReleaseError,
+)
 from .index import fetch_index_state
 from .indexstate import IndexState
 from .manifest import DistFile, kind_of
 from .output import Reporter
-from .project import ProjectInfo, project_info
+from .project import ProjectInfo, resolved_info
 from .retry import RetryPolicy, Transient, is_transient_status
 
 Status = Literal["ok", "fail", "warn", "skip"]
@@ -366,8 +373,8 @@ def run_checks(
 ) -> list[Check]:
     """The whole checklist, in order."""
     try:
-        info = project_info(dict(settings.pyproject))
-    except ConfigError as exc:
+        info = resolved_info(settings.root, settings.pyproject, settings.dist_dir)
+    except (ConfigError, DistError) as exc:
         return [_fail("project", exc)]
     kind = "dynamic version" if info.version is None else "static version in pyproject.toml"
     checks = [

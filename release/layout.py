@@ -17,6 +17,7 @@ __all__ = [
     "Probe",
     "advice",
     "backend_of",
+    "build_env",
     "probe",
     "sdist_exclude",
     "telling_line",
@@ -199,7 +200,7 @@ def sdist_exclude(pyproject: Mapping[str, Any], shipped: Sequence[str]) -> str:
 # ----------------------------------------------------------------------------- I/O
 
 
-def _build_env() -> dict[str, str]:
+def build_env() -> dict[str, str]:
     """No credentials reach a build backend."""
     return {
         k: v
@@ -214,7 +215,7 @@ def _build(root: Path, outdir: Path, *args: str) -> tuple[bool, str]:
     if shutil.which("uv"):
         argv.insert(3, "--installer=uv")
     proc = subprocess.run(
-        argv, cwd=root, env=_build_env(), capture_output=True, text=True, check=False, timeout=900
+        argv, cwd=root, env=build_env(), capture_output=True, text=True, check=False, timeout=900
     )
     tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
     return proc.returncode == 0, tail

@@ -7,9 +7,11 @@ not name them (``setup.py`` or ``setup.cfg`` projects, a dynamic version). Parse
 
 from __future__ import annotations
 
-__all__ = ["Identity", "identity_of", "metadata_bytes", "same_identity"]
+__all__ = ["Identity", "identity_of", "metadata_bytes", "name_from_backend", "same_identity"]
 
 import dataclasses
+import subprocess
+import sys
 import tarfile
 import zipfile
 from collections.abc import Sequence
@@ -110,3 +112,35 @@ def same_identity(paths: Sequence[Path]) -> Identity:
         )
     sdists = [i for fn, i in found.items() if not fn.endswith(".whl")]
     return (sdists or list(found.values()))[0]
+
+
+_ASK_BACKEND = (
+    "import sys\n"
+    "from build.util import project_wheel_metadata\n"
+    "print(project_wheel_metadata(sys.argv[1])['Name'])\n"
+)
+
+
+def name_from_backend(root: Path) -> str:
+    """The project's name as its build backend states it (PEP 517 metadata hook, in an isolated
+    build environment, without credentials), for a project whose pyproject.toml names none."""
+    from .layout import build_env
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _ASK_BACKEND, str(root)],
+        cwd=root,
+        env=build_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    name = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    if proc.returncode != 0 or not name:
+        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
+        raise DistError(
+            f"The build backend could not tell the project's name:\n    {tail}",
+            "Check that `python -m build` builds the project, or add a [project] table with "
+            "its name to pyproject.toml.",
+        )
+    return name

@@ -10,6 +10,7 @@ __all__ = [
     "declared_info",
     "project_info",
     "project_name",
+    "resolved_info",
 ]
 
 import dataclasses
@@ -22,7 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, DistError
 from .indexstate import parse_filename
-from .metadata import same_identity
+from .metadata import name_from_backend, same_identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,3 +158,16 @@ def built_info(files: list[Path], declared: ProjectInfo | None) -> ProjectInfo:
             "Rebuild from a clean tree; check that the backend reads [project].version.",
         )
     return declared
+
+
+def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> ProjectInfo:
+    """The project before a build: what pyproject.toml declares, else the name of the build
+    in ``dist/`` (its manifest), else the name the build backend states (setup.py projects)."""
+    declared = declared_info(pyproject)
+    if declared is not None:
+        return declared
+    from .manifest import MANIFEST_NAME, load_manifest
+
+    if (dist / MANIFEST_NAME).is_file():
+        return ProjectInfo(load_manifest(dist).name, None)
+    return ProjectInfo(name_from_backend(root), None)

@@ -56,7 +56,7 @@ from .manifest import (
     write_manifest,
 )
 from .output import Reporter
-from .project import ProjectInfo, built_info, check_built_files, declared_info
+from .project import ProjectInfo, built_info, check_built_files, declared_info, resolved_info
 from .pypi_rules import Finding
 from .retry import RetryPolicy
 from .tokens import check_token
@@ -712,6 +712,18 @@ def _import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
 # ---------------------------------------------------------------- release
 
 
+def _dry_run_index(ctx: Context, index: IndexSettings) -> None:
+    """Without a build in dist/: can the index be read, and is there a credential?"""
+    settings = ctx.settings
+    info = resolved_info(settings.root, settings.pyproject, settings.dist_dir)
+    ctx.reporter.heading(f"upload_{index.name}: {strip_credentials(index.upload_url)}")
+    state = ctx.read(index, info.name)
+    ctx.reporter.ok(
+        f"the {index.name} index answers ({len(state.versions)} version(s) of {info.name} there)"
+    )
+    dry_run_credential(ctx, index, info.name)
+
+
 def _dry_run_release(ctx: Context) -> int:
     """Every step says what it would do; the exit status is the one a real run would end
     with as far as can be known without changing anything (index reachable, plan accepted,
@@ -723,22 +735,14 @@ def _dry_run_release(ctx: Context) -> int:
     have_dist = (ctx.settings.dist_dir / MANIFEST_NAME).is_file()
     if have_dist:
         out.line("plans for the files already in dist/ (from an earlier build):")
-    declared = declared_info(dict(ctx.settings.pyproject))
     # a real release verifies the files before it uploads them to prod
     planning = dataclasses.replace(ctx, require_verified=False)
     for name in INDEX_NAMES:
-        index = ctx.settings.index(name)
         try:
             if have_dist:
                 upload(planning, name)
-            elif declared is not None:
-                out.heading(f"upload_{name}: {strip_credentials(index.upload_url)}")
-                state = ctx.read(index, declared.name)
-                out.ok(
-                    f"the {name} index answers ({len(state.versions)} version(s) of "
-                    f"{declared.name} there)"
-                )
-                dry_run_credential(ctx, index, declared.name)
+            else:
+                _dry_run_index(ctx, ctx.settings.index(name))
         except ReleaseError as exc:
             out.fail(f"{exc.message}\n  Fix: {exc.fix}")
             worst = max(worst, exc.exit_code)
