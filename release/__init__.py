@@ -27,6 +27,8 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 tokens.py         PyPI tokens decoded and checked offline
                 claims.py         CI identity claims against the trusted publisher
                 project.py        the project's name and version, the built files' names
+                vcsversion.py     versions from git tags: why a build is no release, what
+                                  to tag
                 childenv.py       environments for third-party code: no credentials,
                                   no index settings
                 paths.py          configured paths confined to the project
@@ -41,6 +43,9 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 trusted.py        the OIDC token exchange
                 manifest.py       dist/ hashed and recorded
                 distfacts.py      a built file's metadata and members, for pypi_rules
+                metadata.py       name and version from the built files' PKG-INFO/METADATA
+                gitstate.py       what git says: last tag, commits since, dirty files
+                layout.py         init's layout check: build the project, see what ships
                 attestations.py   PEP 740 attestations beside dist/, checked and sent
                 signing.py        PEP 740 attestations made in CI (sigstore), own folder
                 provenance.py     the index's integrity API: who published each file

@@ -44,8 +44,9 @@ from .errors import (
 from .index import fetch_index_state
 from .indexstate import IndexState
 from .manifest import DistFile, kind_of
+from .metadata import resolved_info
 from .output import Reporter
-from .project import ProjectInfo, resolved_info
+from .project import ProjectInfo
 from .retry import RetryPolicy, Transient, is_transient_status
 
 Status = Literal["ok", "fail", "warn", "skip"]

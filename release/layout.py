@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .childenv import without_credentials
+
 # What init adds that a backend might package: (path in the project, how it shows in an sdist)
 ADDED = ("release/", "noxfile.py", ".github/")
 _SKIP = {".nox", ".tox", "dist", "build", ".venv", "venv", "node_modules", "__pycache__"}
@@ -201,13 +203,9 @@ def sdist_exclude(pyproject: Mapping[str, Any], shipped: Sequence[str]) -> str:
 
 
 def build_env() -> dict[str, str]:
-    """No credentials reach a build backend."""
-    return {
-        k: v
-        for k, v in os.environ.items()
-        if not k.endswith(("_PASSWORD", "_TOKEN"))
-        and not k.startswith(("TWINE_", "RELEASE_", "PYTHON"))
-    }
+    """No credentials reach a build backend (nor this interpreter's PYTHON* settings)."""
+    env = without_credentials(os.environ)
+    return {k: v for k, v in env.items() if not k.startswith("PYTHON")}
 
 
 def _build(root: Path, outdir: Path, *args: str) -> tuple[bool, str]:

@@ -7,21 +7,32 @@ not name them (``setup.py`` or ``setup.cfg`` projects, a dynamic version). Parse
 
 from __future__ import annotations
 
-__all__ = ["Identity", "identity_of", "metadata_bytes", "name_from_backend", "same_identity"]
+__all__ = [
+    "Identity",
+    "built_info",
+    "identity_of",
+    "metadata_bytes",
+    "name_from_backend",
+    "resolved_info",
+    "same_identity",
+]
 
 import dataclasses
 import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from packaging.metadata import parse_email
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .errors import DistError
+from .indexstate import parse_filename
+from .project import ProjectInfo, declared_info
 
 MAX_METADATA = 16 * 1024 * 1024  # PKG-INFO holds the long description; PyPI allows far less
 
@@ -144,3 +155,38 @@ def name_from_backend(root: Path) -> str:
             "its name to pyproject.toml.",
         )
     return name
+
+
+def built_info(files: list[Path], declared: ProjectInfo | None) -> ProjectInfo:
+    """What the build made, as its metadata states it, checked against what pyproject.toml
+    declares (when it declares anything): the project to release."""
+    identity = same_identity([p for p in files if parse_filename(p.name) is not None])
+    if declared is None:
+        return ProjectInfo(identity.name, None)
+    if identity.canonical_name != declared.canonical_name:
+        raise DistError(
+            f"The built metadata names the project {identity.name!r}, pyproject.toml "
+            f"names {declared.name!r}.",
+            "Make the build configuration (setup.py, setup.cfg) and pyproject.toml agree "
+            "on the name.",
+        )
+    if declared.version is not None and identity.version != declared.version:
+        raise DistError(
+            f"The built metadata has version {identity.version}, pyproject.toml says "
+            f"{declared.version}.",
+            "Rebuild from a clean tree; check that the backend reads [project].version.",
+        )
+    return declared
+
+
+def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> ProjectInfo:
+    """The project before a build: what pyproject.toml declares, else the name of the build
+    in ``dist/`` (its manifest), else the name the build backend states (setup.py projects)."""
+    declared = declared_info(pyproject)
+    if declared is not None:
+        return declared
+    from .manifest import MANIFEST_NAME, load_manifest
+
+    if (dist / MANIFEST_NAME).is_file():
+        return ProjectInfo(load_manifest(dist).name, None)
+    return ProjectInfo(name_from_backend(root), None)

@@ -5,12 +5,10 @@ from __future__ import annotations
 __all__ = [
     "BuiltFiles",
     "ProjectInfo",
-    "built_info",
     "check_built_files",
     "declared_info",
     "project_info",
     "project_name",
-    "resolved_info",
 ]
 
 import dataclasses
@@ -23,7 +21,6 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, DistError
 from .indexstate import parse_filename
-from .metadata import name_from_backend, same_identity
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,38 +133,3 @@ def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
             "Rebuild from a clean tree; check that the backend reads [project].version.",
         )
     return BuiltFiles(version, sdists[0], tuple(sorted(wheels)))
-
-
-def built_info(files: list[Path], declared: ProjectInfo | None) -> ProjectInfo:
-    """What the build made, as its metadata states it, checked against what pyproject.toml
-    declares (when it declares anything): the project to release."""
-    identity = same_identity([p for p in files if parse_filename(p.name) is not None])
-    if declared is None:
-        return ProjectInfo(identity.name, None)
-    if identity.canonical_name != declared.canonical_name:
-        raise DistError(
-            f"The built metadata names the project {identity.name!r}, pyproject.toml "
-            f"names {declared.name!r}.",
-            "Make the build configuration (setup.py, setup.cfg) and pyproject.toml agree "
-            "on the name.",
-        )
-    if declared.version is not None and identity.version != declared.version:
-        raise DistError(
-            f"The built metadata has version {identity.version}, pyproject.toml says "
-            f"{declared.version}.",
-            "Rebuild from a clean tree; check that the backend reads [project].version.",
-        )
-    return declared
-
-
-def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> ProjectInfo:
-    """The project before a build: what pyproject.toml declares, else the name of the build
-    in ``dist/`` (its manifest), else the name the build backend states (setup.py projects)."""
-    declared = declared_info(pyproject)
-    if declared is not None:
-        return declared
-    from .manifest import MANIFEST_NAME, load_manifest
-
-    if (dist / MANIFEST_NAME).is_file():
-        return ProjectInfo(load_manifest(dist).name, None)
-    return ProjectInfo(name_from_backend(root), None)

@@ -55,8 +55,9 @@ from .manifest import (
     load_manifest,
     write_manifest,
 )
+from .metadata import built_info, resolved_info
 from .output import Reporter
-from .project import ProjectInfo, built_info, check_built_files, declared_info, resolved_info
+from .project import ProjectInfo, check_built_files, declared_info
 from .pypi_rules import Finding
 from .retry import RetryPolicy
 from .tokens import check_token

@@ -18,6 +18,7 @@ PURE = (
     "tokens",
     "claims",
     "project",
+    "vcsversion",
     "endpoints",
     "errors",
     "redact",

@@ -12,8 +12,8 @@ import pytest
 from packaging.version import Version
 
 from release.errors import DistError
-from release.metadata import identity_of, same_identity
-from release.project import ProjectInfo, built_info
+from release.metadata import built_info, identity_of, same_identity
+from release.project import ProjectInfo
 from release.verify import import_names_of
 
 
