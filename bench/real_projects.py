@@ -144,10 +144,15 @@ def trial(project: Project, cache: Path, work: Path) -> Result:
         document = json.loads(proc.stdout)
         fixed = ""
         for advice in document["advice"]:  # init's fix, applied as the maintainer would
-            if not advice["toml"]:
+            if advice["toml"]:
+                with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
+                    f.write("\n" + advice["toml"])
+            elif advice["edit"]:
+                name, old, new = advice["edit"]
+                text = (root / name).read_text(encoding="utf-8")
+                (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+            else:
                 return Result(project, "init advises a fix", _since(started), advice["fix"])
-            with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
-                f.write("\n" + advice["toml"])
             fixed = ", after init's fix"
         for command in document["next_steps"]:
             if command.startswith("nox "):

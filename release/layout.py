@@ -103,6 +103,7 @@ class Advice:
     problem: str
     fix: str
     toml: str = ""  # the TOML to append to pyproject.toml, when that is the fix
+    edit: tuple[str, ...] = ()  # (file, old, new): replace old once, when that is the fix
 
 
 def _in_pyproject(*tables: tuple[str, str]) -> tuple[str, str]:
@@ -174,7 +175,12 @@ def advice(
             "top-level package named release"
         )
     fix, toml = _fix(pyproject, probe, setup_py, setup_cfg)
-    return [Advice(problem, fix, toml)]
+    edit: tuple[str, ...] = ()
+    plain = "find_packages()"
+    if fix.startswith("In setup.py, give find_packages()") and setup_py.count(plain) == 1:
+        new = 'find_packages(exclude=["release", "release.*"])'
+        fix, edit = f"In setup.py, replace {plain} with {new}", ("setup.py", plain, new)
+    return [Advice(problem, fix, toml, edit)]
 
 
 def sdist_exclude(pyproject: Mapping[str, Any], shipped: Sequence[str]) -> str:

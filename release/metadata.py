@@ -32,7 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import DistError
 from .indexstate import parse_filename
-from .project import ProjectInfo, declared_info
+from .project import ProjectInfo, declared_info, project_info
 
 MAX_METADATA = 16 * 1024 * 1024  # PKG-INFO holds the long description; PyPI allows far less
 
@@ -189,4 +189,6 @@ def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> Proje
 
     if (dist / MANIFEST_NAME).is_file():
         return ProjectInfo(load_manifest(dist).name, None)
+    if not (root / "setup.py").is_file() and not (root / "setup.cfg").is_file():
+        return project_info(pyproject)  # names nothing and has no setup files: the usage error
     return ProjectInfo(name_from_backend(root), None)

@@ -51,7 +51,8 @@ def test_a_flat_module_project_gets_py_modules() -> None:
     ("setup_py", "setup_cfg", "expected"),
     [
         ("", "[options]\npackages = find:\n", "[options.packages.find]  exclude = release"),
-        ("setup(packages=find_packages())", "", 'exclude=["release", "release.*"]'),
+        ("setup(packages=find_packages(where='.'))", "", 'exclude=["release", "release.*"]'),
+        ("setup(packages=find_packages())", "", "replace find_packages() with find_packages("),
     ],
 )
 def test_setuptools_configured_in_setup_files(setup_py: str, setup_cfg: str, expected: str) -> None:
@@ -116,3 +117,12 @@ def test_top_levels_and_the_telling_line() -> None:
     assert top_levels(names) == (("jaraco",), ("_cffi", "six"))
     assert telling_line(BROKEN).startswith("error: Multiple top-level packages")
     assert telling_line("") == "(no output)"
+
+
+def test_a_plain_find_packages_call_is_an_edit() -> None:
+    ((item),) = advice(SETUPTOOLS, _probe(ships=True), "setup(packages=find_packages())", "")
+    assert item.edit == (
+        "setup.py",
+        "find_packages()",
+        'find_packages(exclude=["release", "release.*"])',
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from release.errors import DistError
-from release.metadata import built_info, identity_of, same_identity
+from release.errors import ConfigError, DistError
+from release.metadata import built_info, identity_of, resolved_info, same_identity
 from release.project import ProjectInfo
 from release.verify import import_names_of
 
@@ -86,3 +86,14 @@ def test_a_file_without_metadata(tmp_path: Path) -> None:
 )
 def test_import_names(tmp_path: Path, files: tuple[str, ...], names: tuple[str, ...]) -> None:
     assert import_names_of(wheel(tmp_path, "demo", "1.0", files)) == names
+
+
+@pytest.mark.slow
+def test_a_setup_py_projects_name_comes_from_its_backend(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text(
+        "from setuptools import setup\nsetup(name='Legacy.Proj', version='3.0', py_modules=[])\n",
+        encoding="utf-8",
+    )
+    assert resolved_info(tmp_path, {}, tmp_path / "dist") == ProjectInfo("Legacy.Proj", None)
+    with pytest.raises(ConfigError, match="no \\[project\\] table"):
+        resolved_info(tmp_path / "nowhere", {}, tmp_path / "dist")
