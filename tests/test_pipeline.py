@@ -304,7 +304,9 @@ def test_build_refuses_a_wheel_that_ships_the_release_package(
     assert not (root / "dist").exists()
 
 
-def test_dry_run_fails_when_a_real_run_would(make_project, index_pair, tmp_path) -> None:
+def test_dry_run_fails_when_a_real_run_would(
+    make_project: ProjectFactory, index_pair: IndexPair, tmp_path: Path
+) -> None:
     test, prod = index_pair
     root = make_project()
     steps.build(make_ctx(root, environ_for(test, prod)))
@@ -328,14 +330,17 @@ def test_dry_run_fails_when_a_real_run_would(make_project, index_pair, tmp_path)
     assert (test.uploads, prod.uploads) == (0, 0)
 
 
-def test_a_wheel_with_nothing_to_import_stops_before_any_upload(make_project, index_pair) -> None:
+def test_a_wheel_with_nothing_to_import_stops_before_any_upload(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
     test, prod = index_pair
     root = make_project()
     shutil.rmtree(root / "src")  # the build now makes a wheel of metadata only
     ctx = make_ctx(root, environ_for(test, prod))
     with pytest.raises(VerificationFailed) as failed:
         steps.release(ctx)
-    assert failed.value.exit_code == ExitCode.VERIFY_FAILED == 6
+    assert failed.value.exit_code == ExitCode.VERIFY_FAILED
+    assert int(failed.value.exit_code) == 6
     assert "installs no importable module" in failed.value.message
     assert "smoke-command" in failed.value.fix
     assert (test.uploads, prod.uploads) == (0, 0)
