@@ -41,9 +41,10 @@ def lint(session: nox.Session) -> None:
         ".github/workflows/ci.yml",
         ".github/workflows/release.yml",
         "release/templates/release.yml",
+        "release/templates/release-compiled.yml",
     )
     session.run("actionlint", *workflows)
-    session.run("zizmor", "--offline", ".github/workflows", "release/templates/release.yml")
+    session.run("zizmor", "--offline", ".github/workflows", *workflows[2:])
 
 
 @nox.session(venv_backend="none", default=False)

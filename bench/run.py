@@ -1,12 +1,14 @@
 """`nox -s bench`: the four figures of issue 7, as a table of medians and ratios.
 
-    python bench/run.py [--runs N] [--only 1,2,3,4] [--wheels 60] [--latency 0.15]
+    python bench/run.py [--runs N] [--only 1,2,3,4,5] [--wheels 60] [--latency 0.15]
                         [--big-mb 500] [--json FILE]
 
 1. `nox -s release` against two local indexes vs the same work by hand (interleaved runs).
 2. 60 wheels through a proxy adding 150 ms per upload: our concurrent upload vs `twine upload`.
 3. The pre-upload read + guard decision of a project with 5,000 files.
 4. Peak RSS of uploading a 500 MB file vs the same command with nothing to upload.
+5. A compiled project's matrix: gather 60 wheels from 12 runners' folders, then upload them
+   (150 ms per upload request), vs `twine upload` of the same files.
 
 Everything runs on 127.0.0.1 (local pypiservers); nothing reaches a real index.
 """
@@ -33,7 +35,7 @@ def log(text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each side (default 5)")
-    parser.add_argument("--only", default="1,2,3,4", help="which benchmarks, e.g. 2,3")
+    parser.add_argument("--only", default="1,2,3,4,5", help="which benchmarks, e.g. 2,3")
     parser.add_argument("--wheels", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per upload POST")
     parser.add_argument("--big-mb", type=int, default=500)
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         import bench_memory
 
         rows += bench_memory.run(max(1, min(args.runs, 3)), args.big_mb, log)
+    if 5 in only:
+        import bench_gather
+
+        rows += bench_gather.run(args.runs, args.latency, log)
     print()
     print(
         f"nox-release benchmarks on {platform.node() or 'this machine'}: "

@@ -14,6 +14,7 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 output.py         the reporter: lines, progress, summary, --json
         |
     commands    steps.py          build, upload, verify, release, plan
+                gather.py         many runners' build folders -> dist/, complete
                 rehearsal.py      the whole release against two local indexes
                 doctor.py         every check short of uploading
                 bump.py, init.py  the version bump; dropping nox-release into a project
@@ -33,6 +34,8 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                                   no index settings
                 paths.py          configured paths confined to the project
                 destinations.py   where a credential may go (its host, https, loopback)
+                merge.py          many runners' partial manifests -> one release
+                matrix.py         expected-wheels, the matrix found, the post-publish audit
                 endpoints.py, errors.py, redact.py
         |
     I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
@@ -42,6 +45,7 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 credentials.py    environment, keyring, .pypirc, trusted publishing
                 trusted.py        the OIDC token exchange
                 manifest.py       dist/ hashed and recorded
+                runner.py         which machine builds (platform, Python, CI job)
                 distfacts.py      a built file's metadata and members, for pypi_rules
                 metadata.py       name and version from the built files' PKG-INFO/METADATA
                 gitstate.py       what git says: last tag, commits since, dirty files

@@ -17,6 +17,7 @@ from .errors import ExitCode, ReleaseError
 # Modules are imported only when their command runs, so `--help` stays fast.
 COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("release.steps", "Build sdist + wheel into dist/ and record them in the manifest."),
+    "gather": ("release.gather", "Merge build folders from many runners into dist/, complete."),
     "upload": ("release.steps", "Read the index, then upload what the guard allows."),
     "verify": ("release.steps", "Install the release from the test index in a fresh env."),
     "release": ("release.steps", "build, upload test, verify, upload prod; stop at a failure."),

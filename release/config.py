@@ -144,6 +144,14 @@ OPTIONS: tuple[Option, ...] = (
         "Uploads in flight at once (the first file of a new project goes alone).",
     ),
     Option(
+        "expected-wheels",
+        list,
+        [],
+        "gather: wheel-tag patterns the release must have, with globs and braces "
+        "(e.g. `cp3{10,11,12,13,14}-*-manylinux_*_x86_64`); a pattern no wheel matches is "
+        "refused. Unset: gather prints the matrix it found (docs/compiled.md).",
+    ),
+    Option(
         "version-files",
         list,
         [],
@@ -317,7 +325,7 @@ def _convert(option: Option, raw: Any, origin: str) -> Any:
             if kind is float:
                 return float(text)
             if kind is list:
-                return [part for part in (p.strip() for p in text.split(",")) if part]
+                return [part for part in (p.strip() for p in split_outside_braces(text)) if part]
         except ValueError:
             raise ConfigError(
                 f"{origin} = {raw!r} is not a valid {kind.__name__}.",
@@ -336,6 +344,20 @@ def _convert(option: Option, raw: Any, origin: str) -> Any:
     if kind in (int, float) and raw < 0:
         raise ConfigError(f"{origin} = {raw!r} is negative.", "Use a number of 0 or more.")
     return raw
+
+
+def split_outside_braces(text: str) -> list[str]:
+    """Split on the commas outside braces: a list from one environment variable keeps the
+    pattern ``cp3{10,11}-*-win_amd64`` whole (also used by brace expansion)."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        current += ch
+    return [*parts, current]
 
 
 def _check_urls(values: Mapping[str, Any]) -> None:

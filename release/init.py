@@ -18,6 +18,7 @@ __all__ = [
     "Action",
     "InitPlan",
     "apply_plan",
+    "compiled_project",
     "configure",
     "gitignore_with",
     "plan_init",
@@ -88,6 +89,7 @@ class InitPlan:
     advice: tuple[tuple[str, str], ...] = ()  # (problem, fix) the maintainer must act on
     pyproject_absent: bool = False  # a setup.py / setup.cfg project without pyproject.toml
     pyproject: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # parsed, or {}
+    compiled: bool = False  # the workflow is the cibuildwheel matrix (release-compiled.yml)
 
     @property
     def conflicts(self) -> tuple[str, ...]:
@@ -217,6 +219,36 @@ def _fate(target: Path, relative: str, content: bytes) -> Fate:
     return "unchanged" if path.read_bytes() == content else "overwrite"
 
 
+# Build backends that exist to build compiled extensions.
+COMPILED_BACKENDS = ("scikit_build_core", "mesonpy", "maturin", "enscons", "py_build_cmake")
+_EXTENSION_MARKERS = ("ext_modules", "Extension(", "cythonize(", "RustExtension(")
+
+
+def compiled_project(pyproject: Mapping[str, Any], setup_py: str = "") -> bool:
+    """Does the project build compiled extensions (so its wheels differ per platform)?
+
+    From the build backend, ``[tool.setuptools] ext-modules`` / ``[tool.setuptools-rust]``,
+    or a setup.py that declares ``ext_modules``.
+    """
+    build_system = pyproject.get("build-system", {})
+    backend = str(build_system.get("build-backend", "")) if isinstance(build_system, dict) else ""
+    if backend.split(".")[0].split(":")[0] in COMPILED_BACKENDS:
+        return True
+    tool = pyproject.get("tool", {})
+    if isinstance(tool, dict):
+        setuptools = tool.get("setuptools", {})
+        if isinstance(setuptools, dict) and setuptools.get("ext-modules"):
+            return True
+        if "setuptools-rust" in tool:
+            return True
+    return any(marker in setup_py for marker in _EXTENSION_MARKERS)
+
+
+def _setup_py(target: Path) -> str:
+    path = target / "setup.py"
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
 def plan_init(
     target: Path,
     *,
@@ -225,8 +257,10 @@ def plan_init(
     workflow: bytes | None = None,
     ci: str = "github",
     create_pyproject: bool = False,
+    compiled: bool | None = None,
 ) -> InitPlan:
-    """Decide every file's fate; read the target, write nothing."""
+    """Decide every file's fate; read the target, write nothing. ``compiled``: the
+    cibuildwheel workflow (True), the one-machine one (False), or detect it (None)."""
     target = target.resolve()
     if target == PACKAGE_DIR.parent:
         raise ConfigError(
@@ -241,6 +275,16 @@ def plan_init(
     if not noxfile_kept:
         files["noxfile.py"] = noxfile_source() if noxfile is None else noxfile
     template, workflow_target = CI_PIPELINES[ci]
+    if compiled and ci != "github":
+        raise ConfigError(
+            f"--compiled has a GitHub Actions workflow only, not one for --ci {ci}.",
+            "Use --ci github, or --no-compiled and add a wheel matrix to your pipeline "
+            "(build -- --wheel --from, then gather: docs/compiled.md).",
+        )
+    if compiled is None:
+        compiled = ci == "github" and compiled_project(data, _setup_py(target))
+    if compiled:
+        template = "release-compiled.yml"
     if workflow is None:
         workflow = (TEMPLATES / template).read_bytes()
     files[workflow_target.as_posix()] = workflow
@@ -267,6 +311,7 @@ def plan_init(
         tool_release_kept,
         pyproject_absent=text is None and not create_pyproject,
         pyproject=data,
+        compiled=compiled,
     )
 
 
@@ -317,6 +362,13 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         default="github",
         help="the release pipeline to write: GitHub Actions (.github/workflows/release.yml, "
         "the default) or GitLab CI/CD (.gitlab-ci.yml)",
+    )
+    parser.add_argument(
+        "--compiled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the workflow for compiled projects (sdist job + cibuildwheel matrix + gather); "
+        "default: detected from the build backend and ext_modules",
     )
 
 
@@ -408,7 +460,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     target: Path = args.path.resolve()
     out = Reporter(json_mode=args.json)
     ci = str(getattr(args, "ci", "github"))
-    plan = plan_init(target, ci=ci, create_pyproject=args.pyproject)
+    plan = plan_init(target, ci=ci, create_pyproject=args.pyproject, compiled=args.compiled)
     written = apply_plan(target, plan, force=args.force)
     out.heading(f"nox-release init {target}")
     _print_files(out, plan)
@@ -432,6 +484,13 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         "(environments testpypi and pypi): see docs/adopt.md",
         "info",
     )
+    if plan.compiled:
+        out.line(
+            "compiled project: the workflow builds wheels with cibuildwheel on Linux x86_64 and "
+            "aarch64, macOS and Windows, then gathers them; after a first run, paste the "
+            "matrix gather prints into [tool.release] expected-wheels (docs/compiled.md)",
+            "info",
+        )
     out.document = {
         "target": str(target),
         "files": [{"path": a.path, "fate": a.fate} for a in plan.actions],
@@ -445,6 +504,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         "advice": checked["advice"],
         "layout": checked,
         "next_steps": [*commands, "nox -s rehearse"],
+        "workflow": "compiled" if plan.compiled else "pure",
     }
     out.emit_json()
     return 0

@@ -8,6 +8,17 @@ the build job): it cannot make an upload send another file's bytes (every file i
 against it), but whoever can write the artifact can write the manifest. What it names is
 confined: every filename is a plain distribution filename of this project and version inside
 ``dist/`` (no ``../``, no absolute path, no separator), checked before anything is read or sent.
+
+Format 1, extended for releases built on many machines (compiled projects, docs/compiled.md);
+every addition is optional, so a manifest written before them still reads:
+
+- ``runners``: ``{id: {"platform", "python", "ci_job"}}``, the machines that built the files,
+  and each file's ``runner`` (an id of that table, "" when unknown);
+- ``allowed_missing``: the ``expected-wheels`` patterns gather was told to release without
+  (``--allow-missing``), so the post-publish audit does not count them as missing;
+- ``partial``: true when the folder holds one runner's share of a release (``build --sdist``,
+  ``build --wheel``, ``build --wheel --from DIR``): ``gather`` merges such folders into dist/,
+  and the upload steps refuse a partial manifest.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ __all__ = [
     "MANIFEST_NAME",
     "DistFile",
     "Manifest",
+    "Runner",
     "check_dist",
     "check_filename",
     "dist_candidates",
@@ -57,6 +69,30 @@ class DistFile:
     sha256: str
     size: int
     kind: Kind
+    runner: str = ""  # id in Manifest.runners of the machine that built it; "" when unknown
+
+
+@dataclasses.dataclass(frozen=True)
+class Runner:
+    """The machine (CI job) that built some files of a release."""
+
+    platform: str  # sysconfig.get_platform() of the build machine, e.g. linux-x86_64
+    python: str  # the Python that ran the build, e.g. cpython-3.12
+    ci_job: str = ""  # e.g. "github: release/build_wheels run 123 attempt 1"; "" outside CI
+
+    @property
+    def id(self) -> str:
+        where = self.ci_job or "local"
+        return f"{where} ({self.platform}, {self.python})"
+
+    def to_json(self) -> dict[str, str]:
+        return {"platform": self.platform, "python": self.python, "ci_job": self.ci_job}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Runner:
+        if not isinstance(data, dict):
+            raise ValueError("a runner is not a table")
+        return cls(str(data["platform"]), str(data["python"]), str(data.get("ci_job", "")))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +109,10 @@ class Manifest:
     # filename -> sha256, for files the test index listed with our sha256 that verify did not
     # install (a wheel for another platform; the sdist with verify-sdist = false)
     listed_on_test: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    runners: Mapping[str, Runner] = dataclasses.field(default_factory=dict)
+    partial: bool = False  # one runner's share of the release: gather before uploading
+    # expected-wheels patterns gather was told to release without (--allow-missing)
+    allowed_missing: tuple[str, ...] = ()
 
     @property
     def canonical_name(self) -> str:
@@ -117,8 +157,13 @@ class Manifest:
         attestations.update({k: dict(v) for k, v in found.items() if v})
         return dataclasses.replace(self, attestations=attestations)
 
+    def runner_of(self, filename: str) -> str:
+        """Who built ``filename``, for messages ("unknown runner" when not recorded)."""
+        entry = self.by_filename().get(filename)
+        return entry.runner if entry is not None and entry.runner else "unknown runner"
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "version": self.version,
@@ -126,8 +171,16 @@ class Manifest:
             "verified": dict(self.verified),
             "verified_on": self.verified_on,
             "listed_on_test": dict(self.listed_on_test),
-        } | ({"attestations": {k: dict(v) for k, v in self.attestations.items()}}
-             if self.attestations else {})  # fmt: skip
+        }
+        if self.attestations:
+            data["attestations"] = {k: dict(v) for k, v in self.attestations.items()}
+        if self.runners:
+            data["runners"] = {k: r.to_json() for k, r in sorted(self.runners.items())}
+        if self.partial:
+            data["partial"] = True
+        if self.allowed_missing:
+            data["allowed_missing"] = list(self.allowed_missing)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Manifest:
@@ -136,7 +189,13 @@ class Manifest:
         version = Version(str(data["version"]))
         name = str(data["name"])
         files = tuple(
-            DistFile(str(f["filename"]), str(f["sha256"]), int(f["size"]), f["kind"])
+            DistFile(
+                str(f["filename"]),
+                str(f["sha256"]),
+                int(f["size"]),
+                f["kind"],
+                str(f.get("runner", "")),
+            )
             for f in data["files"]
         )
         seen: set[str] = set()
@@ -147,6 +206,9 @@ class Manifest:
             seen.add(f.filename)
             if f.kind != kind_of(f.filename) or not _is_sha256(f.sha256) or f.size < 0:
                 raise ValueError(f"bad entry for {f.filename}")
+        runners = data.get("runners") or {}
+        if not isinstance(runners, dict):
+            raise ValueError("runners is not a table")
         return cls(
             attestations=_attestation_table(data.get("attestations"), seen),
             name=name,
@@ -155,6 +217,9 @@ class Manifest:
             verified=_file_table(data.get("verified"), "verified", seen),
             verified_on=str(data.get("verified_on", "")),
             listed_on_test=_file_table(data.get("listed_on_test"), "listed_on_test", seen),
+            runners={str(k): Runner.from_json(v) for k, v in runners.items()},
+            partial=data.get("partial") is True,
+            allowed_missing=tuple(str(p) for p in data.get("allowed_missing") or ()),
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BuildKind",
     "BuiltFiles",
     "ProjectInfo",
     "check_built_files",
@@ -14,7 +15,7 @@ __all__ = [
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -87,15 +88,33 @@ def _version(raw: object, where: str) -> Version:
         ) from None
 
 
+BuildKind = Literal["both", "sdist", "wheel"]
+
+
 @dataclasses.dataclass(frozen=True)
 class BuiltFiles:
     version: Version
-    sdist: Path
+    sdist: Path | None  # None only for a wheel-only build (build --wheel)
     wheels: tuple[Path, ...]
 
+    @property
+    def paths(self) -> list[Path]:
+        return [*([self.sdist] if self.sdist else []), *self.wheels]
 
-def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
-    """Exactly one sdist and at least one wheel, all of this project and of one version."""
+
+def _count_problem(kind: BuildKind, sdists: int, wheels: int) -> str | None:
+    if kind == "both" and (sdists != 1 or not wheels):
+        return "a release is one sdist and at least one wheel"
+    if kind == "sdist" and (sdists != 1 or wheels):
+        return "build --sdist makes exactly one sdist"
+    if kind == "wheel" and (sdists or not wheels):
+        return "build --wheel takes wheels only, at least one"
+    return None
+
+
+def check_built_files(files: list[Path], info: ProjectInfo, kind: BuildKind = "both") -> BuiltFiles:
+    """Exactly one sdist and at least one wheel (or just the ``kind`` asked for), all of this
+    project and of one version."""
     sdists: list[Path] = []
     wheels: list[Path] = []
     versions: set[Version] = set()
@@ -115,11 +134,12 @@ def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
             )
         versions.add(version)
         (wheels if path.name.endswith(".whl") else sdists).append(path)
-    if len(sdists) != 1 or not wheels:
+    problem = _count_problem(kind, len(sdists), len(wheels))
+    if problem:
         raise DistError(
-            f"The build produced {len(sdists)} sdist(s) and {len(wheels)} wheel(s); "
-            "a release is one sdist and at least one wheel.",
-            "Check the build backend's output.",
+            f"The build produced {len(sdists)} sdist(s) and {len(wheels)} wheel(s); {problem}.",
+            "Check the build backend's output (for --from: the folder holds the wheels "
+            "another tool built, and nothing else).",
         )
     if len(versions) != 1:
         raise DistError(
@@ -132,4 +152,4 @@ def check_built_files(files: list[Path], info: ProjectInfo) -> BuiltFiles:
             f"The built files have version {version}, pyproject.toml says {info.version}.",
             "Rebuild from a clean tree; check that the backend reads [project].version.",
         )
-    return BuiltFiles(version, sdists[0], tuple(sorted(wheels)))
+    return BuiltFiles(version, sdists[0] if sdists else None, tuple(sorted(wheels)))

@@ -23,6 +23,7 @@ __all__ = [
     "build",
     "bump_version",
     "doctor",
+    "gather",
     "rehearse",
     "release",
     "upload_prod",
@@ -148,8 +149,14 @@ def run_release(session: nox.Session, *args: str) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def build(session: nox.Session) -> None:
-    """Build sdist + wheel into dist/, twine-check them, record their sha256 in a manifest."""
+    """Build sdist + wheel (-- --sdist / --wheel [--from DIR]) into dist/, record their sha256."""
     run_release(session, "build")
+
+
+@nox.session(venv_backend="none", default=False)
+def gather(session: nox.Session) -> None:
+    """Merge build folders from many runners (-- DIR...) into dist/, checked complete."""
+    run_release(session, "gather")
 
 
 @nox.session(venv_backend="none", default=False)

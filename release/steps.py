@@ -55,13 +55,15 @@ from .manifest import (
     load_manifest,
     write_manifest,
 )
+from .matrix import audit_release
 from .metadata import built_info, resolved_info
 from .output import Reporter
-from .project import ProjectInfo, check_built_files, declared_info
+from .project import BuildKind, ProjectInfo, check_built_files, declared_info
 from .pypi_rules import Finding
 from .retry import RetryPolicy
+from .runner import detect_runner
 from .tokens import check_token
-from .upload import Outcome, upload_files
+from .upload import Outcome, upload_batches, upload_files
 from .verify import VerifyOptions, import_names_of, verify_release
 
 
@@ -112,15 +114,18 @@ class Context:
 # ---------------------------------------------------------------- build
 
 
-def build(ctx: Context) -> Manifest:
-    """sdist + wheel into dist/, checked, hashed and recorded in the manifest."""
+def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) -> Manifest:
+    """sdist + wheel (or one ``kind``) into dist/, checked, hashed and recorded in the
+    manifest, which names the runner; ``from_dir``: record wheels another tool built."""
     settings, out = ctx.settings, ctx.reporter
     declared = declared_info(dict(settings.pyproject))
     dist = settings.dist_dir
-    out.heading(f"build: {_what_is_built(settings, declared)}")
+    what = {"both": "sdist + wheel", "sdist": "sdist", "wheel": "wheel"}[kind]
+    out.heading(f"build: {_what_is_built(settings, declared)} ({what})")
     stale = dist_candidates(dist) + attestations.all_attestations(dist)  # theirs go with them
     if ctx.dry_run:
-        out.line(f"would build sdist + wheel of {settings.root} into {dist}")
+        source = f"the wheels in {from_dir}" if from_dir else f"{what} of {settings.root}"
+        out.line(f"would record {source} into {dist}")
         if stale:
             out.line(
                 f"would move {len(stale)} earlier file(s) out of the way: "
@@ -128,32 +133,19 @@ def build(ctx: Context) -> Manifest:
             )
         name = declared.name if declared else settings.root.name
         return Manifest(name, str((declared and declared.version) or "0"), ())
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
         outdir = Path(tmp)
-        argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
-        if not settings.get("build-isolation"):
-            argv.append("--no-isolation")
-        elif _build_installer(str(settings.get("build-installer"))) == "uv":
-            argv.append("--installer=uv")
-        argv.append(str(settings.root))
-        started = time.monotonic()
-        # setup.py and build backends are third-party code: no credential reaches them.
-        env = without_credentials(ctx.environ)
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
-        )
-        if proc.returncode != 0:
-            tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-            raise DistError(
-                f"The build failed (exit {proc.returncode}):\n    {tail}",
-                "Fix the build error above; nothing was changed in dist/.",
-            )
+        if from_dir is not None:
+            _copy_built_elsewhere(from_dir, outdir)
+        else:
+            _run_build(settings, outdir, kind, ctx.environ)
         info = built_info(sorted(outdir.iterdir()), declared)
-        built = check_built_files(sorted(outdir.iterdir()), info)
+        built = check_built_files(sorted(outdir.iterdir()), info, kind)
         explain_vcs_version(settings, built.version, out)
         for wheel in built.wheels:
             _refuse_vendored_release_package(wheel, info.canonical_name)
-        _check_rules(ctx, [built.sdist, *built.wheels])
+        _check_rules(ctx, built.paths, complete=kind == "both")
         dist.mkdir(parents=True, exist_ok=True)
         if stale:
             keep = dist / ".previous" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -164,22 +156,75 @@ def build(ctx: Context) -> Manifest:
                 f"moved {len(stale)} earlier file(s) to {keep.relative_to(settings.root)}"
                 " so they cannot be uploaded by mistake"
             )
+        runner = detect_runner(ctx.environ)
         files = []
-        for path in [built.sdist, *built.wheels]:
+        for path in built.paths:
             target = dist / path.name
             shutil.move(str(path), target)
             sha, size = hash_file(target)
-            files.append(DistFile(path.name, sha, size, kind_of(path.name)))
+            files.append(DistFile(path.name, sha, size, kind_of(path.name), runner.id))
             out.ok(f"{path.name}  sha256 {sha}  {size} bytes")
-    manifest = Manifest(info.name, str(built.version), tuple(files))
+    manifest = Manifest(
+        info.name,
+        str(built.version),
+        tuple(files),
+        runners={runner.id: runner},
+        partial=kind != "both",
+    )
     write_manifest(dist, manifest)
     out.document["build"] = manifest.to_json()
+    share = (
+        " (a partial manifest: gather it with the other runners' folders)" if kind != "both" else ""
+    )
     out.ok(
-        f"{_rules_passed(settings)}; wrote {dist.name}/{MANIFEST_NAME} "
+        f"{_rules_passed(settings)}; wrote {dist.name}/{MANIFEST_NAME}{share} "
         f"({time.monotonic() - started:.1f}s)"
     )
+    out.line(f"runner: {runner.id}", "info")
     out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
     return manifest
+
+
+def _run_build(
+    settings: Settings, outdir: Path, kind: BuildKind, environ: Mapping[str, str]
+) -> None:
+    argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
+    if kind != "both":
+        argv.append(f"--{kind}")
+    if not settings.get("build-isolation"):
+        argv.append("--no-isolation")
+    elif _build_installer(str(settings.get("build-installer"))) == "uv":
+        argv.append("--installer=uv")
+    argv.append(str(settings.root))
+    # setup.py and build backends are third-party code: no credential reaches them.
+    env = without_credentials(environ)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
+    )
+    if proc.returncode != 0:
+        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+        raise DistError(
+            f"The build failed (exit {proc.returncode}):\n    {tail}",
+            "Fix the build error above; nothing was changed in dist/.",
+        )
+
+
+def _copy_built_elsewhere(from_dir: Path, outdir: Path) -> None:
+    """The wheels another tool (cibuildwheel) left in ``from_dir``, copied for checking."""
+    if not from_dir.is_dir():
+        raise DistError(
+            f"--from {from_dir}: no such folder.",
+            "Point --from at the folder cibuildwheel (or another tool) wrote the wheels to, "
+            "e.g. --from wheelhouse/.",
+        )
+    found = dist_candidates(from_dir)
+    if not found:
+        raise DistError(
+            f"--from {from_dir}: the folder holds no wheel.",
+            "Build the wheels first (cibuildwheel --output-dir wheelhouse), then record them.",
+        )
+    for path in found:
+        shutil.copyfile(path, outdir / path.name)
 
 
 def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
@@ -242,7 +287,7 @@ def _check_rules(ctx: Context, paths: list[Path], *, complete: bool = True) -> N
     findings = pypi_rules.check_files(
         [read_facts(p) for p in paths],
         file_size_limit_mb=int(settings.get("file-size-limit")),
-        complete=complete,
+        complete=complete,  # one runner's share (build --sdist/--wheel): no release-wide rules
     )
     if not settings.pypi_rules_apply():
         findings = [f for f in findings if f.rule in ("readme", "readme-warnings")]
@@ -279,6 +324,13 @@ def _load_checked(ctx: Context) -> Manifest:
     manifest = load_manifest(dist)
     check_dist(dist, manifest)
     attestations.check_folder(dist, manifest.files)  # none of other bytes, none stray
+    if manifest.partial:
+        raise DistError(
+            f"{dist.name}/{MANIFEST_NAME} is a partial manifest: one runner's share of the "
+            "release (build --sdist, --wheel or --from).",
+            "Gather every runner's folder into dist/ first: nox -s gather -- DIR... "
+            "(or run a plain `nox -s build` for a release built on one machine).",
+        )
     info = declared_info(dict(ctx.settings.pyproject))
     if info is not None and info.canonical_name != manifest.canonical_name:
         raise DistError(
@@ -374,6 +426,46 @@ def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
 
 
 def upload(ctx: Context, name: IndexName) -> guard.Plan:
+    """Upload dist/ to the ``name`` index as the guard allows; upload_prod ends with the
+    post-publish audit."""
+    plan, manifest = _upload(ctx, name)
+    if name == "prod" and not ctx.dry_run and plan.verdict is not guard.Verdict.REFUSED:
+        audit(ctx, ctx.settings.index(name), manifest)
+    return plan
+
+
+def audit(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
+    """The index's files of this version, read afresh, against the manifest and
+    expected-wheels: missing or extra files are reported; anything missing fails."""
+    out = ctx.reporter
+    out.heading(f"post-publish audit: {manifest.name} {manifest.version} on the {index.name} index")
+    state = ctx.read(index, manifest.name)
+    result = audit_release(manifest, state, list(ctx.settings.get("expected-wheels")))
+    out.document.setdefault("audit", {})[index.name] = dataclasses.asdict(result)
+    for filename in result.extra_files:
+        out.warn(f"{filename}: on the index for {manifest.version}, not in this release's manifest")
+    for pattern in result.allowed_missing:
+        out.warn(f"no wheel for {pattern}: allowed when gathered (--allow-missing)")
+    if not result.complete:
+        raise VerificationFailed(
+            f"The published {manifest.name} {manifest.version} is incomplete on "
+            f"{strip_credentials(index.index_url)}:\n  - "
+            + "\n  - ".join(
+                [f"{f}: in the manifest, not on the index" for f in result.missing_files]
+                + [f"no wheel matches expected {p}" for p in result.missing_patterns]
+            ),
+            "Run upload_prod again with the same dist/ (it sends only what is missing); for "
+            "wheels that were never built, build them (same version, their own runner), "
+            "gather and upload again within 14 days of the first upload.",
+        )
+    out.ok(
+        f"complete: the index holds every one of the {len(manifest.files)} file(s)"
+        + (f", and {len(result.extra_files)} more" if result.extra_files else "")
+    )
+    out.add_summary(f"{index.name}: post-publish audit passed ({len(manifest.files)} file(s))")
+
+
+def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     settings, out = ctx.settings, ctx.reporter
     index = settings.index(name)
     out.heading(f"upload_{name}: {strip_credentials(index.upload_url)}")
@@ -395,11 +487,11 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     if plan.verdict is guard.Verdict.NOTHING_TO_DO:
         out.ok(f"nothing to do: every file is already on the {name} index, byte for byte")
         out.add_summary(f"{name}: nothing to do, all {len(plan.files)} file(s) already there")
-        return plan
+        return plan, manifest
     if ctx.dry_run:
         out.line(f"dry run: would upload {len(plan.to_upload)} file(s); nothing was sent")
         dry_run_credential(ctx, index, manifest.name)
-        return plan
+        return plan, manifest
     credential = ctx.credential(index, manifest.name)
     out.line(
         f"credential for the {name} index: {credential.source} (username {credential.username})",
@@ -409,21 +501,25 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     entries = manifest.by_filename()
     extra = _attestation_fields(ctx, index, credential, manifest, plan.to_upload)
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
-    files.sort(key=lambda pair: pair[1].kind != "sdist")  # sdist first
-    state_before_new = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
-    results = upload_files(
-        files,
-        index=index,
-        credential=credential,
-        project=manifest.name,
-        reporter=out,
-        policy=ctx.policy,
-        timeout=ctx.timeout,
-        concurrency=int(settings.get("upload-concurrency")),
-        first_alone=state_before_new,
-        wait=float(settings.get("wait-timeout")),
-        extra_fields=extra,
-    )
+    first_alone = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
+    results = []
+    # Wheels first, the sdist once every wheel is up: while a release is half up, an
+    # installer finds wheels or nothing, never only the sdist to build from source.
+    for batch in upload_batches(files):
+        results += upload_files(
+            batch,
+            index=index,
+            credential=credential,
+            project=manifest.name,
+            reporter=out,
+            policy=ctx.policy,
+            timeout=ctx.timeout,
+            concurrency=int(settings.get("upload-concurrency")),
+            first_alone=first_alone,
+            wait=float(settings.get("wait-timeout")),
+            extra_fields=extra,
+        )
+        first_alone = False
     # Proof: the index lists every file of ours with our sha256.
     await_listed(
         index.index_url,
@@ -454,7 +550,7 @@ def upload(ctx: Context, name: IndexName) -> guard.Plan:
     )
     if name == "prod":
         check_provenance(ctx, index, manifest)
-    return plan
+    return plan, manifest
 
 
 def check_provenance(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
@@ -829,6 +925,17 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
             required=command == "upload",
             default="both",
         )
+    if command == "build":
+        kind = parser.add_mutually_exclusive_group()
+        kind.add_argument("--sdist", action="store_true", help="build the sdist only")
+        kind.add_argument("--wheel", action="store_true", help="build the wheel(s) only")
+        parser.add_argument(
+            "--from",
+            dest="from_dir",
+            type=Path,
+            metavar="DIR",
+            help="with --wheel: record the wheels another tool (cibuildwheel) built in DIR",
+        )
     if command in ("upload", "release", "build", "verify"):
         parser.add_argument(
             "--dry-run",
@@ -843,6 +950,15 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _build_kind(args: argparse.Namespace) -> BuildKind:
+    if args.from_dir is not None and not args.wheel:
+        raise ConfigError(
+            "--from records wheels built by another tool, and needs --wheel.",
+            "Run: python -m release build --wheel --from wheelhouse/",
+        )
+    return "sdist" if args.sdist else "wheel" if args.wheel else "both"
+
+
 def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     reporter = Reporter(json_mode=args.json)
     ctx = Context(
@@ -855,7 +971,7 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     code = int(ExitCode.OK)
     try:
         if args.command == "build":
-            build(ctx)
+            build(ctx, _build_kind(args), args.from_dir)
         elif args.command == "upload":
             upload(ctx, args.index)
         elif args.command == "verify":

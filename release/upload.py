@@ -12,7 +12,7 @@ never held in memory.
 
 from __future__ import annotations
 
-__all__ = ["Outcome", "UploadResult", "form_fields", "upload_files"]
+__all__ = ["Outcome", "UploadResult", "form_fields", "upload_batches", "upload_files"]
 
 import concurrent.futures
 import dataclasses
@@ -220,6 +220,17 @@ def _settle_exists(
         "Another build of this version was uploaded first. Versions are immutable: "
         "bump the version (nox -s bump_version -- patch) and release again.",
     )
+
+
+def upload_batches(
+    files: Sequence[tuple[Path, DistFile]],
+) -> list[list[tuple[Path, DistFile]]]:
+    """The order of uploads to every index: all wheels (concurrently), then the sdist alone,
+    once every wheel is up. An installer that sees a half-uploaded release finds wheels (or
+    nothing), never only an sdist it would build from source."""
+    wheels = [pair for pair in files if pair[1].kind == "wheel"]
+    rest = [pair for pair in files if pair[1].kind != "wheel"]
+    return [batch for batch in (wheels, rest) if batch]
 
 
 def upload_files(

@@ -24,6 +24,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 CONFIGURATION = (DOCS / "configuration.md").read_text(encoding="utf-8")
 SESSIONS = (
     "build",
+    "gather",
     "upload_test",
     "verify_test_install",
     "upload_prod",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,6 +298,7 @@ def test_the_noxfile_template_carries_the_import_lines() -> None:
 
 RELEASE_SESSIONS = (
     "build",
+    "gather",
     "upload_test",
     "verify_test_install",
     "upload_prod",
@@ -387,3 +389,54 @@ def test_packaging_advice_is_shown_by_init(
     out = capsys.readouterr().out
     assert "Multiple top-level packages" in out
     assert 'include = ["mypkg*"]' in out  # the project's own package, not a guess from its name
+
+
+COMPILED_CASES = {
+    "hatchling, pure": ({"build-system": {"build-backend": "hatchling.build"}}, "", False),
+    "scikit-build-core": ({"build-system": {"build-backend": "scikit_build_core.build"}}, "", True),
+    "meson-python": ({"build-system": {"build-backend": "mesonpy"}}, "", True),
+    "maturin": ({"build-system": {"build-backend": "maturin"}}, "", True),
+    "setuptools ext-modules in pyproject": (
+        {"tool": {"setuptools": {"ext-modules": [{"name": "x", "sources": ["x.c"]}]}}},
+        "",
+        True,
+    ),
+    "setup.py with ext_modules": ({}, "setup(ext_modules=[Extension('x', ['x.c'])])", True),
+    "setup.py without": ({}, "from setuptools import setup\nsetup()", False),
+}
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "setup_py", "compiled"), COMPILED_CASES.values(), ids=list(COMPILED_CASES)
+)
+def test_compiled_project_detection(
+    pyproject: dict[str, Any], setup_py: str, compiled: bool
+) -> None:
+    assert init.compiled_project(pyproject, setup_py) is compiled
+
+
+def test_init_compiled_writes_the_cibuildwheel_workflow(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compiled = (REPO / "release" / "templates" / "release-compiled.yml").read_bytes()
+    workflow = project / ".github" / "workflows" / "release.yml"
+    assert run_init(project, "--compiled") == 0
+    assert workflow.read_bytes() == compiled
+    assert (
+        "compiled project: the workflow builds wheels with cibuildwheel" in capsys.readouterr().out
+    )
+
+
+def test_init_detects_a_compiled_project_from_setup_py_and_can_be_told_otherwise(
+    project: Path,
+) -> None:
+    (project / "setup.py").write_text(
+        "from setuptools import Extension, setup\n"
+        "setup(ext_modules=[Extension('sample._speed', ['src/speed.c'])])\n",
+        encoding="utf-8",
+    )
+    workflow = project / ".github" / "workflows" / "release.yml"
+    assert run_init(project) == 0
+    assert workflow.read_bytes() == (REPO / "release/templates/release-compiled.yml").read_bytes()
+    assert run_init(project, "--no-compiled", "--force") == 0
+    assert workflow.read_bytes() == (REPO / "release/templates/release.yml").read_bytes()

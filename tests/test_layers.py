@@ -25,6 +25,8 @@ PURE = (
     "childenv",
     "paths",
     "destinations",
+    "merge",
+    "matrix",
 )
 # The HTTP stack, and nox-release's own I/O, commands and CLI.
 FORBIDDEN = (

@@ -18,7 +18,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
 TEMPLATE = REPO / "release" / "templates" / "release.yml"
-ALL = [WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml", TEMPLATE]
+COMPILED = REPO / "release" / "templates" / "release-compiled.yml"
+ALL = [WORKFLOWS / "ci.yml", WORKFLOWS / "release.yml", TEMPLATE, COMPILED]
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)(.*)$")
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"^\s*#\s*v\d+\.\d+\.\d+\s*$")
@@ -110,6 +111,66 @@ def test_release_workflow_shape() -> None:
     verify_at = next(i for i, s in enumerate(steps) if s.get("run") == "nox -s verify_test_install")
     upload_at = next(i for i, s in enumerate(steps) if "upload-artifact" in str(s.get("uses")))
     assert verify_at < upload_at
+
+
+def test_compiled_workflow_shape() -> None:
+    """sdist job + cibuildwheel matrix -> gather (needs all of them) -> the same three steps
+    as the one-machine template, byte for byte."""
+    workflow = load(COMPILED)
+    pure = load(TEMPLATE)
+    assert workflow["on"] == pure["on"]
+    assert workflow["concurrency"] == pure["concurrency"]
+    jobs = workflow["jobs"]
+    assert list(jobs) == [
+        "sdist",
+        "wheels",
+        "gather",
+        "upload_test",
+        "verify_test_install",
+        "upload_prod",
+    ]
+
+    def runs(job: dict[str, Any]) -> list[str]:
+        return [str(s["run"]) for s in job["steps"] if "run" in s]
+
+    assert "nox -s build -- --sdist" in runs(jobs["sdist"])
+    wheels = jobs["wheels"]
+    assert wheels["strategy"]["matrix"]["os"] == [
+        "ubuntu-latest",
+        "ubuntu-24.04-arm",
+        "macos-latest",
+        "windows-latest",
+    ]
+    assert wheels["strategy"]["fail-fast"] is False
+    assert wheels["runs-on"] == "${{ matrix.os }}"
+    wheel_runs = runs(wheels)
+    assert any("cibuildwheel==${CIBW_VERSION}" in r for r in wheel_runs)
+    assert workflow["env"]["CIBW_VERSION"].count(".") == 2  # a pinned version
+    cibw = next(i for i, r in enumerate(wheel_runs) if "-m cibuildwheel" in r)
+    assert wheel_runs.index("nox -s build -- --wheel --from wheelhouse") > cibw
+    # gather waits for EVERY build job, and takes every dist-* artifact, each in its folder
+    assert jobs["gather"]["needs"] == ["sdist", "wheels"]
+    (download,) = steps_using(jobs["gather"], "actions/download-artifact")
+    assert download["with"] == {"pattern": "dist-*", "path": "artifacts/"}
+    assert "merge-multiple" not in download["with"]
+    assert "nox -s gather -- artifacts/*" in runs(jobs["gather"])
+    uploaded = {
+        name: [s["with"]["name"] for s in steps_using(job, "actions/upload-artifact")]
+        for name, job in jobs.items()
+    }
+    assert uploaded["sdist"] == ["dist-sdist"]
+    assert uploaded["wheels"] == ["dist-wheels-${{ matrix.os }}"]
+    assert uploaded["gather"] == ["dist"]
+    assert jobs["upload_test"]["needs"] == "gather"
+    for name in ("sdist", "wheels", "gather"):
+        assert jobs[name]["permissions"] == {"contents": "read"}
+        assert "environment" not in jobs[name]
+    # from upload_test on, the very same jobs as the one-machine template
+    for name in ("verify_test_install", "upload_prod"):
+        assert jobs[name] == pure["jobs"][name]
+    assert {k: v for k, v in jobs["upload_test"].items() if k != "needs"} == {
+        k: v for k, v in pure["jobs"]["upload_test"].items() if k != "needs"
+    }
 
 
 def test_ci_runs_lint_and_tests_on_every_supported_python() -> None:
