@@ -237,8 +237,9 @@ def test_c_extension_passes_once_repaired_with_auditwheel(
     assert "manylinux" in repaired.name
     assert errors(check_files([read_facts(repaired), read_facts(sdist)])) == []
 
-    # dist/ as a gather of the sdist and the repaired wheel would leave it, then a real
-    # index held to PyPI's rules takes it.
+    # dist/ as a gather of the sdist and the repaired wheel would leave it (the whole
+    # build --sdist / build --wheel --from / gather flow is tests/test_compiled.py's), then a
+    # real index held to PyPI's rules takes it.
     dist = root / "dist"
     dist.mkdir()
     files = []
