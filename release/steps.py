@@ -291,6 +291,7 @@ def _check_rules(ctx: Context, paths: list[Path], *, complete: bool = True) -> N
     )
     if not settings.pypi_rules_apply():
         findings = [f for f in findings if f.rule in ("readme", "readme-warnings")]
+    ctx.reporter.document["pypi_rules"] = [dataclasses.asdict(f) for f in findings]
     for f in pypi_rules.warnings(findings):
         ctx.reporter.warn(f"{f.message} ({f.fix})")
     refusing = pypi_rules.errors(findings)

@@ -91,6 +91,9 @@ def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(
     manifest = steps.build(ctx)
     assert len(manifest.files) == 2
     assert "no long description" in ctx.out.getvalue()  # type: ignore[attr-defined]
+    found = ctx.reporter.document["pypi_rules"]
+    assert {f["rule"] for f in found} == {"readme-warnings"}
+    assert {f["level"] for f in found} == {"warning"}
 
 
 def test_a_private_classifier_is_refused_at_build(make_project: ProjectFactory) -> None:
