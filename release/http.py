@@ -165,7 +165,11 @@ class Answer:
 
     @property
     def text(self) -> str:
-        return self.body.decode(self.charset or "utf-8", "replace")
+        """The body as text: its declared charset, or UTF-8 when it names none we know."""
+        try:
+            return self.body.decode(self.charset or "utf-8", "replace")
+        except LookupError:
+            return self.body.decode("utf-8", "replace")
 
     def json(self) -> Any:
         """The body as JSON, strictly (:func:`strict_json`)."""

@@ -227,6 +227,7 @@ def fetch_index_state(
             KeyError,
             TypeError,
             AttributeError,
+            LookupError,
             RecursionError,
         ) as exc:
             raise IndexUnavailable(

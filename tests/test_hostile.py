@@ -31,6 +31,7 @@ from release.upload import upload_files
 from release.verify import _download_url
 from tests.hostile import FILENAME, HostileIndex, wait_for
 from tests.macaroons import make_token
+from tests.oidc_double import OIDCDouble
 from tests.sample_projects import write_wheel
 
 ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
@@ -363,3 +364,48 @@ def test_redaction_registry_knows_the_refused_token() -> None:
     with pytest.raises(CredentialError):
         resolve(index, "demo-pkg", {"TEST_PYPI_API_TOKEN": PYPI_TOKEN})
     assert PYPI_TOKEN not in redact.redact(f"x {PYPI_TOKEN} y")
+
+
+# ------------------------------------------------------------------ minted tokens, end to end
+
+
+@pytest.fixture
+def oidc() -> Iterator[OIDCDouble]:
+    with OIDCDouble() as double:
+        yield double
+
+
+def test_minted_token_is_refused_for_another_host(oidc: OIDCDouble, tmp_path: Path) -> None:
+    """Minted by the OIDC double on 127.0.0.1 (a private warehouse), configured to go to
+    ``localhost``: refused, though the mint itself worked."""
+    env = oidc.github_environ() | {
+        "HOME": str(tmp_path),
+        "RELEASE_TEST_TRUSTED_PUBLISHING_URL": oidc.base_url,
+        "RELEASE_TRUSTED_PUBLISHING": "force",
+    }
+    elsewhere = IndexSettings("test", "http://localhost:9/up/", "http://localhost:9/simple/", "u")
+    with pytest.raises(CredentialError, match=r"bound to 127\.0\.0\.1") as info:
+        resolve(elsewhere, "demo", env)
+    assert info.value.exit_code == ExitCode.CREDENTIALS
+    assert oidc.mints == 1
+    for token in oidc.issued_tokens:
+        assert token not in str(info.value)
+
+
+def test_minted_pypi_token_is_refused_for_a_private_host(oidc: OIDCDouble, tmp_path: Path) -> None:
+    """A minted token that says it is PyPI's goes to PyPI's upload host or nowhere."""
+    oidc.token_location = "pypi.org"
+    env = oidc.github_environ() | {
+        "HOME": str(tmp_path),
+        "RELEASE_TEST_TRUSTED_PUBLISHING_URL": oidc.base_url,
+        "RELEASE_TRUSTED_PUBLISHING": "force",
+    }
+    here = IndexSettings("test", oidc.base_url + "/up/", oidc.base_url + "/simple/", "u")
+    with pytest.raises(CredentialError, match="PyPI token"):
+        resolve(here, "demo", env)
+
+
+def test_unknown_charset_reads_as_utf8() -> None:
+    headers = {"content-type": "text/html; charset=no-such-codec"}
+    answer = http.Answer("http://127.0.0.1/", 403, "Forbidden", headers, "refusé".encode())
+    assert answer.text == "refusé"
