@@ -321,27 +321,43 @@ def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("token", [PYPI_TOKEN, TESTPYPI_TOKEN, f"  '{PYPI_TOKEN}'\n"])
-def test_public_token_for_pypiserver_is_refused_before_anything_is_sent(
+def test_public_token_for_pypiserver_is_refused_by_doctor(
     clean: pytest.MonkeyPatch, make_project: Any, token: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A PyPI/TestPyPI token configured for another host (a real pypiserver that would accept
-    it): doctor (whose auth probe is a request) and upload_test exit 7, pypiserver gets no
-    upload request, and the token is not shown."""
-    root = make_project()
+    it): doctor (whose auth probe is a request) exits 7, pypiserver gets no upload request,
+    and the token is not shown."""
     with LocalIndex(username="__token__", password=token) as index:
         clean.setenv("RELEASE_TEST_UPLOAD_URL", index.upload_url)
         clean.setenv("RELEASE_TEST_INDEX_URL", index.index_url)
         clean.setenv("TEST_PYPI_API_TOKEN", token)
-        assert cli.main(["--root", str(root), "doctor", "--index", "test"]) == 7
-        if token == PYPI_TOKEN:  # one real build is enough to show upload_test refuses too
-            assert cli.main(["--root", str(root), "build"]) == 0
-            assert cli.main(["--root", str(root), "upload", "--index", "test"]) == 7
+        assert cli.main(["--root", str(make_project()), "doctor", "--index", "test"]) == 7
+        assert index.uploads == 0
+    captured = capsys.readouterr()
+    assert token.strip().strip("'") not in captured.out + captured.err
+    assert "only ever sent to" in captured.out + captured.err
+
+
+@pytest.mark.slow
+def test_public_token_for_pypiserver_is_refused_by_upload_and_release(
+    clean: pytest.MonkeyPatch, make_project: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same refusal in the upload and release commands, after a real build: exit 7 and
+    pypiserver never sees an upload."""
+    root = make_project()
+    with LocalIndex(username="__token__", password=PYPI_TOKEN) as index:
+        for name in ("TEST", "PROD"):
+            clean.setenv(f"RELEASE_{name}_UPLOAD_URL", index.upload_url)
+            clean.setenv(f"RELEASE_{name}_INDEX_URL", index.index_url)
+        clean.setenv("TEST_PYPI_API_TOKEN", PYPI_TOKEN)
+        clean.setenv("PYPI_API_TOKEN", PYPI_TOKEN)
+        assert cli.main(["--root", str(root), "build"]) == 0
+        assert cli.main(["--root", str(root), "upload", "--index", "test"]) == 7
+        assert cli.main(["--root", str(root), "release"]) == 7
         assert index.uploads == 0
         assert index.files() == []
     captured = capsys.readouterr()
-    stripped = token.strip().strip("'")
-    assert stripped not in captured.out + captured.err
-    assert "only ever sent to" in captured.out + captured.err
+    assert PYPI_TOKEN not in captured.out + captured.err
 
 
 def test_private_index_token_still_goes_to_its_index(
