@@ -20,8 +20,6 @@ __all__ = [
 import dataclasses
 import subprocess
 import sys
-import tarfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,11 +28,10 @@ from packaging.metadata import parse_email
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .distfacts import read_facts
 from .errors import DistError
 from .indexstate import parse_filename
 from .project import ProjectInfo, declared_info, project_info
-
-MAX_METADATA = 16 * 1024 * 1024  # PKG-INFO holds the long description; PyPI allows far less
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,44 +44,10 @@ class Identity:
         return canonicalize_name(self.name)
 
 
-def _from_zip(path: Path, wheel: bool) -> bytes | None:
-    with zipfile.ZipFile(path) as zf:
-        names = zf.namelist()
-        if wheel:
-            wanted = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        else:
-            wanted = [n for n in names if n.count("/") == 1 and n.endswith("/PKG-INFO")]
-        if len(wanted) != 1 or zf.getinfo(wanted[0]).file_size > MAX_METADATA:
-            return None
-        return zf.read(wanted[0])
-
-
-def _from_tar(path: Path) -> bytes | None:
-    with tarfile.open(path, "r:*") as tf:
-        for member in tf:
-            top_level = member.name.count("/") == 1
-            if member.isfile() and top_level and member.name.endswith("/PKG-INFO"):
-                if member.size > MAX_METADATA:
-                    return None
-                f = tf.extractfile(member)
-                return f.read() if f is not None else None
-    return None
-
-
 def metadata_bytes(path: Path) -> bytes:
-    """The metadata file of a wheel or sdist; DistError when there is none."""
-    try:
-        if path.name.endswith(".whl"):
-            data = _from_zip(path, wheel=True)
-        elif path.name.endswith(".zip"):
-            data = _from_zip(path, wheel=False)
-        else:
-            data = _from_tar(path)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
-        raise DistError(
-            f"{path.name} cannot be read as an archive ({type(exc).__name__}).",
-            "Build again; check the build backend's output.",
-        ) from None
+    """The metadata file of a wheel or sdist (read by :mod:`release.distfacts`); DistError
+    when there is none."""
+    data = read_facts(path).metadata
     if data is None:
         where = "a .dist-info/METADATA" if path.name.endswith(".whl") else "a top-level PKG-INFO"
         raise DistError(
