@@ -64,6 +64,7 @@ from .retry import RetryPolicy
 from .runner import detect_runner
 from .tokens import check_token
 from .upload import Outcome, upload_batches, upload_files
+from .vcsversion import Explanation
 from .verify import VerifyOptions, import_names_of, verify_release
 
 
@@ -142,10 +143,18 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
             _run_build(settings, outdir, kind, ctx.environ)
         info = built_info(sorted(outdir.iterdir()), declared)
         built = check_built_files(sorted(outdir.iterdir()), info, kind)
-        explain_vcs_version(settings, built.version, out)
+        explanation = explain_vcs_version(settings, built.version, out)
         for wheel in built.wheels:
             _refuse_vendored_release_package(wheel, info.canonical_name)
-        _check_rules(ctx, built.paths, complete=kind == "both")
+        try:
+            _check_rules(ctx, built.paths, complete=kind == "both")
+        except IndexRulesRefusal as exc:
+            if explanation is None:
+                raise
+            # a local version made from git: the fix is a commit and a tag
+            raise IndexRulesRefusal(
+                f"{exc.message}\n  - {explanation.why}", explanation.fix
+            ) from None
         dist.mkdir(parents=True, exist_ok=True)
         if stale:
             keep = dist / ".previous" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -233,7 +242,7 @@ def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
     return f"{declared.name} {declared.version or '(dynamic version)'}"
 
 
-def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> None:
+def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> Explanation | None:
     """A version made from git that is no release: say why, and how to release instead."""
     explanation = explain_version(
         settings.root, settings.pyproject, version, str(settings.get("tag-format"))
@@ -241,6 +250,7 @@ def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> 
     if explanation is not None:
         out.warn(explanation.why)
         out.line(f"  Fix: {explanation.fix}")
+    return explanation
 
 
 def _refuse_vendored_release_package(wheel: Path, project: str) -> None:

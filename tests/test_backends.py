@@ -107,3 +107,32 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
         names = zipfile.ZipFile(wheel).namelist()
         assert sample.package_entry in names
         assert not [n for n in names if n.startswith("release/")], "release/ shipped in the wheel"
+
+
+def test_a_version_from_git_that_is_no_release_is_explained(tmp_path: Path) -> None:
+    """init's steps skipped: the rehearsal stops before any upload and says why (the files
+    left uncommitted, then the commits past the tag) and which tag to make; never "allow
+    development releases"."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    (sample,) = [s for s in SAMPLES if s.id == "scm-src"]
+    root = write_sample(sample, tmp_path / sample.id)
+    proc = _run(["-m", "release", "init", str(root), "--no-build-check"], cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+
+    proc = _run(["-m", "release", "rehearse"], cwd=root)  # init's files not committed
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out[-3000:]
+    assert "1 tracked file has uncommitted changes (pyproject.toml)" in out
+    assert 'git tag -a v1.2.4 -m "Release v1.2.4"' in out
+    assert "ALLOW_DEV" not in out
+
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "adopt nox-release")  # committed, not tagged
+    proc = _run(["-m", "release", "rehearse"], cwd=root)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out[-3000:]
+    assert "is 1 commit past the tag v1.2.3" in out
+    assert "uploaded anywhere" in out or "nothing was changed in dist/" in out
+    assert 'git tag -a v1.2.4 -m "Release v1.2.4"' in out
+    assert "ALLOW_DEV" not in out
