@@ -24,6 +24,7 @@ from __future__ import annotations
 __all__ = ["FILENAME", "SHA", "HostileIndex", "Seen"]
 
 import dataclasses
+import functools
 import json
 import threading
 import time
@@ -53,8 +54,10 @@ def page(files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"meta": {"api-version": "1.1"}, "name": "demo-pkg", "files": files}
 
 
+@functools.lru_cache(maxsize=2)
 def gzip_zeros(megabytes: int) -> bytes:
-    """``megabytes`` MB of zeros, gzip-compressed piece by piece (never held decoded)."""
+    """``megabytes`` MB of zeros, gzip-compressed piece by piece (never held decoded); made
+    once per process (about a second for 200 MB)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     block = bytes(MB)
     parts = [compressor.compress(block) for _ in range(megabytes)]

@@ -74,9 +74,10 @@ def test_hostile_page_fails_closed_once(
 ) -> None:
     """Each is exit 4 with the fix, and is not retried (a hostile answer would be again)."""
     hostile.mode = mode
-    hostile.bomb()  # built before the read, not while the client waits
+    if mode == "gzip_bomb":
+        hostile.bomb()  # built before the read, not while the client waits
     with pytest.raises(error) as info:
-        read(hostile, timeout=1.5)
+        read(hostile, timeout=1.0)
     assert info.value.exit_code == ExitCode.INDEX_UNAVAILABLE
     assert says in info.value.message
     assert info.value.fix
