@@ -21,7 +21,7 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -222,6 +222,112 @@ def _settle_exists(
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Uploader:
+    """One run's settings and sender; :meth:`one` uploads one file, with retries."""
+
+    sender: _Sender
+    index: IndexSettings
+    credential: Credential
+    project: str
+    reporter: Reporter
+    policy: RetryPolicy
+    timeout: float
+    wait: float
+    extra_fields: Mapping[str, Sequence[tuple[str, str]]]
+
+    def one(self, path: Path, entry: DistFile) -> UploadResult:
+        started = time.monotonic()
+        attempts = 0
+
+        def attempt() -> Outcome:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(path, entry)
+
+        def on_retry(n: int, delay: float, exc: Transient) -> None:
+            self.reporter.line(
+                f"{entry.filename}: {exc.what}; attempt {n + 1} in {delay:.1f}s", "wait"
+            )
+
+        try:
+            outcome = retry_call(attempt, self.policy, on_retry=on_retry)
+        except Transient as exc:
+            raise UploadRejected(
+                f"Could not upload {entry.filename} to "
+                f"{strip_credentials(self.index.upload_url)}: {exc.what} (after "
+                f"{self.policy.attempts} attempts).",
+                "Run the same command again: files already on the index are not sent twice.",
+            ) from None
+        result = UploadResult(entry.filename, outcome, attempts, time.monotonic() - started)
+        mark = "up" if outcome is Outcome.UPLOADED else "skip"
+        self.reporter.line(f"{entry.filename}: {outcome.value} ({result.seconds:.1f}s)", mark)
+        return result
+
+    def _attempt(self, path: Path, entry: DistFile) -> Outcome:
+        """One POST and what its answer means; Transient when it may pass."""
+        try:
+            response = self.sender.post(path, self.extra_fields.get(entry.filename, ()))
+        except http.AnswerError as exc:  # too slow or too large: stored or not, unknown
+            raise UploadRejected(
+                f"{exc.message} (uploading {entry.filename}: it may or may not be stored)",
+                "Run the same command again: a file already on the index with our bytes is "
+                "not sent twice, and one with other bytes is refused.",
+            ) from None
+        status = response.status
+        if status == 200:
+            return Outcome.UPLOADED
+        if is_transient_status(status):
+            raise Transient(
+                f"HTTP {status} {response.reason} for {entry.filename}",
+                parse_retry_after(response.headers.get("Retry-After")),
+            )
+        diagnosis = explain_upload(
+            status,
+            response.reason or "",
+            response.text,
+            project=self.project,
+            filename=entry.filename,
+            index_name=self.index.name,
+        )
+        # "Already exists" (PyPI 400, pypiserver 409/400, devpi 409) is a race or an
+        # earlier attempt that landed, until the index shows other bytes: never retry blindly.
+        if diagnosis.code == "file-exists":
+            return _settle_exists(
+                path,
+                entry,
+                response,
+                self.index,
+                self.project,
+                self.policy,
+                self.timeout,
+                self.wait,
+            )
+        raise _rejected(response, entry, self.index, self.project, self.credential, diagnosis)
+
+
+def _concurrently(
+    one: Callable[[Path, DistFile], UploadResult],
+    queue: Sequence[tuple[Path, DistFile]],
+    concurrency: int,
+) -> list[UploadResult]:
+    """``one`` over ``queue``, ``concurrency`` at a time; the first error after all finished."""
+    if not queue:
+        return []
+    results: list[UploadResult] = []
+    error: BaseException | None = None
+    with concurrent.futures.ThreadPoolExecutor(max(1, min(concurrency, len(queue)))) as pool:
+        futures = [pool.submit(one, path, entry) for path, entry in queue]
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException as exc:  # keep the others' results; report the first
+                error = error or exc
+    if error is not None:
+        raise error
+    return results
+
+
 def upload_batches(
     files: Sequence[tuple[Path, DistFile]],
 ) -> list[list[tuple[Path, DistFile]]]:
@@ -250,78 +356,20 @@ def upload_files(
     """Upload ``files`` (already cleared by the guard). The first goes alone when
     ``first_alone`` (a new project is created once), the rest ``concurrency`` at a time.
     ``extra_fields`` (filename -> form fields) go with each file, e.g. its attestations."""
-    sender = _Sender(index, credential, timeout)
-
-    def one(path: Path, entry: DistFile) -> UploadResult:
-        started = time.monotonic()
-        attempts = 0
-
-        def attempt() -> Outcome:
-            nonlocal attempts
-            attempts += 1
-            try:
-                response = sender.post(path, (extra_fields or {}).get(entry.filename, ()))
-            except http.AnswerError as exc:  # too slow or too large: stored or not, unknown
-                raise UploadRejected(
-                    f"{exc.message} (uploading {entry.filename}: it may or may not be stored)",
-                    "Run the same command again: a file already on the index with our bytes is "
-                    "not sent twice, and one with other bytes is refused.",
-                ) from None
-            status = response.status
-            if status == 200:
-                return Outcome.UPLOADED
-            if is_transient_status(status):
-                raise Transient(
-                    f"HTTP {status} {response.reason} for {entry.filename}",
-                    parse_retry_after(response.headers.get("Retry-After")),
-                )
-            diagnosis = explain_upload(
-                status,
-                response.reason or "",
-                response.text,
-                project=project,
-                filename=entry.filename,
-                index_name=index.name,
-            )
-            # "Already exists" (PyPI 400, pypiserver 409/400, devpi 409) is a race or an
-            # earlier attempt that landed, until the index shows other bytes: never retry blindly.
-            if diagnosis.code == "file-exists":
-                return _settle_exists(path, entry, response, index, project, policy, timeout, wait)
-            raise _rejected(response, entry, index, project, credential, diagnosis)
-
-        def on_retry(n: int, delay: float, exc: Transient) -> None:
-            reporter.line(f"{entry.filename}: {exc.what}; attempt {n + 1} in {delay:.1f}s", "wait")
-
-        try:
-            outcome = retry_call(attempt, policy, on_retry=on_retry)
-        except Transient as exc:
-            raise UploadRejected(
-                f"Could not upload {entry.filename} to {strip_credentials(index.upload_url)}: "
-                f"{exc.what} (after {policy.attempts} attempts).",
-                "Run the same command again: files already on the index are not sent twice.",
-            ) from None
-        result = UploadResult(entry.filename, outcome, attempts, time.monotonic() - started)
-        mark = "up" if outcome is Outcome.UPLOADED else "skip"
-        reporter.line(f"{entry.filename}: {outcome.value} ({result.seconds:.1f}s)", mark)
-        return result
-
-    results: list[UploadResult] = []
+    uploader = _Uploader(
+        _Sender(index, credential, timeout),
+        index,
+        credential,
+        project,
+        reporter,
+        policy,
+        timeout,
+        wait,
+        extra_fields or {},
+    )
     try:
         queue = list(files)
-        if first_alone and queue:
-            results.append(one(*queue.pop(0)))
-        if queue:
-            workers = max(1, min(concurrency, len(queue)))
-            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-                futures = [pool.submit(one, path, entry) for path, entry in queue]
-                error: BaseException | None = None
-                for future in futures:
-                    try:
-                        results.append(future.result())
-                    except BaseException as exc:  # keep the others' results; report the first
-                        error = error or exc
-                if error is not None:
-                    raise error
+        results = [uploader.one(*queue.pop(0))] if first_alone and queue else []
+        return results + _concurrently(uploader.one, queue, concurrency)
     finally:
-        sender.close()
-    return results
+        uploader.sender.close()
