@@ -235,6 +235,71 @@ def decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
     return dataclasses.replace(plan, warnings=plan.warnings + notes) if notes else plan
 
 
+def _compare(
+    manifest: Manifest, remote: tuple[IndexFile, ...], unreadable: list[str]
+) -> tuple[dict[str, IndexFile], list[str], dict[str, str]]:
+    """Our files against the index's files of the version: (our filename -> its identical
+    twin, reasons to refuse, our filename -> its fate when refused)."""
+    version = manifest.parsed_version
+    ours_by_key: dict[Hashable, DistFile] = {}
+    for f in manifest.files:
+        key = file_key(f.filename)
+        ours_by_key[key if key is not None else f.filename] = f
+    matched: dict[str, IndexFile] = {}
+    reasons = [
+        f"{name} is on the index and its version cannot be read, but its name says "
+        f"{version}: it may be a file of this release that is not ours"
+        for name in unreadable
+    ]
+    per_file: dict[str, str] = {}
+    foreign: list[str] = []
+    for rf in remote:
+        key = file_key(rf.filename)
+        ours = ours_by_key.get(key if key is not None else rf.filename)
+        if ours is None:
+            foreign.append(rf.filename)
+        elif rf.sha256 is None:
+            reasons.append(
+                f"{rf.filename} is on the index without a sha256, so it cannot be "
+                "proved identical to ours"
+            )
+            per_file[ours.filename] = "on the index, hash unknown"
+        elif not _same_sha(rf.sha256, ours.sha256):
+            reasons.append(
+                f"{rf.filename} is on the index with other bytes "
+                f"(index sha256 {rf.sha256[:12].lower()}…, ours {ours.sha256[:12]}…)"
+            )
+            per_file[ours.filename] = "on the index with other bytes"
+        else:
+            matched[ours.filename] = rf
+    return matched, reasons + _foreign_reasons(foreign, version), per_file
+
+
+def _resume_refusal(
+    manifest: Manifest,
+    rules: Rules,
+    remote: tuple[IndexFile, ...],
+    *,
+    yanked: bool,
+) -> str | None:
+    """Why files may not be added to a release already on the index, if they may not."""
+    version = manifest.parsed_version
+    if yanked:
+        return (
+            f"{version} is yanked on the index; adding files to a yanked release would "
+            "offer them to nobody (installers skip yanked versions)"
+        )
+    if rules.now is None or not rules.applies_pypi:
+        return None
+    times = [_aware(rf.upload_time) for rf in remote if rf.upload_time is not None]
+    if times and _aware(rules.now) - min(times) > RELEASE_FILE_WINDOW:
+        return (
+            f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days "
+            f"ago; {rules.who} refuses new files in releases older than 14 days"
+        )
+    return None
+
+
 def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
     version = manifest.parsed_version
     if canonicalize_name(manifest.name) != state.project:
@@ -274,75 +339,18 @@ def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             ),
         )
 
-    ours_by_key: dict[Hashable, DistFile] = {}
-    for f in manifest.files:
-        key = file_key(f.filename)
-        ours_by_key[key if key is not None else f.filename] = f
-
-    matched: dict[str, IndexFile] = {}  # our filename -> its twin on the index
-    reasons = [
-        f"{name} is on the index and its version cannot be read, but its name says "
-        f"{version}: it may be a file of this release that is not ours"
-        for name in unreadable
-    ]
-    per_file: dict[str, str] = {}
-    foreign: list[str] = []
-    for rf in remote:
-        key = file_key(rf.filename)
-        ours = ours_by_key.get(key if key is not None else rf.filename)
-        if ours is None:
-            foreign.append(rf.filename)
-            continue
-        if rf.sha256 is None:
-            reasons.append(
-                f"{rf.filename} is on the index without a sha256, so it cannot be "
-                "proved identical to ours"
-            )
-            per_file[ours.filename] = "on the index, hash unknown"
-            continue
-        if not _same_sha(rf.sha256, ours.sha256):
-            reasons.append(
-                f"{rf.filename} is on the index with other bytes "
-                f"(index sha256 {rf.sha256[:12].lower()}…, ours {ours.sha256[:12]}…)"
-            )
-            per_file[ours.filename] = "on the index with other bytes"
-            continue
-        matched[ours.filename] = rf
-
-    reasons += _foreign_reasons(foreign, version)
-
+    matched, reasons, per_file = _compare(manifest, remote, unreadable)
     yanked = sorted(rf.filename for rf in remote if rf.yanked)
     warnings: tuple[str, ...] = ()
     if yanked:
         warnings = (f"{version} is yanked on {state.index_url}: {', '.join(yanked)}",)
     if reasons:
         return _refuse_all(manifest, state, rules, reasons, per_file, warnings)
-
     missing = [f for f in manifest.files if f.filename not in matched]
-    if missing and yanked:
-        return _refuse_all(
-            manifest,
-            state,
-            rules,
-            [
-                f"{version} is yanked on the index; adding files to a yanked release would "
-                "offer them to nobody (installers skip yanked versions)"
-            ],
-            warnings=warnings,
-        )
-    if missing and rules.now is not None and rules.applies_pypi:
-        times = [_aware(rf.upload_time) for rf in remote if rf.upload_time is not None]
-        if times and _aware(rules.now) - min(times) > RELEASE_FILE_WINDOW:
-            return _refuse_all(
-                manifest,
-                state,
-                rules,
-                [
-                    f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days "
-                    f"ago; {rules.who} refuses new files in releases older than 14 days"
-                ],
-                warnings=warnings,
-            )
+    if missing:
+        late = _resume_refusal(manifest, rules, remote, yanked=bool(yanked))
+        if late is not None:
+            return _refuse_all(manifest, state, rules, [late], warnings=warnings)
 
     files = tuple(
         FilePlan(f.filename, Fate.PRESENT, f"already there as {matched[f.filename].filename}")
