@@ -17,6 +17,7 @@ __all__ = [
     "host_of",
     "normalized_url",
     "same_url",
+    "site_url",
     "strip_credentials",
     "warehouse_of",
 ]
@@ -61,6 +62,13 @@ TESTPYPI_HOST: str = host_of(TEST_INDEX_URL)
 def warehouse_of(url: str) -> Warehouse | None:
     """Which public Warehouse ``url`` belongs to, or None for a private/local index."""
     return _HOSTS.get(host_of(url))
+
+
+def site_url(warehouse: Warehouse | None) -> str | None:
+    """The website of a public Warehouse (where ``/_/oidc/`` and ``/integrity/`` live)."""
+    if warehouse is None:
+        return None
+    return f"https://{PYPI_HOST if warehouse is Warehouse.PYPI else TESTPYPI_HOST}"
 
 
 def strip_credentials(url: str) -> str:

@@ -88,11 +88,9 @@ class Result:
 def integrity_base(index: IndexSettings) -> str:
     """Where ``/integrity/`` lives: PyPI's and TestPyPI's sites, else the index URL without its
     ``/simple/`` path. Pure."""
-    warehouse = index.warehouse
-    if warehouse is endpoints.Warehouse.PYPI:
-        return f"https://{endpoints.PYPI_HOST}"
-    if warehouse is endpoints.Warehouse.TESTPYPI:
-        return f"https://{endpoints.TESTPYPI_HOST}"
+    site = endpoints.site_url(index.warehouse)
+    if site is not None:
+        return site
     parts = urlsplit(index.index_url)
     path = parts.path.rstrip("/")
     if path.endswith("/simple"):

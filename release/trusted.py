@@ -133,11 +133,9 @@ def oidc_base_url(index: IndexSettings, override: str = "") -> str:
     (from :mod:`release.endpoints`), or else the upload URL's scheme and host."""
     if override:
         return override.rstrip("/")
-    warehouse = index.warehouse
-    if warehouse is endpoints.Warehouse.PYPI:
-        return f"https://{endpoints.PYPI_HOST}"
-    if warehouse is endpoints.Warehouse.TESTPYPI:
-        return f"https://{endpoints.TESTPYPI_HOST}"
+    site = endpoints.site_url(index.warehouse)
+    if site is not None:
+        return site
     parts = urlsplit(index.upload_url)
     return f"{parts.scheme}://{parts.netloc}"
 
