@@ -207,7 +207,11 @@ def check_files(
                 session, integrity_url(base, project, version, entry.filename), timeout
             )
             if status == 200 or status == 404:
-                results.append(check_file(body, entry, expected, offline=offline))
+                result = check_file(body, entry, expected, offline=offline)
+                results.append(result)
+                # Each verification loads sigstore's trust root, refreshed over TUF unless
+                # offline: once is enough, the later files use the copy just refreshed.
+                offline = offline or result.status == "ok"
             else:
                 said = f"HTTP {status}" if status else "no connection"
                 results.append(
