@@ -264,3 +264,23 @@ def test_without_trusted_publisher_the_ci_identity_is_expected(
             )
         assert oidc.mints == 0  # the identity was only read, nothing minted
     assert f"repository '{REPOSITORY}', expected 'example/demo'" in str(info.value)
+
+
+def test_trust_root_is_refreshed_once_per_check(
+    double: IntegrityDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Online, the first verification refreshes sigstore's trust root over TUF; the files after
+    a verified one reuse it (offline), instead of one refresh per file."""
+    seen: list[bool] = []
+
+    def record(data: bytes | None, entry: DistFile, expected: Any, *, offline: bool) -> Any:
+        seen.append(offline)
+        status = "ok" if data is not None else "missing"
+        return provenance.Result(entry.filename, status, "")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(provenance, "check_file", record)
+    other = DistFile("pypi_attestations-0.0.19-py3-none-any.whl", "c" * 64, 1, "wheel")
+    provenance.check_files(
+        _index(double), PROJECT, VERSION, [other, ENTRY, other], None, timeout=10
+    )
+    assert seen == [False, False, True]  # missing (nothing verified), verified, then cached
