@@ -169,7 +169,12 @@ def _keep_verified(dist: Path, manifest: Manifest) -> Manifest:
         return manifest
     ours = {f.filename: f.sha256 for f in manifest.files}
     kept = [f for f in earlier.files if ours.get(f.filename) == earlier.verified.get(f.filename)]
-    return manifest.with_verified(kept, earlier.verified_on) if kept else manifest
+    listed = [
+        f for f in earlier.files if ours.get(f.filename) == earlier.listed_on_test.get(f.filename)
+    ]
+    if not kept and not listed:
+        return manifest
+    return manifest.with_verified(kept, earlier.verified_on, listed=listed)
 
 
 def gather(
