@@ -46,7 +46,7 @@ from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 from . import versions
 from .atomic import write_atomic
 from .config import Settings, load_settings
-from .errors import ConfigError, GuardRefusal, IndexUnavailable, ReleaseError
+from .errors import ConfigError, GitFailed, GuardRefusal, IndexUnavailable
 from .index import fetch_index_state
 from .output import Reporter
 from .paths import inside_root
@@ -533,7 +533,7 @@ def _git(
         raise ConfigError("git is not installed.", "Install git, or bump without --git.") from None
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ReleaseError(
+        raise GitFailed(
             f"git {args[0]} failed: {detail[-1] if detail else f'exit {result.returncode}'}.",
             "Fix what git says and run the bump again (see the steps already done above).",
         )
@@ -578,14 +578,12 @@ def _git_preflight(root: Path, env: Mapping[str, str], tag: str) -> None:
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
+    del command  # the Command protocol's signature; one parser per command
     parser.add_argument(
         "spec",
         metavar="SPEC",
         help="a part (major, minor, patch, alpha, beta, rc, post, dev, release), parts "
         "chained with commas (minor,rc), or an explicit version (2.0.0)",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="show the diff and the tag; write nothing"
     )
     parser.add_argument(
         "--offline",
@@ -610,7 +608,6 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         default=None,
         help="sign the tag (git tag -s; default: [tool.release] sign-tags)",
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
 def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Reporter) -> None:
@@ -761,10 +758,9 @@ def _commit_tag_push(
     out.document["pushed"] = True
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
     """The steps of the module docstring, in order; nothing is written before the last one."""
     root: Path = args.root
-    out = Reporter(json_mode=bool(args.json))
     settings = load_settings(root, environ)
     options = _options(args, settings)
     # Discover: where the version lives (files, or git tags for a VCS plugin).
@@ -803,5 +799,4 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         _apply(out, plan)
         if options.use_git:
             _commit_tag_push(root, environ, plan, options, message, out)
-    out.emit_json()
     return 0

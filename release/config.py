@@ -20,15 +20,18 @@ __all__ = [
 ]
 
 import dataclasses
+import math
+import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from . import endpoints
 from .errors import ConfigError
 from .paths import inside_root
+from .redact import looks_like_secret
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -293,7 +296,6 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data: dict[str, Any] = tomllib.load(f)
-            return data
     except FileNotFoundError:
         # A setup.py or setup.cfg project needs no pyproject.toml: every option at its default.
         if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
@@ -306,44 +308,187 @@ def read_pyproject(root: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}.", "Fix the syntax error it names and try again."
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded).",
+            "Save it as UTF-8 (TOML files are always UTF-8) and try again.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{path} cannot be read: {exc.strerror or type(exc).__name__}.",
+            "Make it a readable file (check its permissions) and try again.",
+        ) from None
+    _check_tables(data, path)
+    return data
+
+
+_KINDS: dict[type, str] = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "a list",
+    dict: "a table",
+}
+
+
+def _a(value: object) -> str:
+    """``an integer``, ``a string``, ... (how a TOML value's type is named in messages)."""
+    return _KINDS.get(type(value), f"a {type(value).__name__}")
+
+
+def _check_tables(data: Mapping[str, Any], path: Path) -> None:
+    """The tables the tool reads are tables (``tool = 1`` or ``project = "x"`` parse fine)."""
+    tool = data.get("tool", {})
+    where = {"project": data.get("project", {}), "tool": tool}
+    if isinstance(tool, dict):
+        where |= {f"tool.{k}": tool[k] for k in ("release", "poetry", "setuptools") if k in tool}
+    for name, value in where.items():
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"[{name}] in {path} is {_a(value)}, not a table.",
+                f"Write it as a [{name}] table (key = value lines under a [{name}] header).",
+            )
+    for table in ("project", "tool.poetry"):
+        _check_fields(table, where.get(table, {}), path)
+
+
+# Fields of [project] / [tool.poetry] that nox-release reads, and their TOML types.
+_FIELDS: dict[str, tuple[type, str]] = {
+    "name": (str, 'name = "your-project"'),
+    "version": (str, 'version = "1.0.0"'),
+    "dynamic": (list, 'dynamic = ["version"]'),
+}
+
+
+def _check_fields(table: str, fields: Mapping[str, Any], path: Path) -> None:
+    for key, (kind, example) in _FIELDS.items():
+        value = fields.get(key, kind())
+        items = value if isinstance(value, list) and kind is list else [value]
+        if not isinstance(value, kind) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(
+                f"[{table}].{key} in {path} is {_a(value)}, expected "
+                f"{'a list of strings' if kind is list else _KINDS[kind]}.",
+                f"Write it as {example}.",
+            )
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _from_text(kind: type, text: str) -> Any:
+    """An environment variable's text as ``kind``; ValueError when it is not one."""
+    if kind is bool:
+        if text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise ValueError(text)
+    if kind is list:
+        return [part for part in (p.strip() for p in split_outside_braces(text)) if part]
+    return kind(text)
+
+
+def _is_http_url(value: str) -> bool:
+    """An http(s) URL with a host, that parses (brackets, port) and has no spaces in it."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+    )
+
+
+def _shell_words(value: str) -> bool:
+    try:
+        shlex.split(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _trusted_mode(value: str) -> bool:
+    from .trusted import trusted_mode  # its aliases live there; imported late (id, requests)
+
+    try:
+        trusted_mode({}, {"trusted-publishing": value})
+    except ConfigError:
+        return False
+    return True
+
+
+def _module_names(value: list[str]) -> bool:
+    return all(all(part.isidentifier() for part in name.split(".")) for name in value)
+
+
+# Checks beyond the type, per key: (holds, what a good value is). Numbers must also be finite
+# and not negative. Every key is checked when the settings load, before anything is sent.
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "timeout": (lambda v: v > 0, "a number of seconds above 0, e.g. 60"),
+    "smoke-command": (_shell_words, "a command split like a shell would (balanced quotes)"),
+    "build-installer": (lambda v: v in {"auto", "pip", "uv"}, "one of auto, pip, uv"),
+    "trusted-publishing": (_trusted_mode, "one of auto, off, force"),
+    "tag-format": (
+        lambda v: v.count("{version}") == 1,
+        'a tag name holding {version} exactly once (e.g. "v{version}")',
+    ),
+    "dependency-index-url": (
+        lambda v: v in {"", "pip"} or _is_http_url(v),
+        'an http(s) URL of a simple index, or "pip" (your pip configuration)',
+    ),
+    "test-trusted-publishing-url": (lambda v: v == "" or _is_http_url(v), "an http(s) URL"),
+    "prod-trusted-publishing-url": (lambda v: v == "" or _is_http_url(v), "an http(s) URL"),
+    "import-names": (_module_names, "module names (a list of dotted Python identifiers)"),
+    "dist-dir": (lambda v: bool(v.strip()), "a folder name, e.g. dist"),
+}
+
+
+def _problem(option: Option, value: Any) -> str:
+    """What is wrong with an already typed ``value`` ("" when nothing is)."""
+    if option.kind in (int, float):
+        if not math.isfinite(value):
+            return "is not a finite number"
+        if value < 0:
+            return "is negative"
+    if option.kind is list and not all(isinstance(item, str) for item in value):
+        return "holds something other than strings"
+    rule = _RULES.get(option.key)
+    if rule is not None and not rule[0](value):
+        return f"is not {rule[1]}"
+    return ""
 
 
 def _convert(option: Option, raw: Any, origin: str) -> Any:
+    """``raw`` (from pyproject.toml or the environment) as the option's type, checked."""
     kind = option.kind
+    value: Any = raw
     if isinstance(raw, str) and kind is not str:
-        text = raw.strip()
         try:
-            if kind is bool:
-                lowered = text.lower()
-                if lowered in {"1", "true", "yes", "on"}:
-                    return True
-                if lowered in {"0", "false", "no", "off", ""}:
-                    return False
-                raise ValueError(text)
-            if kind is int:
-                return int(text)
-            if kind is float:
-                return float(text)
-            if kind is list:
-                return [part for part in (p.strip() for p in split_outside_braces(text)) if part]
+            value = _from_text(kind, raw.strip())
         except ValueError:
             raise ConfigError(
-                f"{origin} = {raw!r} is not a valid {kind.__name__}.",
+                f"{origin} = {_shown(raw)} is not a valid {kind.__name__}.",
                 f"Set it to a {kind.__name__}, e.g. {option.default!r}.",
             ) from None
-    ok = isinstance(raw, kind) and not (kind is int and isinstance(raw, bool))
-    if kind is float and isinstance(raw, int) and not isinstance(raw, bool):
-        return float(raw)
-    if not ok:
+    elif kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        value = float(raw)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(
-            f"{origin} = {raw!r} is a {type(raw).__name__}, expected a {kind.__name__}.",
+            f"{origin} = {_shown(raw)} is {_a(raw)}, expected {_KINDS.get(kind, kind.__name__)}.",
             f"Set it to a {kind.__name__}, e.g. {option.default!r}.",
         )
-    if kind is list:
-        return [str(item) for item in raw]
-    if kind in (int, float) and raw < 0:
-        raise ConfigError(f"{origin} = {raw!r} is negative.", "Use a number of 0 or more.")
-    return raw
+    problem = _problem(option, value)
+    if problem:
+        rule = _RULES.get(option.key)
+        want = rule[1] if rule else "a number of 0 or more"
+        raise ConfigError(
+            f"{origin} = {_shown(raw)} {problem}.",
+            f"Set {option.key} in [tool.release] (or {env_name(option.key)}) to {want}.",
+        )
+    return list(cast("list[str]", value)) if kind is list else value
 
 
 def split_outside_braces(text: str) -> list[str]:
@@ -365,12 +510,19 @@ def _check_urls(values: Mapping[str, Any]) -> None:
     for name in INDEX_NAMES:
         upload, index = values[f"{name}-upload-url"], values[f"{name}-index-url"]
         for key, url in ((f"{name}-upload-url", upload), (f"{name}-index-url", index)):
-            parts = urlsplit(url)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
+            what = looks_like_secret(url)
+            if what:
                 raise ConfigError(
-                    f"{key} = {url!r} is not an http(s) URL.",
+                    f"{key} holds what looks like {what} (hidden here).",
+                    "Remove user:password@ or any token from the URL; pass the token through "
+                    f"RELEASE_{name.upper()}_PASSWORD or another credential source.",
+                )
+            if not _is_http_url(url):
+                raise ConfigError(
+                    f"{key} = {_shown(url)} is not an http(s) URL.",
                     f"Set {env_name(key)} (or {key} in [tool.release]) to a full URL.",
                 )
+            parts = urlsplit(url)
             if parts.username or parts.password:
                 raise ConfigError(
                     f"{key} has credentials in it (hidden here).",
@@ -403,19 +555,51 @@ def _check_urls(values: Mapping[str, Any]) -> None:
             )
 
 
+_NO_SECRETS_FIX = (
+    "Remove it from pyproject.toml (and revoke that token or password if it was ever "
+    "committed); pass credentials through RELEASE_PROD_PASSWORD / RELEASE_TEST_PASSWORD, "
+    "keyring or trusted publishing instead."
+)
+
+
+def _refuse_secrets(table: Mapping[str, Any]) -> None:
+    """pyproject.toml is committed: a secret-looking key or value in [tool.release] is refused,
+    and the value is never shown."""
+    for key, value in table.items():
+        key_text = str(key)
+        if key_text in _SECRET_KEYS or "password" in key_text or "token" in key_text:
+            raise ConfigError(
+                f"[tool.release] has a {key_text!r} key: secrets do not belong in pyproject.toml.",
+                _NO_SECRETS_FIX,
+            )
+        items = value if isinstance(value, list) else [value]
+        if looks_like_secret(key_text):
+            raise ConfigError(
+                "[tool.release] has a key that looks like a secret (hidden here).", _NO_SECRETS_FIX
+            )
+        for item in items:
+            what = looks_like_secret(item) if isinstance(item, str) else ""
+            if what:
+                raise ConfigError(
+                    f"[tool.release] {key_text} holds what looks like {what} (hidden here): "
+                    "secrets do not belong in pyproject.toml.",
+                    _NO_SECRETS_FIX,
+                )
+
+
+def _shown(raw: object) -> str:
+    """A configuration value as shown in a message: never one that looks like a secret."""
+    if isinstance(raw, str) and looks_like_secret(raw):
+        return "<hidden: looks like a secret>"
+    text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
     """Resolve every option: environment over ``[tool.release]`` over the default."""
     pyproject = read_pyproject(root)
     table = pyproject.get("tool", {}).get("release", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[tool.release] is not a table.", "Write it as a [tool.release] table.")
-    for key in table:
-        if key in _SECRET_KEYS or "password" in key or "token" in key:
-            raise ConfigError(
-                f"[tool.release] has a {key!r} key: secrets do not belong in pyproject.toml.",
-                "Remove it (and revoke that token if it was ever committed); use "
-                "RELEASE_PROD_PASSWORD, keyring or trusted publishing instead.",
-            )
+    _refuse_secrets(table)
     unknown = sorted(set(table) - set(_BY_KEY))
     if unknown:
         raise ConfigError(
@@ -437,7 +621,12 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
             sources[option.key] = "default"
     _check_urls(values)
     settings = Settings(root=root, values=values, sources=sources, pyproject=pyproject)
-    settings.dist_dir  # noqa: B018 - checks dist-dir stays inside the project, before any step
+    dist = settings.dist_dir  # checks dist-dir stays inside the project, before any step
+    if dist.exists() and not dist.is_dir():
+        raise ConfigError(
+            f"dist-dir {dist} is a file, not a folder.",
+            "Set dist-dir in [tool.release] (or RELEASE_DIST_DIR) to a folder, or move the file.",
+        )
     return settings
 
 

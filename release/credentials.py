@@ -62,6 +62,15 @@ class Credential:
     def __post_init__(self) -> None:
         # Every credential is known to the redaction boundary from the moment it exists.
         redact.register(self.password, self.username)
+        for what, text in (("username", self.username), ("password", self.password)):
+            if not text.isascii():
+                raise CredentialError(
+                    f"The {what} from {self.source} has non-ASCII characters: HTTP Basic "
+                    "authentication cannot carry them reliably (servers decode them "
+                    "differently, and many not at all).",
+                    f"Use an API token, or change the {what} on the index to ASCII characters "
+                    "only.",
+                )
 
     def get(self) -> tuple[str, str]:
         """(username, password) to send now; short-lived tokens are renewed here."""

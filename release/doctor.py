@@ -397,15 +397,8 @@ def exit_code(checks: list[Check]) -> ExitCode:
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json", action="store_true", help="print a JSON document on stdout (lines on stderr)"
-    )
-    parser.add_argument(
-        "--index",
-        choices=["test", "prod", "both"],
-        default="both",
-        help="which index to check (default: both)",
-    )
+    """doctor's own options (--json and --index are declared in release.cli)."""
+    del command  # the Command protocol's signature; one parser per command
     parser.add_argument(
         "--no-auth-check",
         action="store_true",
@@ -431,8 +424,7 @@ def _print(out: Reporter, checks: list[Check]) -> None:
                 out.line(f"  {extra}")
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    out = Reporter(json_mode=args.json)
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
     settings = load_settings(args.root, environ)
     indexes: tuple[IndexName, ...] = INDEX_NAMES if args.index == "both" else (args.index,)
     checks = run_checks(settings, environ, indexes, auth_check=not args.no_auth_check)
@@ -444,6 +436,8 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         out.line(
             f"{len(failing)} check(s) failed: a release would fail (exit {int(code)}).", "fail"
         )
+        first = next(c for c in failing if (c.exit_code or ExitCode.FAILURE) == code)
+        out.failure = (f"{len(failing)} check(s) failed; first: {first.title}", first.fix)
     else:
         warnings = sum(c.status == "warn" for c in checks)
         out.line(
@@ -451,12 +445,5 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
             + (f" ({warnings} warning(s) above)." if warnings else "."),
             "ok",
         )
-    out.document.update(
-        {
-            "checks": [c.to_json() for c in checks],
-            "ok": not failing,
-            "exit_code": int(code),
-        }
-    )
-    out.emit_json()
+    out.document.update({"checks": [c.to_json() for c in checks], "ok": not failing})
     return int(code)

@@ -12,6 +12,7 @@ __all__ = [
     "CredentialError",
     "DistError",
     "ExitCode",
+    "GitFailed",
     "GuardRefusal",
     "IndexRulesRefusal",
     "IndexUnavailable",
@@ -35,6 +36,8 @@ class ExitCode(enum.IntEnum):
     UPLOAD_REJECTED = 5  # the index refused an upload (credentials, rules, limits)
     VERIFY_FAILED = 6  # the uploaded release did not install or pass its smoke test
     CREDENTIALS = 7  # no usable credential, or a credential that cannot work
+    GIT = 8  # a git command failed (bump: commit, tag, push); see the steps already done
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); run the same command again: it resumes
 
 
 class ReleaseError(Exception):
@@ -108,3 +111,9 @@ class CredentialError(ReleaseError):
     """No credential was found, or the one found cannot work for this index."""
 
     exit_code = ExitCode.CREDENTIALS
+
+
+class GitFailed(ReleaseError):
+    """A git command that ``bump`` runs (commit, tag, push) failed."""
+
+    exit_code = ExitCode.GIT

@@ -248,25 +248,14 @@ def configure(_command: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-sdist", action="store_true", help="a release of wheels only (no folder has an sdist)"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    out = Reporter(json_mode=args.json)
-    try:
-        gather(
-            load_settings(args.root, environ),
-            [p if p.is_absolute() else args.root / p for p in args.folders],  # like --root
-            out,
-            allow_missing=args.allow_missing,
-            no_sdist=args.no_sdist,
-        )
-        out.print_summary()
-    except ReleaseError as exc:
-        out.document["error"] = {"message": exc.message, "fix": exc.fix}
-        out.document["exit_code"] = int(exc.exit_code)
-        out.emit_json()
-        raise
-    out.document["exit_code"] = 0
-    out.emit_json()
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
+    gather(
+        load_settings(args.root, environ),
+        [p if p.is_absolute() else args.root / p for p in args.folders],  # like --root
+        out,
+        allow_missing=args.allow_missing,
+        no_sdist=args.no_sdist,
+    )
     return 0

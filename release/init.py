@@ -340,6 +340,7 @@ def apply_plan(target: Path, plan: InitPlan, *, force: bool = False) -> list[Act
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
+    del command  # the Command protocol's signature; one parser per command
     parser.add_argument("path", type=Path, help="root folder of the project to set up")
     parser.add_argument(
         "--force", action="store_true", help="replace files that exist with other content"
@@ -355,7 +356,6 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not build the project to check that its backend leaves release/ out",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument(
         "--ci",
         choices=sorted(CI_PIPELINES),
@@ -456,9 +456,8 @@ def _next_steps(target: Path, plan: InitPlan, tag_format: str) -> tuple[str | No
     return why, list(vcsversion.adoption_steps(state, tag_format))
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
     target: Path = args.path.resolve()
-    out = Reporter(json_mode=args.json)
     ci = str(getattr(args, "ci", "github"))
     plan = plan_init(target, ci=ci, create_pyproject=args.pyproject, compiled=args.compiled)
     written = apply_plan(target, plan, force=args.force)
@@ -506,5 +505,4 @@ def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
         "next_steps": [*commands, "nox -s rehearse"],
         "workflow": "compiled" if plan.compiled else "pure",
     }
-    out.emit_json()
     return 0

@@ -1,30 +1,41 @@
 """What a person reads: a plan before acting, one line per file, progress on waits, a summary.
 
 With ``--json`` the human lines go to stderr and one JSON document goes to stdout for CI.
-Never pass a secret here: nothing in this module could tell it from other text.
+Everything written here (lines, the JSON document, ``$GITHUB_STEP_SUMMARY``) passes through
+:func:`release.redact.redact`: the one boundary where registered secrets are removed.
+The reporter is made by :mod:`release.cli`, which also prints the JSON document.
 """
 
 from __future__ import annotations
 
-__all__ = ["Reporter"]
+__all__ = ["Reporter", "check_step_summary"]
 
 import json
 import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from .errors import ConfigError
+from .redact import redact, redact_data
+
 MARKS = {"ok": "✓", "fail": "✗", "skip": "=", "up": "↑", "warn": "!", "info": "·", "wait": "…"}
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 class Reporter:
     def __init__(self, *, json_mode: bool = False, stream: TextIO | None = None) -> None:
         self.json_mode = json_mode
         self._stream = stream
+        # The command's result: ``result`` of the --json document (see docs/json.md).
         self.document: dict[str, Any] = {}
+        # (message, fix) of a command that ends non-zero without an exception (plan, doctor).
+        self.failure: tuple[str, str] | None = None
+        self.summary_title = "Summary"
         self._summary: list[str] = []
 
     @property
@@ -35,7 +46,7 @@ class Reporter:
 
     def line(self, text: str = "", mark: str | None = None) -> None:
         prefix = f"{MARKS.get(mark, mark)} " if mark else ""
-        print(prefix + text, file=self.stream, flush=True)
+        print(redact(prefix + text), file=self.stream, flush=True)
 
     def heading(self, text: str) -> None:
         self.line()
@@ -53,25 +64,55 @@ class Reporter:
     def add_summary(self, text: str) -> None:
         self._summary.append(text)
 
-    def print_summary(self, title: str = "Summary") -> None:
+    def print_summary(self, title: str | None = None) -> None:
         if not self._summary:
             return
+        title = title or self.summary_title
         self.heading(title)
         for text in self._summary:
             self.line(text)
-        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        step_summary = os.environ.get(STEP_SUMMARY)
         if step_summary:
-            with Path(step_summary).open("a", encoding="utf-8") as f:
-                f.write(markdown_summary(title, self._summary, self.document))
+            try:
+                with Path(step_summary).open("a", encoding="utf-8") as f:
+                    f.write(redact(markdown_summary(title, self._summary, self.document)))
+            except OSError as exc:
+                self.warn(
+                    f"could not append the summary to ${STEP_SUMMARY} ({step_summary}): "
+                    f"{exc.strerror or type(exc).__name__}"
+                )
+        self._summary.clear()
 
     def progress(self, text: str) -> Progress:
         return Progress(self, text)
 
-    def emit_json(self) -> None:
-        if self.json_mode:
-            json.dump(self.document, sys.stdout, indent=2, sort_keys=True, default=str)
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+    def print_json(self, document: Mapping[str, Any]) -> None:
+        """``document`` on stdout, redacted (the caller, :mod:`release.cli`, decides when)."""
+        text = json.dumps(redact_data(document), indent=2, sort_keys=True, default=str)
+        sys.stdout.write(redact(text) + "\n")
+        sys.stdout.flush()
+
+
+def check_step_summary(environ: Mapping[str, str]) -> None:
+    """Refuse an unusable ``$GITHUB_STEP_SUMMARY`` before the command does anything."""
+    value = environ.get(STEP_SUMMARY)
+    if not value:
+        return
+    path = Path(value)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        problem = "is a folder"
+    elif path.exists():
+        problem = "" if os.access(path, os.W_OK) else "is not writable"
+    elif not parent.is_dir():
+        problem = "is in a folder that does not exist"
+    else:
+        problem = "" if os.access(parent, os.W_OK) else "is in a folder that is not writable"
+    if problem:
+        raise ConfigError(
+            f"${STEP_SUMMARY} = {value!r} {problem}: the summary could not be written.",
+            f"Point {STEP_SUMMARY} at a writable file, or unset it (outside GitHub Actions).",
+        )
 
 
 class Progress:

@@ -31,9 +31,11 @@ __all__ = [
     "MIN_ANYWHERE",
     "clear",
     "forms_of",
+    "looks_like_secret",
     "redact",
     "redact_data",
     "register",
+    "register_environment",
     "registered",
 ]
 
@@ -43,7 +45,7 @@ import html
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
 HIDDEN = "<hidden>"
@@ -71,6 +73,48 @@ def register(secret: str | None, username: str | None = None) -> None:
             _pairs.add((username, secret))
         if (len(_secrets), len(_pairs)) != before:
             _compiled = None
+
+
+# Environment variables whose values are secrets by their name (GitHub's OIDC request token,
+# CI tokens, passwords); only values of MIN_ANYWHERE characters or more: a flag like
+# SOME_TOKEN_ENABLED=1 must not hide every "1".
+_SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|API_?KEY|PRIVATE_KEY|CREDENTIAL", re.IGNORECASE)
+
+
+def register_environment(environ: Mapping[str, str]) -> None:
+    """Register the values of variables named like secrets (``*_PASSWORD``, ``*TOKEN*``...)."""
+    for name, value in environ.items():
+        if _SECRET_NAME.search(name) and len(value.strip()) >= MIN_ANYWHERE:
+            register(value)
+
+
+_LOOKS_SECRET: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"pypi-[A-Za-z0-9_-]{16,}"), "a PyPI API token"),
+    (re.compile(r"(?:^|[/\s])[^\s/@:]+:[^\s/@]+@[^\s]"), "user:password@ credentials"),
+    (
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+        "a GitHub token",
+    ),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
+)
+_OPAQUE = re.compile(r"[A-Za-z0-9+/_=-]{32,}")
+
+
+def looks_like_secret(value: str) -> str:
+    """What kind of secret ``value`` looks like ("" when it does not): a token, a URL with
+    credentials, a long random string, or a secret registered in this process."""
+    for pattern, what in _LOOKS_SECRET:
+        if pattern.search(value):
+            return what
+    for run in _OPAQUE.findall(value):
+        if all(any(test(ch) for ch in run) for test in (str.isupper, str.islower, str.isdigit)):
+            return "a long random string (a token or a key)"
+    with _lock:
+        known = [s for s in _secrets if len(s) >= MIN_ANYWHERE]
+    if any(secret in value for secret in known):
+        return "a credential of this process"
+    return ""
 
 
 def registered() -> frozenset[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .config import Settings, load_settings
 from .credentials import Credential
-from .errors import ExitCode, GuardRefusal, ReleaseError
+from .errors import ExitCode, GuardRefusal
 from .localindex import LocalIndex
 from .manifest import DistFile, Manifest, hash_file, write_manifest
 from .output import Reporter
@@ -156,27 +156,15 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON document on stdout (human lines go to stderr)",
-    )
+    """No options of its own (--json is declared in release.cli)."""
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    out = Reporter(json_mode=args.json)
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
     out.line(
         "Rehearsal: the whole release against two local throw-away indexes. Nothing "
         "leaves this machine except fetching build and runtime dependencies from your "
         "normal pip index."
     )
-    try:
-        rehearse(load_settings(args.root, environ), environ, out)
-    except ReleaseError as exc:
-        out.document["error"] = {"message": exc.message, "fix": exc.fix}
-        out.emit_json()
-        raise
-    out.print_summary("Rehearsal summary")
-    out.document["exit_code"] = int(ExitCode.OK)
-    out.emit_json()
+    out.summary_title = "Rehearsal summary"
+    rehearse(load_settings(args.root, environ), environ, out)
     return int(ExitCode.OK)

@@ -11,6 +11,7 @@ __all__ = ["Context", "build", "configure", "release", "run", "upload", "verify"
 
 import argparse
 import dataclasses
+import os
 import shutil
 import subprocess
 import sys
@@ -134,6 +135,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
             )
         name = declared.name if declared else settings.root.name
         return Manifest(name, str((declared and declared.version) or "0"), ())
+    _check_writable(dist)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
         outdir = Path(tmp)
@@ -251,6 +253,23 @@ def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> 
         out.warn(explanation.why)
         out.line(f"  Fix: {explanation.fix}")
     return explanation
+
+
+def _check_writable(dist: Path) -> None:
+    """dist/ (or the folder it will be made in) takes files: checked before any work."""
+    probe = dist
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise DistError(
+            f"{dist} cannot be written to ({probe}: {exc.strerror or type(exc).__name__}).",
+            "Fix the folder's permissions, or set dist-dir (RELEASE_DIST_DIR) to a writable one.",
+        ) from None
 
 
 def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
@@ -736,6 +755,8 @@ def verify(ctx: Context) -> Manifest:
     smoke = str(settings.get("smoke-command"))
     imports = _import_names(ctx, manifest)
     checks = _what_verify_checks(manifest, imports, smoke)
+    if not ctx.dry_run:
+        _check_writable(settings.dist_dir)  # verify records what it verified in the manifest
     if ctx.dry_run:
         out.line(
             f"would wait for {manifest.name} {manifest.version} on the test index, install "
@@ -853,6 +874,8 @@ def _dry_run_release(ctx: Context) -> int:
                 _dry_run_index(ctx, ctx.settings.index(name))
         except ReleaseError as exc:
             out.fail(f"{exc.message}\n  Fix: {exc.fix}")
+            if exc.exit_code > worst:
+                out.failure = (exc.message, exc.fix)  # the --json document's error
             worst = max(worst, exc.exit_code)
     if worst:
         out.add_summary(f"dry run: a real run would fail (exit {int(worst)}): see above")
@@ -907,6 +930,8 @@ def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:
             p = _plan(ctx, index, manifest)
         except IndexUnavailable as exc:
             ctx.reporter.fail(str(exc))
+            if exc.exit_code > worst:
+                ctx.reporter.failure = (exc.message, exc.fix)
             worst = max(worst, exc.exit_code)
             continue
         print_plan(ctx.reporter, index, p)
@@ -916,6 +941,12 @@ def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:
                 ctx.reporter.fail(reason)
             if p.next_free:
                 ctx.reporter.line(f"next free version: {p.next_free}")
+            if worst < ExitCode.REFUSED:
+                ctx.reporter.failure = (
+                    f"The guard would refuse the upload to the {name} index:\n  - "
+                    + "\n  - ".join(p.reasons),
+                    p.fix or "Versions on an index are immutable; release a new version.",
+                )
             worst = max(worst, ExitCode.REFUSED)
     return int(worst)
 
@@ -924,18 +955,7 @@ def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help="print a JSON document on stdout (human lines go to stderr)",
-    )
-    if command in ("upload", "plan"):
-        parser.add_argument(
-            "--index",
-            choices=("test", "prod", "both") if command == "plan" else ("test", "prod"),
-            required=command == "upload",
-            default="both",
-        )
+    """The steps' own options (--json, --dry-run and --index are declared in release.cli)."""
     if command == "build":
         kind = parser.add_mutually_exclusive_group()
         kind.add_argument("--sdist", action="store_true", help="build the sdist only")
@@ -946,12 +966,6 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
             type=Path,
             metavar="DIR",
             help="with --wheel: record the wheels another tool (cibuildwheel) built in DIR",
-        )
-    if command in ("upload", "release", "build", "verify"):
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="say what would happen; change nothing, send nothing",
         )
     if command in ("upload", "release"):
         parser.add_argument(
@@ -970,40 +984,23 @@ def _build_kind(args: argparse.Namespace) -> BuildKind:
     return "sdist" if args.sdist else "wheel" if args.wheel else "both"
 
 
-def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
-    reporter = Reporter(json_mode=args.json)
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
     ctx = Context(
         settings=load_settings(args.root, environ),
         environ=environ,
-        reporter=reporter,
+        reporter=out,
         dry_run=getattr(args, "dry_run", False),
         require_verified=False if getattr(args, "no_require_verified", False) else None,
     )
-    code = int(ExitCode.OK)
-    try:
-        if args.command == "build":
-            build(ctx, _build_kind(args), args.from_dir)
-        elif args.command == "upload":
-            upload(ctx, args.index)
-        elif args.command == "verify":
-            verify(ctx)
-        elif args.command == "release":
-            code = release(ctx)
-        elif args.command == "plan":
-            names: tuple[IndexName, ...] = (
-                ("test", "prod") if args.index == "both" else ((args.index,))
-            )
-            code = plan(ctx, names)
-        reporter.print_summary()
-    except ReleaseError as exc:
-        reporter.document["error"] = {
-            "message": exc.message,
-            "fix": exc.fix,
-            "exit_code": int(exc.exit_code),
-        }
-        reporter.print_summary()
-        reporter.emit_json()
-        raise
-    reporter.document["exit_code"] = code
-    reporter.emit_json()
-    return code
+    if args.command == "build":
+        build(ctx, _build_kind(args), args.from_dir)
+    elif args.command == "upload":
+        upload(ctx, args.index)
+    elif args.command == "verify":
+        verify(ctx)
+    elif args.command == "release":
+        return release(ctx)
+    elif args.command == "plan":
+        names: tuple[IndexName, ...] = ("test", "prod") if args.index == "both" else (args.index,)
+        return plan(ctx, names)
+    return int(ExitCode.OK)

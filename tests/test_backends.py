@@ -60,7 +60,7 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
 
     proc = _run(["-m", "release", "init", str(root), "--json"], cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    document = json.loads(proc.stdout)
+    document = json.loads(proc.stdout)["result"]
     assert document["layout"]["checked"] is True, proc.stderr  # init built the project
     # init warns exactly when the backend would take release/ for a package of the project
     assert bool(document["advice"]) == bool(sample.fix), document["advice"]
@@ -88,7 +88,7 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
     # cwd=root: `python -m release` runs the copy init made, not this checkout
     proc = _run(["-m", "release", "rehearse", "--json"], cwd=root)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    rehearsal = json.loads(proc.stdout)["rehearsal"]
+    rehearsal = json.loads(proc.stdout)["result"]["rehearsal"]
     built = sorted(rehearsal["files"])
     assert rehearsal["version"] == sample.version
     assert len(built) == 2

@@ -6,7 +6,6 @@ files into its root (pypiserver lists what is in that folder).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import hashlib
 import http.server
@@ -19,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from release import bump
+from release import bump, cli
 from release.errors import ConfigError, ExitCode, GuardRefusal, IndexUnavailable
 from release.localindex import LocalIndex
 from release.loopback import LoopbackServer
+from release.output import Reporter
 
 PYPROJECT = """\
 # A project whose pyproject.toml is written by hand, oddly.
@@ -104,12 +104,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def run_bump(root: Path, environ: dict[str, str], *argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    bump.configure("bump", parser)
-    args = parser.parse_args(list(argv))
-    args.root = root
-    args.command = "bump"
-    return bump.run(args, environ)
+    _module, args = cli.parse(["--root", str(root), "bump", *argv])
+    return bump.run(args, environ, Reporter())
 
 
 def git(root: Path, environ: dict[str, str], *argv: str) -> str:
@@ -259,7 +255,7 @@ def test_version_file_without_the_version_is_a_disagreement(
         (PYPROJECT.replace("version = '1.2.4'", "# no version"), "patch", "No version in"),
         (PYPROJECT + "[project\n", "patch", "not valid TOML"),
         (PYPROJECT.replace('name    = "demo-pkg"', "# no name"), "patch", "with a name"),
-        (PYPROJECT + 'tag-format = "release"\n', "patch", "must hold {version} exactly once"),
+        (PYPROJECT + 'tag-format = "release"\n', "patch", "{version} exactly once"),
     ],
 )
 def test_bad_input_leaves_every_file_untouched(

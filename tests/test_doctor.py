@@ -72,8 +72,11 @@ def doctor(root: Path, *args: str) -> int:
 
 def doctor_json(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     code = doctor(root, "--json", *args)
-    document: dict[str, Any] = json.loads(capsys.readouterr().out)
-    assert document["exit_code"] == code
+    envelope: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert envelope["exit_code"] == code
+    assert envelope["command"] == "doctor"
+    assert (envelope["error"] is None) == (code == 0)
+    document: dict[str, Any] = {**envelope["result"], "exit_code": code}
     return document
 
 

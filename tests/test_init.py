@@ -162,7 +162,7 @@ def test_json_document_names_each_file_and_its_fate(
     import json
 
     assert run_init(project, "--json") == 0
-    document = json.loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)["result"]
     fates = {f["path"]: f["fate"] for f in document["files"]}
     assert fates["noxfile.py"] == "create"
     assert fates["pyproject.toml"] == "append"

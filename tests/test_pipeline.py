@@ -155,7 +155,7 @@ def test_plan_json_for_ci(make_project: ProjectFactory, index_pair: IndexPair) -
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
+    doc = json.loads(proc.stdout)["result"]
     assert doc["plans"]["test"]["verdict"] == "upload"
     assert {f["fate"] for f in doc["plans"]["prod"]["files"]} == {"upload"}
 
