@@ -162,7 +162,7 @@ def test_a_bug_or_an_interrupt_still_prints_the_document(
 ) -> None:
     root = make_project()
 
-    def failing_build(ctx: steps.Context) -> None:
+    def failing_build(_ctx: steps.Context) -> None:
         raise raised
 
     monkeypatch.setattr(steps, "build", failing_build)
