@@ -389,7 +389,7 @@ def _from_text(kind: type, text: str) -> Any:
 
 
 def _is_http_url(value: str) -> bool:
-    """An http(s) URL with a host, that parses (brackets, port) and has no spaces in it."""
+    """An http(s) URL with a host, that parses (brackets, port), without spaces inside it."""
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -398,7 +398,7 @@ def _is_http_url(value: str) -> bool:
     return (
         parts.scheme in {"http", "https"}
         and bool(parts.hostname)
-        and not any(ch.isspace() or ord(ch) < 32 for ch in value)
+        and not any(ch.isspace() or ord(ch) < 32 for ch in value.strip())
     )
 
 

@@ -227,7 +227,7 @@ def test_doctor_shows_the_claims_and_each_mismatch(
         )
         code = cli.main(["--root", str(root), "doctor", "--index", "test", "--json"])
         captured = capsys.readouterr()
-    document = json.loads(captured.out)
+    document = json.loads(captured.out)["result"]
     checks = {c["name"]: c for c in document["checks"]}
     identity = checks["test.identity"]
     claim_key = "project_path" if provider == "gitlab" else "job_workflow_ref"
