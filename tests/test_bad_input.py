@@ -213,9 +213,7 @@ def test_unwritable_dist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 # ---------------------------------------------------------------- fuzz
 
 FUZZ_EXAMPLES = 300
-_TEXT = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40
-)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
 _SCALAR = st.one_of(
     _TEXT,
     st.integers(min_value=-(2**63), max_value=2**63 - 1),

@@ -270,7 +270,7 @@ def test_configuration_values(
     root = tmp_path_factory.mktemp("config")
     shutil.copytree(built, root, dirs_exist_ok=True)
     document = tomlkit.parse(PYPROJECT)
-    table: Any = document["tool"]["release"]  # type: ignore[index]
+    table: Any = document["tool"]["release"]
     with monkeypatch.context() as m:
         _environment(m, reader, echo)
         m.setenv("RELEASE_PROD_PASSWORD", secret)  # the user's real secret, somewhere
