@@ -321,7 +321,14 @@ def clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch
     return monkeypatch
 
 
-@pytest.mark.parametrize("token", [PYPI_TOKEN, TESTPYPI_TOKEN, f"  '{PYPI_TOKEN}'\n"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(PYPI_TOKEN, marks=pytest.mark.slow),  # this one also builds and uploads
+        TESTPYPI_TOKEN,
+        f"  '{PYPI_TOKEN}'\n",
+    ],
+)
 def test_public_token_for_pypiserver_is_refused_by_doctor(
     clean: pytest.MonkeyPatch, make_project: Any, token: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
