@@ -62,7 +62,7 @@ PROJECTS: tuple[Project, ...] = (
     Project("h11", "0.14.0", "setuptools, setup.py + setup.cfg"),
     Project("tomlkit", "0.12.4", "poetry-core"),
     Project("crashtest", "0.4.1", "poetry-core"),
-    Project("unearth", "0.15.1", "pdm-backend (scm version)"),
+    Project("unearth", "0.15.1", "pdm-backend (scm; the sdist has it written in)"),
 )
 
 

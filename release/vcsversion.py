@@ -44,6 +44,9 @@ def vcs_plugin(pyproject: Mapping[str, Any], setup_text: str = "") -> str | None
     ``setup_text``: the text of setup.py and setup.cfg, for projects configured there
     (``use_scm_version=True``, ``setup_requires = setuptools_scm``).
     """
+    project = _table(pyproject, "project")
+    if "version" in project and "version" not in project.get("dynamic", []):
+        return None  # a version written down wins (pdm-backend writes it into its sdists)
     tool = _table(pyproject, "tool")
     requires = " ".join(str(r) for r in _table(pyproject, "build-system").get("requires", []))
     requires = requires.lower().replace("_", "-")

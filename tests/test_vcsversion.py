@@ -34,6 +34,11 @@ from release.vcsversion import GitState, adoption_steps, explain, first_tag, vcs
         ({}, "[options]\nsetup_requires = setuptools_scm\n", "setuptools-scm"),
         ({"project": {"version": "1.0"}}, "setup(version='1.0')", None),
         ({"tool": {"hatch": {"version": {"path": "x/__init__.py"}}}}, "", None),
+        (  # pdm-backend's sdist: the scm version written in, the source left in place
+            {"project": {"version": "0.15.1"}, "tool": {"pdm": {"version": {"source": "scm"}}}},
+            "",
+            None,
+        ),
     ],
 )
 def test_vcs_plugin(pyproject: dict[str, object], setup_text: str, plugin: str | None) -> None:
