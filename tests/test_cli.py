@@ -177,6 +177,7 @@ def test_a_bug_or_an_interrupt_still_prints_the_document(
         assert "again" in doc["error"]["fix"]
 
 
+@pytest.mark.slow  # a real build
 def test_exit_0_build_dry_run_and_4_release_dry_run_without_an_index(
     make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,6 +192,7 @@ def test_exit_0_build_dry_run_and_4_release_dry_run_without_an_index(
     assert not (root / "dist").exists()
 
 
+@pytest.mark.slow  # init's layout check builds the project
 def test_exit_0_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
     code, doc, _err = run_json(capsys, "init", str(tmp_path))

@@ -40,6 +40,7 @@ def pipeline() -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow  # init's layout check builds the project
 def test_init_writes_the_gitlab_pipeline(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     assert main(["init", "--ci", "gitlab", str(tmp_path)]) == 0
