@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import settings
 
 from tests.slow import THOROUGH_EXAMPLES
@@ -85,3 +88,22 @@ def test_run_slow_makes_property_tests_thorough(pytester: pytest.Pytester) -> No
 def test_a_marker_expression_chooses_for_itself(sample: pytest.Pytester) -> None:
     result = sample.runpytest("-p", "tests.slow", "-m", "slow", "--strict-markers")
     result.assert_outcomes(passed=2, deselected=1)
+
+
+def test_ci_always_runs_the_slow_tests() -> None:
+    """.ci/run and the CI workflow run every test: each `nox -s tests` there passes --run-slow."""
+    root = Path(__file__).resolve().parents[1]
+    runs = [
+        line
+        for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("#") and re.search(r"\bnox\b.*-s (\S+ )*tests\b", line)
+    ]
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "ci.yml").read_text("utf-8"))
+    runs += [
+        str(step["run"])
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "nox -s tests" in str(step.get("run", ""))
+    ]
+    assert len(runs) >= 2, runs
+    assert all("--run-slow" in run for run in runs), runs
