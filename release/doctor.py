@@ -239,6 +239,55 @@ def _settle_identity(identity: Check | None, credential: Credential, mode: str) 
         identity.exit_code = None
 
 
+def _listing_checks(index: IndexSettings, info: ProjectInfo, state: IndexState) -> list[Check]:
+    """The project and its version on the index that was read."""
+    name = index.name
+    checks: list[Check] = []
+    if state.exists:
+        count = len(state.versions)
+        checks.append(
+            Check(
+                f"{name}.project",
+                "ok",
+                f"{info.name} is on the {name} index ({count} version(s))",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                f"{name}.project",
+                "ok",
+                f"{info.name} is not on the {name} index yet: the first upload creates it"
+                + (
+                    " (with a user-wide token or a pending trusted publisher)"
+                    if index.warehouse is not None
+                    else ""
+                ),
+            )
+        )
+    if info.version is None:
+        checks.append(
+            Check(f"{name}.version", "skip", "version is dynamic: compared after the build")
+        )
+    elif info.version in state.versions:
+        files = state.files_for(info.version)
+        checks.append(
+            Check(
+                f"{name}.version",
+                "warn",
+                f"{info.version} is already on the {name} index ({len(files)} file(s)): "
+                "files identical byte for byte are skipped, any other is refused.",
+                "Bump the version (nox -s bump_version -- patch), unless you are resuming "
+                "an interrupted release of these very files.",
+            )
+        )
+    else:
+        checks.append(
+            Check(f"{name}.version", "ok", f"{info.version} is not on the {name} index yet")
+        )
+    return checks
+
+
 def _index_checks(
     settings: Settings,
     name: IndexName,
@@ -263,48 +312,7 @@ def _index_checks(
     else:
         where = strip_credentials(index.index_url)
         checks.append(Check(f"{name}.index", "ok", f"{name} index reachable: {where}"))
-        if state.exists:
-            count = len(state.versions)
-            checks.append(
-                Check(
-                    f"{name}.project",
-                    "ok",
-                    f"{info.name} is on the {name} index ({count} version(s))",
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    f"{name}.project",
-                    "ok",
-                    f"{info.name} is not on the {name} index yet: the first upload creates it"
-                    + (
-                        " (with a user-wide token or a pending trusted publisher)"
-                        if index.warehouse is not None
-                        else ""
-                    ),
-                )
-            )
-        if info.version is None:
-            checks.append(
-                Check(f"{name}.version", "skip", "version is dynamic: compared after the build")
-            )
-        elif info.version in state.versions:
-            files = state.files_for(info.version)
-            checks.append(
-                Check(
-                    f"{name}.version",
-                    "warn",
-                    f"{info.version} is already on the {name} index ({len(files)} file(s)): "
-                    "files identical byte for byte are skipped, any other is refused.",
-                    "Bump the version (nox -s bump_version -- patch), unless you are resuming "
-                    "an interrupted release of these very files.",
-                )
-            )
-        else:
-            checks.append(
-                Check(f"{name}.version", "ok", f"{info.version} is not on the {name} index yet")
-            )
+        checks += _listing_checks(index, info, state)
         checks += provenance_checks(settings, index, info, state, environ)
     # The CI identity's claims, before anything is minted.
     identity = identity_check(settings, index, environ)

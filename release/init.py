@@ -249,6 +249,42 @@ def _setup_py(target: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
+def _pipeline(
+    target: Path, data: Mapping[str, Any], ci: str, compiled: bool | None
+) -> tuple[str, bool]:
+    """The CI template to copy, and whether it is the compiled (cibuildwheel) one."""
+    if compiled and ci != "github":
+        raise ConfigError(
+            f"--compiled has a GitHub Actions workflow only, not one for --ci {ci}.",
+            "Use --ci github, or --no-compiled and add a wheel matrix to your pipeline "
+            "(build -- --wheel --from, then gather: docs/compiled.md).",
+        )
+    if compiled is None:
+        compiled = ci == "github" and compiled_project(data, _setup_py(target))
+    return ("release-compiled.yml" if compiled else CI_PIPELINES[ci][0]), compiled
+
+
+def _config_actions(
+    target: Path, text: str | None, create_pyproject: bool, tool_release_kept: bool
+) -> list[Action]:
+    """[tool.release] in pyproject.toml (appended, or a new file when asked), .gitignore."""
+    actions: list[Action] = []
+    if text is None:
+        if create_pyproject:
+            snippet = tool_release_snippet().encode("utf-8")
+            actions.append(Action("pyproject.toml", "create", snippet))
+    elif not tool_release_kept:
+        new_text = with_tool_release(text, tool_release_snippet())
+        actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
+    gitignore = target / ".gitignore"
+    before = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
+    after = gitignore_with(before)
+    if after != before:
+        fate: Fate = "append" if gitignore.is_file() else "create"
+        actions.append(Action(".gitignore", fate, after.encode("utf-8")))
+    return actions
+
+
 def plan_init(
     target: Path,
     *,
@@ -274,36 +310,15 @@ def plan_init(
     has_import = noxfile_kept and b"release.sessions" in noxfile_path.read_bytes()
     if not noxfile_kept:
         files["noxfile.py"] = noxfile_source() if noxfile is None else noxfile
-    template, workflow_target = CI_PIPELINES[ci]
-    if compiled and ci != "github":
-        raise ConfigError(
-            f"--compiled has a GitHub Actions workflow only, not one for --ci {ci}.",
-            "Use --ci github, or --no-compiled and add a wheel matrix to your pipeline "
-            "(build -- --wheel --from, then gather: docs/compiled.md).",
-        )
-    if compiled is None:
-        compiled = ci == "github" and compiled_project(data, _setup_py(target))
-    if compiled:
-        template = "release-compiled.yml"
+    template, compiled = _pipeline(target, data, ci, compiled)
+    workflow_target = CI_PIPELINES[ci][1]
     if workflow is None:
         workflow = (TEMPLATES / template).read_bytes()
     files[workflow_target.as_posix()] = workflow
     tool = data.get("tool", {})
     tool_release_kept = isinstance(tool, dict) and "release" in tool
     actions = [Action(rel, _fate(target, rel, content), content) for rel, content in files.items()]
-    if text is None:
-        if create_pyproject:
-            snippet = tool_release_snippet().encode("utf-8")
-            actions.append(Action("pyproject.toml", "create", snippet))
-    elif not tool_release_kept:
-        new_text = with_tool_release(text, tool_release_snippet())
-        actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
-    gitignore = target / ".gitignore"
-    before = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
-    after = gitignore_with(before)
-    if after != before:
-        fate: Fate = "append" if gitignore.is_file() else "create"
-        actions.append(Action(".gitignore", fate, after.encode("utf-8")))
+    actions += _config_actions(target, text, create_pyproject, tool_release_kept)
     return InitPlan(
         tuple(actions),
         noxfile_kept,

@@ -91,7 +91,7 @@ class Context:
         return float(self.settings.get("timeout"))
 
     def read(self, index: IndexSettings, project: str) -> IndexState:
-        def on_retry(n: int, delay: float, exc: object) -> None:
+        def on_retry(_attempt: int, delay: float, exc: object) -> None:
             self.reporter.line(f"{exc}; reading {index.name} index again in {delay:.1f}s", "wait")
 
         return fetch_index_state(
