@@ -1,7 +1,9 @@
 """Every sample the tests and the benchmarks write: projects and distribution files.
 
 * :func:`write_project`: the small setuptools project (src layout) most tests release
-  (``make_project`` in ``tests/conftest.py``, the fault tests, the release benchmark).
+  (``make_project`` in ``tests/conftest.py``, the fault tests, the release benchmark);
+  :func:`write_c_extension_project`: the same with a C extension (compiled projects, PyPI's
+  platform-tag rule).
 * :data:`SAMPLES` / :func:`write_sample`: one project per common build backend and layout, the
   smallest realistic project a maintainer would have: a package with a function, a console
   script, no dependencies (so a rehearsal needs only the backend from the pip index).
@@ -18,6 +20,7 @@ __all__ = [
     "big_wheel",
     "git",
     "many_wheels",
+    "write_c_extension_project",
     "write_project",
     "write_sample",
     "write_sdist",
@@ -83,6 +86,69 @@ def write_project(
             """
         )
         + isolation
+        + extra_release,
+        encoding="utf-8",
+    )
+    return root
+
+
+_SPEED_C = textwrap.dedent(
+    """\
+    #define PY_SSIZE_T_CLEAN
+    #include <Python.h>
+
+    static PyObject *add(PyObject *self, PyObject *args) {
+        long a, b;
+        if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+        return PyLong_FromLong(a + b);
+    }
+
+    static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "a + b"}, {NULL, NULL, 0, NULL}};
+    static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
+    PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
+    """
+)
+
+
+def write_c_extension_project(
+    root: Path, name: str = "cext-demo", version: str = "1.0.0", *, extra_release: str = ""
+) -> Path:
+    """A setuptools project (src layout) with one C extension, ``<module>._speed.add(a, b)``
+    (a C compiler builds it); ``[tool.release]`` gets ``build-isolation = false``, then
+    ``extra_release``."""
+    module = name.replace("-", "_")
+    package = root / "src" / module
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        "from ._speed import add\n\n__all__ = ['add']\n", encoding="utf-8"
+    )
+    (package / "_speed.c").write_text(_SPEED_C, encoding="utf-8")
+    (root / "README.md").write_text(f"# {name}\n\nA C extension.\n", encoding="utf-8")
+    (root / "setup.py").write_text(
+        "from setuptools import Extension, setup\n\n"
+        f'setup(ext_modules=[Extension("{module}._speed", ["src/{module}/_speed.c"])])\n',
+        encoding="utf-8",
+    )
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "{name}"
+            version = "{version}"
+            description = "A C extension for nox-release's tests"
+            readme = "README.md"
+
+            [tool.setuptools.packages.find]
+            where = ["src"]
+
+            [tool.release]
+            build-isolation = false
+            """
+        )
         + extra_release,
         encoding="utf-8",
     )

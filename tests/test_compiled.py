@@ -25,6 +25,7 @@ from release.manifest import load_manifest
 from release.output import Reporter
 from tests.conftest import IndexPair
 from tests.pipeline import environ_for, make_ctx, text
+from tests.sample_projects import write_c_extension_project
 from tests.test_gather import github
 
 pytestmark = pytest.mark.slow
@@ -43,53 +44,11 @@ def _need(tool: str) -> None:
 
 
 def write_c_project(root: Path) -> Path:
-    (root / "src" / "democ").mkdir(parents=True)
-    (root / "src" / "democ" / "__init__.py").write_text(
-        "from democ._speed import add\n__all__ = ['add']\n", encoding="utf-8"
-    )
-    (root / "src" / "speed.c").write_text(
-        textwrap.dedent(
+    return write_c_extension_project(
+        root,
+        "democ",
+        extra_release=textwrap.dedent(
             """\
-            #define PY_SSIZE_T_CLEAN
-            #include <Python.h>
-
-            static PyObject *add(PyObject *self, PyObject *args) {
-                long a, b;
-                if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
-                return PyLong_FromLong(a + b);
-            }
-            static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "a + b"}, {NULL}};
-            static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
-            PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
-            """
-        ),
-        encoding="utf-8",
-    )
-    (root / "README.md").write_text("# democ\n\nA C extension.\n", encoding="utf-8")
-    (root / "MANIFEST.in").write_text("include src/speed.c\n", encoding="utf-8")
-    (root / "setup.py").write_text(
-        "from setuptools import Extension, setup\n"
-        "setup(ext_modules=[Extension('democ._speed', ['src/speed.c'])])\n",
-        encoding="utf-8",
-    )
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """\
-            [build-system]
-            requires = ["setuptools>=61"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "democ"
-            version = "1.0.0"
-            description = "A C extension for nox-release's tests"
-            readme = "README.md"
-
-            [tool.setuptools.packages.find]
-            where = ["src"]
-
-            [tool.release]
-            build-isolation = false
             smoke-command = "python -c 'import democ; assert democ.add(2, 3) == 5'"
             expected-wheels = [
                 "cp311-*-manylinux_*_{x86_64,aarch64}",
@@ -98,9 +57,7 @@ def write_c_project(root: Path) -> Path:
             ]
             """
         ),
-        encoding="utf-8",
     )
-    return root
 
 
 def test_a_compiled_project_released_from_a_gathered_matrix(

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manif
 from release.output import Reporter
 from release.pypi_rules import check_files, errors
 from tests.conftest import ProjectFactory
+from tests.sample_projects import write_c_extension_project
 
 pytestmark = pytest.mark.slow
 
@@ -115,68 +115,12 @@ def test_a_private_classifier_is_refused_at_build(make_project: ProjectFactory) 
 
 # ---------------------------------------------------------------- a C extension
 
-SPEED_C = textwrap.dedent(
-    """\
-    #define PY_SSIZE_T_CLEAN
-    #include <Python.h>
-
-    static PyObject *add(PyObject *self, PyObject *args) {
-        long a, b;
-        if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
-        return PyLong_FromLong(a + b);
-    }
-
-    static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "a + b"}, {NULL, NULL, 0, NULL}};
-    static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
-    PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
-    """
-)
-
-
-def c_extension_project(root: Path) -> Path:
-    """A setuptools project with one C extension module (gcc builds it)."""
-    (root / "src" / "cext_demo").mkdir(parents=True)
-    (root / "src" / "cext_demo" / "__init__.py").write_text(
-        "from ._speed import add\n", encoding="utf-8"
-    )
-    (root / "src" / "cext_demo" / "_speed.c").write_text(SPEED_C, encoding="utf-8")
-    (root / "README.md").write_text("# cext-demo\n\nA C extension.\n", encoding="utf-8")
-    (root / "setup.py").write_text(
-        "from setuptools import Extension, setup\n\n"
-        'setup(ext_modules=[Extension("cext_demo._speed", ["src/cext_demo/_speed.c"])])\n',
-        encoding="utf-8",
-    )
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """\
-            [build-system]
-            requires = ["setuptools>=61"]
-            build-backend = "setuptools.build_meta"
-
-            [project]
-            name = "cext-demo"
-            version = "1.0.0"
-            description = "A C extension for nox-release's tests"
-            readme = "README.md"
-
-            [tool.setuptools.packages.find]
-            where = ["src"]
-
-            [tool.release]
-            build-isolation = false
-            """
-        ),
-        encoding="utf-8",
-    )
-    return root
-
-
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
 
 
 @needs_gcc
 def test_plain_build_of_a_c_extension_is_refused_as_linux_x86_64(tmp_path: Path) -> None:
-    root = c_extension_project(tmp_path / "cext")
+    root = write_c_extension_project(tmp_path / "cext")
     with pytest.raises(IndexRulesRefusal) as caught:
         steps.build(context(root))
     message, fix = caught.value.message, caught.value.fix
@@ -190,7 +134,7 @@ def test_plain_build_of_a_c_extension_is_refused_as_linux_x86_64(tmp_path: Path)
 @needs_gcc
 def test_rehearsal_of_a_c_extension_is_refused_not_green(tmp_path: Path) -> None:
     """The false green of issue #11: the local indexes took a linux_x86_64 wheel."""
-    root = c_extension_project(tmp_path / "cext")
+    root = write_c_extension_project(tmp_path / "cext")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "TWINE_"))}
     out = io.StringIO()
     with pytest.raises(IndexRulesRefusal) as caught:
@@ -222,7 +166,7 @@ def _repair(wheel: Path, into: Path) -> Path:
 def test_c_extension_passes_once_repaired_with_auditwheel(
     tmp_path: Path, local_index: LocalIndex
 ) -> None:
-    root = c_extension_project(tmp_path / "cext")
+    root = write_c_extension_project(tmp_path / "cext")
     raw = tmp_path / "wheelhouse" / "raw"
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(raw), str(root)],
