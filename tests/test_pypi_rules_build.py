@@ -23,6 +23,7 @@ from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manif
 from release.output import Reporter
 from release.pypi_rules import check_files, errors
 from tests.conftest import ProjectFactory
+from tests.pipeline import make_ctx
 from tests.sample_projects import write_c_extension_project
 
 pytestmark = pytest.mark.slow
@@ -37,12 +38,7 @@ def context(root: Path, **extra: str) -> steps.Context:
         "RELEASE_PROD_INDEX_URL": "http://127.0.0.1:9/simple/",
         "RELEASE_INDEX_RULES": "pypi",
     } | extra
-    out = io.StringIO()
-    ctx = steps.Context(
-        settings=load_settings(root, env), environ=env, reporter=Reporter(stream=out)
-    )
-    ctx.out = out  # type: ignore[attr-defined]
-    return ctx
+    return make_ctx(root, env)
 
 
 def _readme(root: Path, name: str, text: str, content_type: str) -> None:

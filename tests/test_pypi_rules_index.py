@@ -20,13 +20,12 @@ from packaging.metadata import parse_email
 from packaging.version import InvalidVersion, Version
 
 from release import steps
-from release.config import load_settings
 from release.errors import ConfigError, DistError, ExitCode, GuardRefusal
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
-from release.output import Reporter
 from release.pypi_rules import DistFacts
 from tests.conftest import IndexPair
+from tests.pipeline import make_ctx
 from tests.test_pypi_rules import NAME, ROWS, VERSION, Row, sdist, wheel
 
 pytestmark = pytest.mark.slow
@@ -101,12 +100,7 @@ def context(root: Path, index: LocalIndex, **extra: str) -> steps.Context:
         "RELEASE_RETRIES": "1",
         "RELEASE_REQUIRE_VERIFIED": "0",
     } | extra
-    out = io.StringIO()
-    ctx = steps.Context(
-        settings=load_settings(root, env), environ=env, reporter=Reporter(stream=out)
-    )
-    ctx.out = out  # type: ignore[attr-defined]
-    return ctx
+    return make_ctx(root, env)
 
 
 def _size_for(row: Row) -> tuple[int, dict[str, str]]:
