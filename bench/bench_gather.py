@@ -113,8 +113,8 @@ def run(runs: int, latency: float, log: Callable[[str], None]) -> list[Row]:
         folders = make_matrix(root)
         ours, twine = interleave(
             runs,
-            lambda i: _run_once(root, folders, latency, ours=True),
-            lambda i: _run_once(root, folders, latency, ours=False),
+            lambda _i: _run_once(root, folders, latency, ours=True),
+            lambda _i: _run_once(root, folders, latency, ours=False),
             log,
         )
     return [

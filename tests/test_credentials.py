@@ -62,7 +62,7 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 class BrokenKeyring(MemoryKeyring):
-    def get_password(self, service: str, username: str) -> str | None:
+    def get_password(self, service: str, username: str) -> str | None:  # noqa: ARG002 (keyring's)
         raise KeyringError("the keyring is locked")
 
 
@@ -301,7 +301,7 @@ def test_prompts_only_on_a_terminal_outside_ci(
 ) -> None:
     asked: list[str] = []
 
-    def fake_getpass(prompt: str = "", stream: Any = None) -> str:
+    def fake_getpass(prompt: str = "", stream: Any = None) -> str:  # noqa: ARG001 (getpass's)
         asked.append(prompt)
         return "typed-secret"
 

@@ -331,11 +331,11 @@ MESSAGES = [row for row in WAREHOUSE if row[3] not in {"redirect", "rate-limited
 
 
 @pytest.mark.parametrize(
-    ("status", "reason", "body", "code", "retry", "needle"), MESSAGES, ids=_ids(MESSAGES)
+    ("status", "reason", "code"),
+    [(status, reason, code) for status, reason, _, code, _, _ in MESSAGES],
+    ids=_ids(MESSAGES),
 )
-def test_warehouse_html_body_alone_is_enough(
-    status: int, reason: str, body: str, code: str, retry: bool, needle: str
-) -> None:
+def test_warehouse_html_body_alone_is_enough(status: int, reason: str, code: str) -> None:
     """Some clients lose the reason line: the same message in warehouse's HTML body matches."""
     escaped = reason.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;")
     html_body = (

@@ -104,9 +104,8 @@ def test_healthy_checklist(
     assert pair[1].files() == []
 
 
-def test_json_document(
-    pair: tuple[LocalIndex, LocalIndex], make_project: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("pair")
+def test_json_document(make_project: Any, capsys: pytest.CaptureFixture[str]) -> None:
     document = doctor_json(make_project(), capsys)
     assert document["ok"] is True
     got = statuses(document)
@@ -132,8 +131,8 @@ def test_wrong_password_fails_with_credentials_exit(
     assert "test index" not in out  # --index prod
 
 
+@pytest.mark.usefixtures("pair")
 def test_token_checks_explain_the_refusal(
-    pair: tuple[LocalIndex, LocalIndex],
     make_project: Any,
     clean_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -162,8 +161,8 @@ def test_minted_style_token_is_described(
     assert checks["test.auth"]["status"] == "ok"
 
 
+@pytest.mark.usefixtures("pair")
 def test_no_credential(
-    pair: tuple[LocalIndex, LocalIndex],
     make_project: Any,
     clean_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -203,9 +202,8 @@ def test_version_already_there_is_a_warning(
     assert "Fix: Bump the version" in out
 
 
-def test_dynamic_version(
-    pair: tuple[LocalIndex, LocalIndex], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.usefixtures("pair")
+def test_dynamic_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "dyn"
     root.mkdir()
     (root / "pyproject.toml").write_text(
@@ -217,8 +215,9 @@ def test_dynamic_version(
     assert checks["test.version"]["status"] == "skip"
 
 
+@pytest.mark.usefixtures("clean_env")
 def test_no_project_name_is_a_usage_error(
-    clean_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.other]\n", encoding="utf-8")
     document = doctor_json(tmp_path, capsys)

@@ -68,7 +68,7 @@ class Waits:
         self.delays: list[float] = []
         self.reasons: list[str] = []
 
-    def __call__(self, attempt: int, delay: float, exc: Transient) -> None:
+    def __call__(self, _attempt: int, delay: float, exc: Transient) -> None:
         self.delays.append(delay)
         self.reasons.append(exc.what)
 

@@ -236,13 +236,13 @@ class Double:
         return f"http://127.0.0.1:{self.port}/simple/"
 
 
-def drop(double: Double, handler: http.server.BaseHTTPRequestHandler) -> None:
+def drop(_double: Double, handler: http.server.BaseHTTPRequestHandler) -> None:
     """Close the connection without a word."""
     handler.close_connection = True
     handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-def stall(double: Double, handler: http.server.BaseHTTPRequestHandler) -> Answer:
+def stall(_double: Double, _handler: http.server.BaseHTTPRequestHandler) -> Answer:
     """Answer later than the reader waits (its timeout is 0.3 s in these tests)."""
     time.sleep(1.5)
     return 200, {"Content-Type": "text/html"}, b""

@@ -111,7 +111,7 @@ def test_interrupted_upload_resumes_with_only_the_missing_file(
 
 
 def test_foreign_file_of_same_version_refused_and_index_unchanged(
-    make_project: ProjectFactory, index_pair: IndexPair, tmp_path: Path
+    make_project: ProjectFactory, index_pair: IndexPair
 ) -> None:
     test, prod = index_pair
     root = make_project()

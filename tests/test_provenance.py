@@ -273,7 +273,7 @@ def test_trust_root_is_refreshed_once_per_check(
     a verified one reuse it (offline), instead of one refresh per file."""
     seen: list[bool] = []
 
-    def record(data: bytes | None, entry: DistFile, expected: Any, *, offline: bool) -> Any:
+    def record(data: bytes | None, entry: DistFile, _expected: Any, *, offline: bool) -> Any:
         seen.append(offline)
         status = "ok" if data is not None else "missing"
         return provenance.Result(entry.filename, status, "")  # type: ignore[arg-type]

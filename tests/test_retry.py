@@ -149,7 +149,7 @@ def run(
         policy,
         sleep=sleeps.append,
         rand=lambda: rand,
-        on_retry=lambda attempt, delay, exc: retried.append(attempt),
+        on_retry=lambda attempt, _delay, _exc: retried.append(attempt),
     )
     return result, sleeps, retried
 

@@ -203,7 +203,8 @@ def test_failure_in_auto_mode_lists_the_other_sources_too(
     assert "disabled" in info.value.message
 
 
-def test_options_from_pyproject_values(double: OIDCDouble, env: dict[str, str]) -> None:
+@pytest.mark.usefixtures("double")
+def test_options_from_pyproject_values(env: dict[str, str]) -> None:
     """The override URL can come from [tool.release] (Settings.values) instead of the env."""
     url = env.pop("RELEASE_TEST_TRUSTED_PUBLISHING_URL")
     with pytest.raises(CredentialError):  # default: the upload URL's host (port 9: nobody)
