@@ -215,6 +215,12 @@ class _RedactingStream:
             self._pending = ""
         self._inner.flush()
 
+    @property
+    def unredacted(self) -> TextIO:
+        """The stream underneath, for text already redacted field by field (JSON)."""
+        self.flush()
+        return self._inner
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

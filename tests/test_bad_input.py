@@ -21,7 +21,7 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from release import cli
+from release import cli, redact
 from release.config import OPTIONS, env_name
 from release.errors import ExitCode
 from release.localindex import LocalIndex
@@ -275,6 +275,7 @@ def test_fuzz_configuration_and_environment(
     data: dict[str, Any], env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each example runs every command of COMMANDS (FUZZ_EXAMPLES x 5 inputs in all)."""
+    redact.clear()  # each example is a fresh process: it starts with no secret registered
     with tempfile.TemporaryDirectory(prefix="nox-release-fuzz-") as tmp:
         root = Path(tmp)
         _write(root, data)
@@ -312,6 +313,7 @@ def test_fuzz_urls_never_crash_nor_echo_credentials(
     urls: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """URLs only with commands that send nothing (a fuzzed URL may name a real host)."""
+    redact.clear()
     with tempfile.TemporaryDirectory(prefix="nox-release-fuzz-") as tmp:
         root = Path(tmp)
         (root / "pyproject.toml").write_text(HEAD, encoding="utf-8")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from release import cli, errors, steps
+from release import cli, errors, redact, steps
 from release.errors import ExitCode, ReleaseError
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, write_manifest
@@ -288,3 +288,17 @@ def test_exit_8_bump_when_git_fails(
     assert int(ExitCode.GIT) == 8  # the number the docs give
     assert doc["error"]["message"].startswith("git push failed")
     assert doc["result"]["pushed"] is False
+
+
+def test_a_short_password_never_breaks_the_json_document(
+    make_project: ProjectFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A one-character password is removed as a whole token from text, but the document is
+    redacted string by string: ``"exit_code": 0`` stays a number, the JSON stays valid."""
+    root = make_project()
+    redact.register("0", "bob")
+    redact.register("true", "bob")
+    code, doc, _err = run_json(capsys, "--root", str(root), "build", "--dry-run")
+    assert code == 0
+    assert doc["exit_code"] == 0
+    assert doc["error"] is None
