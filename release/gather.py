@@ -149,6 +149,7 @@ def _place(folders: dict[str, Path], merged: Merged, manifest: Manifest, dist: P
         os.close(fd)
         try:
             shutil.copyfile(folders[merged.sources[name]] / name, tmp)
+            os.chmod(tmp, 0o644)  # as a build leaves it (mkstemp makes 0o600)
             if hash_file(Path(tmp))[0] != entry.sha256:
                 raise DistError(
                     f"{name} changed while it was copied into {dist.name}/.",
