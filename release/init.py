@@ -439,7 +439,13 @@ def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]
     elif not advice:
         out.ok("your wheel holds your own packages and not release/")
     exclude = layout.sdist_exclude(plan.pyproject, found.sdist_ships)
-    if found.sdist_ships:
+    if found.breaks_build:
+        out.line(
+            "once the fix is in, running init again (from your nox-release clone) checks the "
+            "layout again and says whether release/, noxfile.py and .github/ ship in your sdist",
+            "info",
+        )
+    elif found.sdist_ships:
         out.line(
             f"{', '.join(found.sdist_ships)} will ship in your sdist with "
             f"{layout.backend_of(plan.pyproject)}; harmless, but to leave them out, add to "
