@@ -49,8 +49,10 @@ def test_a_request_can_stop_its_own_server() -> None:
 
     class StopMe(LoopbackHandler):
         def do_GET(self) -> None:
-            self.send_body(200, b"bye")
+            # Stop first, then answer: the client may read "bye" before a stop() that came
+            # after it has run (the suite once saw exactly that race).
             holder[0].stop()
+            self.send_body(200, b"bye")
 
     server = LoopbackServer(StopMe).start()
     holder.append(server)
