@@ -21,7 +21,6 @@ __all__ = [
     "explain_mint_error",
     "explain_mint_failure",
     "explain_upload",
-    "is_reusable_workflow",
 ]
 
 import dataclasses
@@ -630,12 +629,6 @@ REUSABLE_WORKFLOW = Diagnosis(
     False,
     "reusable-workflow",
 )
-
-
-def is_reusable_workflow(claims: Mapping[str, object]) -> bool:
-    """GitHub OIDC claims of a job running in a reusable workflow (called != caller)."""
-    job_ref, ref = claims.get("job_workflow_ref"), claims.get("workflow_ref")
-    return bool(job_ref and ref and job_ref != ref)
 
 
 def explain_audience_error(status: int, body: str = "", *, index_name: str = "") -> Diagnosis:

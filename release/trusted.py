@@ -300,7 +300,7 @@ def parse_mint_answer(
         code = str(error.get("code", "?")) if isinstance(error, dict) else "?"
         description = str(error.get("description", "")) if isinstance(error, dict) else str(error)
         diagnosis = explain_mint_error(code, description)
-        lines.append(f"  * {code}: {description}\n    -> {diagnosis.title}: {diagnosis.cause}")
+        lines.append(f"  * {code}: {description}\n    -> {diagnosis.title} {diagnosis.cause}")
         if diagnosis.fix and diagnosis.fix not in fixes:
             fixes.append(diagnosis.fix)
     reusable = reusable_workflow(claims or {})

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from release import diagnose
+from release.claims import reusable_workflow
 from release.diagnose import (
     MISSING_ID_TOKEN_PERMISSION,
     REUSABLE_WORKFLOW,
@@ -21,7 +22,6 @@ from release.diagnose import (
     explain_mint_error,
     explain_mint_failure,
     explain_upload,
-    is_reusable_workflow,
 )
 from release.localindex import LocalIndex
 from release.tokens import check_token
@@ -594,9 +594,10 @@ def test_workflow_helpers() -> None:
     assert "warehouse#11096" in REUSABLE_WORKFLOW.cause
     caller = "o/r/.github/workflows/release.yml@refs/tags/v1"
     called = "o/shared/.github/workflows/publish.yml@refs/heads/main"
-    assert is_reusable_workflow({"workflow_ref": caller, "job_workflow_ref": called})
-    assert not is_reusable_workflow({"workflow_ref": caller, "job_workflow_ref": caller})
-    assert not is_reusable_workflow({})
+    # One rule for "reusable workflow", in the pure claims module.
+    assert reusable_workflow({"workflow_ref": caller, "job_workflow_ref": called})
+    assert not reusable_workflow({"workflow_ref": caller, "job_workflow_ref": caller})
+    assert not reusable_workflow({})
 
 
 def test_diagnosis_str_ends_with_the_fix() -> None:
