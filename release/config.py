@@ -259,11 +259,10 @@ class Settings:
 
     @property
     def dist_dir(self) -> Path:
-        if self.sources.get("dist-dir") == "override":
-            # set by the program itself (the rehearsal's temporary dist/), not configuration:
-            # the confinement below is for what pyproject.toml or the environment say
-            return self.root / str(self.values["dist-dir"])
-        return inside_root(self.root, str(self.values["dist-dir"]), "dist-dir")
+        """``dist-dir`` under the root; :func:`load_settings` has confined what configuration
+        says to the project (a value the program sets, the rehearsal's temporary dist/, is
+        its own)."""
+        return self.root / str(self.values["dist-dir"])
 
     def pypi_rules_apply(self, index: IndexSettings | None = None) -> bool:
         """PyPI's upload rules apply to ``index`` (to any of the two when None): a Warehouse
@@ -621,7 +620,8 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
             sources[option.key] = "default"
     _check_urls(values)
     settings = Settings(root=root, values=values, sources=sources, pyproject=pyproject)
-    dist = settings.dist_dir  # checks dist-dir stays inside the project, before any step
+    # Configuration may not point dist-dir outside the project: checked once, before any step.
+    dist = inside_root(root, str(values["dist-dir"]), "dist-dir")
     if dist.exists() and not dist.is_dir():
         raise ConfigError(
             f"dist-dir {dist} is a file, not a folder.",
