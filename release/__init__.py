@@ -13,11 +13,10 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 __main__.py       place where exceptions (errors.py) become exit status;
                 output.py         the reporter: lines, progress, summary, --json
         |
-    commands    steps.py          build, upload, verify, release, plan
-                gather.py         many runners' build folders -> dist/, complete
-                rehearsal.py      the whole release against two local indexes
-                doctor.py         every check short of uploading
-                bump.py, init.py  the version bump; dropping nox-release into a project
+    commands    commands/         one module per command (build, gather, upload, plan,
+                                  verify, release, rehearse, doctor, bump, init); only cli
+                                  imports them; commands/context.py and checks.py hold
+                                  what several commands share
                 config.py         [tool.release] + environment -> Settings (one OPTIONS table)
         |
     pure        guard.py          manifest x index state -> upload / skip identical / refuse

@@ -40,38 +40,62 @@ class Command(Protocol):
 
 # Modules are imported only when their command runs, so `--help` stays fast; each loader's
 # return statement is where mypy proves the module satisfies :class:`Command`.
-def _steps() -> Command:
-    from . import steps
+def _build() -> Command:
+    from .commands import build
 
-    return steps
+    return build
 
 
 def _gather() -> Command:
-    from . import gather
+    from .commands import gather
 
     return gather
 
 
-def _rehearsal() -> Command:
-    from . import rehearsal
+def _upload() -> Command:
+    from .commands import upload
 
-    return rehearsal
+    return upload
+
+
+def _verify() -> Command:
+    from .commands import verify
+
+    return verify
+
+
+def _release() -> Command:
+    from .commands import release
+
+    return release
+
+
+def _plan() -> Command:
+    from .commands import plan
+
+    return plan
+
+
+def _rehearse() -> Command:
+    from .commands import rehearse
+
+    return rehearse
 
 
 def _doctor() -> Command:
-    from . import doctor
+    from .commands import doctor
 
     return doctor
 
 
 def _bump() -> Command:
-    from . import bump
+    from .commands import bump
 
     return bump
 
 
 def _init() -> Command:
-    from . import init
+    from .commands import init
 
     return init
 
@@ -92,22 +116,24 @@ _EITHER = ("test", "prod", "both")
 
 COMMANDS: dict[str, Spec] = {
     "build": Spec(
-        _steps, "Build sdist + wheel into dist/ and record them in the manifest.", dry_run=True
+        _build, "Build sdist + wheel into dist/ and record them in the manifest.", dry_run=True
     ),
     "gather": Spec(_gather, "Merge build folders from many runners into dist/, complete."),
     "upload": Spec(
-        _steps,
+        _upload,
         "Read the index, then upload what the guard allows.",
         dry_run=True,
         index=_INDEXES,
         index_required=True,
     ),
-    "verify": Spec(_steps, "Install the release from the test index in a fresh env.", dry_run=True),
-    "release": Spec(
-        _steps, "build, upload test, verify, upload prod; stop at a failure.", dry_run=True
+    "verify": Spec(
+        _verify, "Install the release from the test index in a fresh env.", dry_run=True
     ),
-    "plan": Spec(_steps, "Show what an upload would do, and change nothing.", index=_EITHER),
-    "rehearse": Spec(_rehearsal, "The whole release against two local throw-away indexes."),
+    "release": Spec(
+        _release, "build, upload test, verify, upload prod; stop at a failure.", dry_run=True
+    ),
+    "plan": Spec(_plan, "Show what an upload would do, and change nothing.", index=_EITHER),
+    "rehearse": Spec(_rehearse, "The whole release against two local throw-away indexes."),
     "doctor": Spec(_doctor, "Check everything an upload needs, without uploading.", index=_EITHER),
     "bump": Spec(_bump, "Bump the version (PEP 440), refusing published versions.", dry_run=True),
     "init": Spec(_init, "Copy nox-release (release/, noxfile, workflow) into a project."),

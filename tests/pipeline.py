@@ -9,7 +9,7 @@ import io
 import os
 from pathlib import Path
 
-from release import steps
+from release.commands import context
 from release.config import load_settings
 from release.localindex import LocalIndex
 from release.output import Reporter
@@ -35,9 +35,9 @@ def environ_for(test: LocalIndex, prod: LocalIndex, **extra: str) -> dict[str, s
     return env
 
 
-def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> steps.Context:
+def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> context.Context:
     out = io.StringIO()
-    ctx = steps.Context(
+    ctx = context.Context(
         settings=load_settings(root, environ),
         environ=environ,
         reporter=Reporter(stream=out),
@@ -48,5 +48,5 @@ def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> steps.Context
     return ctx
 
 
-def text(ctx: steps.Context) -> str:
+def text(ctx: context.Context) -> str:
     return ctx.out.getvalue()  # type: ignore[attr-defined,no-any-return]

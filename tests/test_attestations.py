@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from requests_toolbelt.multipart.decoder import MultipartDecoder
 
-from release import attestations, steps
+from release import attestations
+from release.commands import build as build_command
+from release.commands import upload as upload_command
+from release.commands import verify as verify_command
 from release.errors import DistError
 from release.localindex import LocalIndex
 from release.manifest import DistFile, load_manifest
@@ -83,14 +86,14 @@ def test_attestations_go_with_their_files_byte_for_byte(
     with FaultProxy(test.base_url, capture=10) as proxy:
         env = environ_for(test, prod) | {"RELEASE_TEST_UPLOAD_URL": proxy.upload_url}
         ctx = make_ctx(root, env)
-        manifest = steps.build(ctx)
+        manifest = build_command.build(ctx)
         dist = root / "dist"
         sent: dict[str, bytes] = {}
         for f in manifest.files:
             data = attestation_for(f.filename, f.sha256)
             (dist / f"{f.filename}.publish.attestation").write_bytes(data)
             sent[f.filename] = data
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
         captured = list(proxy.captured)
     assert sorted(test.files()) == sorted(f.filename for f in manifest.files)  # stored as usual
     assert len(captured) == len(manifest.files)
@@ -114,11 +117,11 @@ def test_attestation_of_other_bytes_stops_upload_and_verify(
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod))
-    manifest = steps.build(ctx)
+    manifest = build_command.build(ctx)
     sdist = next(f for f in manifest.files if f.kind == "sdist")
     stale = root / "dist" / f"{sdist.filename}.publish.attestation"
     stale.write_bytes(attestation_for(sdist.filename, "1" * 64))  # an earlier build's
-    for run in (lambda: steps.upload(ctx, "test"), lambda: steps.verify(ctx)):
+    for run in (lambda: upload_command.upload(ctx, "test"), lambda: verify_command.verify(ctx)):
         with pytest.raises(DistError, match="belongs to other bytes") as info:
             run()
         assert "Remove the attestation files" in info.value.fix
@@ -128,9 +131,9 @@ def test_attestation_of_other_bytes_stops_upload_and_verify(
         attestation_for("demo_pkg-0.9.tar.gz", "2" * 64)
     )
     with pytest.raises(DistError, match="not in the manifest"):
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert test.uploads == 0
     # A new build moves the earlier attestations aside with the earlier files.
-    steps.build(ctx)
+    build_command.build(ctx)
     assert attestations.all_attestations(root / "dist") == []
     assert list((root / "dist" / ".previous").rglob("demo_pkg-0.9.tar.gz.publish.attestation"))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from release import init
+from release.commands import init
 from tests.sample_projects import SAMPLES, Sample, git, write_sample
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from release import bump, cli
+from release import cli
+from release.commands import bump
 from release.errors import ConfigError, ExitCode, GuardRefusal, IndexUnavailable
 from release.localindex import LocalIndex
 from release.loopback import LoopbackServer

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from release import cli, errors, redact, steps
+from release import cli, errors, redact
+from release.commands import build as build_command
+from release.commands import context
 from release.errors import ExitCode, ReleaseError
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, write_manifest
@@ -132,11 +134,11 @@ def test_each_error_class_becomes_its_exit_code_and_the_error(
 ) -> None:
     root = make_project()
 
-    def failing_build(ctx: steps.Context, *_args: object) -> None:
+    def failing_build(ctx: context.Context, *_args: object) -> None:
         ctx.reporter.document["partial"] = True
         raise leaf("it went wrong", "do this next")
 
-    monkeypatch.setattr(steps, "build", failing_build)
+    monkeypatch.setattr(build_command, "build", failing_build)
     code, doc, err = run_json(capsys, "--root", str(root), "build")
     assert code == leaf.exit_code
     assert doc == {
@@ -166,7 +168,7 @@ def test_a_bug_or_an_interrupt_still_prints_the_document(
     def failing_build(*_args: object) -> None:
         raise raised
 
-    monkeypatch.setattr(steps, "build", failing_build)
+    monkeypatch.setattr(build_command, "build", failing_build)
     got, doc, err = run_json(capsys, "--root", str(root), "build")
     assert got == code
     assert doc["command"] == "build"

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from release import steps
-from release.gather import gather
+from release.commands import build as build_command
+from release.commands import upload as upload_command
+from release.commands import verify as verify_command
+from release.commands.gather import gather
 from release.manifest import load_manifest
 from release.output import Reporter
 from tests.conftest import IndexPair
@@ -75,7 +77,7 @@ def test_a_compiled_project_released_from_a_gathered_matrix(
     # the sdist job
     ctx = make_ctx(root, environ | github("ubuntu24", "sdist"))
     ctx.settings = ctx.settings.with_values(dist_dir="artifacts/dist-sdist")
-    steps.build(ctx, "sdist")
+    build_command.build(ctx, "sdist")
 
     # this runner, as cibuildwheel does it: build, repair with auditwheel, then record
     raw, wheelhouse = tmp_path / "raw", tmp_path / "wheelhouse"
@@ -94,7 +96,7 @@ def test_a_compiled_project_released_from_a_gathered_matrix(
     assert "manylinux" in repaired.name
     ctx = make_ctx(root, environ | github("ubuntu24"))
     ctx.settings = ctx.settings.with_values(dist_dir="artifacts/wheels-ubuntu-latest")
-    steps.build(ctx, "wheel", wheelhouse)
+    build_command.build(ctx, "wheel", wheelhouse)
 
     # the other runners: the repaired wheel retagged, each recorded in its own folder
     for folder, py, abi, plat, image in OTHERS:
@@ -109,7 +111,7 @@ def test_a_compiled_project_released_from_a_gathered_matrix(
             shutil.move(str(made), house / made.name)
         ctx = make_ctx(root, environ | github(image))
         ctx.settings = ctx.settings.with_values(dist_dir=f"artifacts/{folder}")
-        steps.build(ctx, "wheel", house)
+        build_command.build(ctx, "wheel", house)
 
     # gather: all five folders, complete against expected-wheels
     out = Reporter(stream=io.StringIO())
@@ -121,13 +123,13 @@ def test_a_compiled_project_released_from_a_gathered_matrix(
 
     # upload_test (wheels first), verify_test_install (this machine's wheel and the sdist,
     # each with the compiled module imported and the smoke command), upload_prod + audit
-    steps.upload(make_ctx(root, environ), "test")
+    upload_command.upload(make_ctx(root, environ), "test")
     ctx = make_ctx(root, environ)
-    steps.verify(ctx)
+    verify_command.verify(ctx)
     verified = load_manifest(root / "dist").verified
     assert repaired.name in verified
     assert "democ-1.0.0.tar.gz" in verified
     ctx = make_ctx(root, environ)
-    steps.upload(ctx, "prod")
+    upload_command.upload(ctx, "prod")
     assert "post-publish audit" in text(ctx)
     assert prod.files() == sorted(f.filename for f in manifest.files)

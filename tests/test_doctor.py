@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from release import cli
+from release.commands.doctor import AuthAnswer, judge_auth, probe_auth
 from release.config import IndexSettings
 from release.credentials import Credential
-from release.doctor import AuthAnswer, judge_auth, probe_auth
 from release.errors import ExitCode
 from release.localindex import LocalIndex
 from tests.oidc_double import OIDCDouble, make_macaroon_token

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from release import steps
+from release.commands import build as build_command
+from release.commands import upload as upload_command
 from release.errors import DistError, ExitCode, UploadRejected, VerificationFailed
 from release.manifest import MANIFEST_NAME, hash_file, load_manifest, write_manifest
 from release.project import BuildKind
@@ -81,7 +82,7 @@ def build_runners(root: Path, environ: dict[str, str]) -> list[Path]:
         folder = out / kind
         ctx = make_ctx(root, environ | github("ubuntu24", f"build_{kind}"))
         ctx.settings = ctx.settings.with_values(dist_dir=str(folder.relative_to(root)))
-        steps.build(ctx, kind)
+        build_command.build(ctx, kind)
         folders.append(folder)
     pure = next((out / "wheel").glob("*.whl"))
     for name, py, abi, plat, image in OTHER_RUNNERS:
@@ -96,7 +97,7 @@ def build_runners(root: Path, environ: dict[str, str]) -> list[Path]:
             shutil.move(str(made), wheelhouse / made.name)
         ctx = make_ctx(root, environ | github(image))
         ctx.settings = ctx.settings.with_values(dist_dir=f"artifacts/{name}")
-        steps.build(ctx, "wheel", wheelhouse)
+        build_command.build(ctx, "wheel", wheelhouse)
         folders.append(out / name)
     return folders
 
@@ -139,7 +140,7 @@ def test_upload_refuses_a_partial_manifest(matrix: Matrix) -> None:
     ctx = make_ctx(root, environ)
     ctx.settings = ctx.settings.with_values(dist_dir="artifacts/wheel")
     with pytest.raises(DistError, match="partial manifest"):
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
 
 
 def test_from_needs_wheel_and_a_folder_of_wheels(
@@ -172,13 +173,13 @@ def test_gather_then_release_through_two_local_indexes_wheels_first(
             "RELEASE_TEST_INDEX_URL": proxy.index_url,
         }
         ctx = make_ctx(root, env, require_verified=False)
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
         order = proxy.uploads()
     sdist = next(f.filename for f in manifest.files if f.kind == "sdist")
     assert sorted(order) == sorted(f.filename for f in manifest.files)
     assert order[-1] == sdist, order  # the sdist goes up last, after every wheel
     ctx = make_ctx(root, environ, require_verified=False)
-    steps.upload(ctx, "prod")
+    upload_command.upload(ctx, "prod")
     assert prod.files() == test.files() == sorted(f.filename for f in manifest.files)
     assert "complete: the index holds every one of the 6 file(s)" in text(ctx)
 
@@ -191,17 +192,17 @@ def test_the_audit_fails_upload_prod_when_an_expected_wheel_never_went_up(
     test, prod = index_pair
     root = make_project(extra_release='expected-wheels = ["*-none-any", "cp313-*-win_amd64"]\n')
     environ = environ_for(test, prod, RELEASE_REQUIRE_VERIFIED="0")
-    steps.build(make_ctx(root, environ))
-    steps.upload(make_ctx(root, environ), "test")  # the audit is upload_prod's
+    build_command.build(make_ctx(root, environ))
+    upload_command.upload(make_ctx(root, environ), "test")  # the audit is upload_prod's
     ctx = make_ctx(root, environ)
     with pytest.raises(VerificationFailed) as failed:
-        steps.upload(ctx, "prod")
+        upload_command.upload(ctx, "prod")
     assert failed.value.exit_code == ExitCode.VERIFY_FAILED
     assert "no wheel matches expected cp313-*-win_amd64" in failed.value.message
     assert len(prod.files()) == 2  # what was built is up; the audit reports the rest
     # a re-run changes nothing and still fails: the wheel has to be built
     with pytest.raises(VerificationFailed):
-        steps.upload(make_ctx(root, environ), "prod")
+        upload_command.upload(make_ctx(root, environ), "prod")
 
 
 def test_gather_again_gives_the_same_bytes_and_keeps_verification(matrix: Matrix) -> None:
@@ -390,7 +391,7 @@ def test_a_rerun_after_a_kill_between_the_wheels_and_the_sdist_finishes(
         proxy.clear()
         sent = proxy.count("POST")
         ctx = make_ctx(root, env)
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
         assert proxy.count("POST") - sent == 1  # only the sdist
     assert test.files() == sorted(f.filename for f in manifest.files)
 
@@ -411,7 +412,7 @@ def test_a_failed_upload_then_gather_again_finishes_with_the_same_bytes(
             "RELEASE_TEST_INDEX_URL": proxy.index_url,
         }
         with pytest.raises(UploadRejected):
-            steps.upload(make_ctx(root, env), "test")
+            upload_command.upload(make_ctx(root, env), "test")
         landed = test.files()
         assert 0 < len(landed) < len(manifest.files)
         assert manifest.files[0].filename not in landed  # the sdist waits for every wheel
@@ -419,7 +420,7 @@ def test_a_failed_upload_then_gather_again_finishes_with_the_same_bytes(
         assert cli(root, "gather", *rel(root, folders), env=environ).returncode == 0
         assert load_manifest(root / "dist").files == manifest.files  # the same bytes
         before = len(proxy.uploads())
-        steps.upload(make_ctx(root, env), "test")
+        upload_command.upload(make_ctx(root, env), "test")
         resent = proxy.uploads()[before:]
     assert sorted(resent) == sorted(set(f.filename for f in manifest.files) - set(landed))
     assert resent[-1] == manifest.files[0].filename

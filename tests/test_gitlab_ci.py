@@ -14,8 +14,8 @@ import id as oidc
 import pytest
 import yaml
 
-from release import init
 from release.cli import main
+from release.commands import init
 from tests.oidc_double import OIDCDouble
 from tests.test_init import PYPROJECT
 

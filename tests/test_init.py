@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from release import init
 from release.cli import main
+from release.commands import init
 from release.config import OPTIONS, load_settings
 from release.errors import ConfigError, ExitCode
 
@@ -370,8 +370,8 @@ def test_init_works_as_a_subprocess_from_a_copied_package(tmp_path: Path) -> Non
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert (second / "release" / "init.py").read_bytes() == (
-        first / "release" / "init.py"
+    assert (second / "release" / "commands" / "init.py").read_bytes() == (
+        first / "release" / "commands" / "init.py"
     ).read_bytes()
     assert (second / "noxfile.py").is_file()
 

@@ -42,7 +42,7 @@ FORBIDDEN = (
     "release.credentials",
     "release.trusted",
     "release.localindex",
-    "release.steps",
+    "release.commands",
     "release.cli",
 )
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from release import steps
+from release.commands import build as build_command
+from release.commands import release as release_command
+from release.commands import upload as upload_command
 from release.config import load_settings
 from release.errors import (
     ConfigError,
@@ -37,7 +39,7 @@ def test_release_end_to_end(make_project: ProjectFactory, index_pair: IndexPair)
     test, prod = index_pair
     root = make_project(extra_release="smoke-command = \"python -c 'import demo_pkg'\"\n")
     ctx = make_ctx(root, environ_for(test, prod))
-    steps.release(ctx)
+    release_command.release(ctx)
     manifest = load_manifest(root / "dist")
     built = sorted(f.filename for f in manifest.files)
     assert built == ["demo_pkg-1.0.0-py3-none-any.whl", "demo_pkg-1.0.0.tar.gz"]
@@ -58,10 +60,10 @@ def test_second_release_of_same_build_is_nothing_to_do(
 ) -> None:
     test, prod = index_pair
     root = make_project()
-    steps.release(make_ctx(root, environ_for(test, prod)))
+    release_command.release(make_ctx(root, environ_for(test, prod)))
     posts = (test.uploads, prod.uploads)
     ctx = make_ctx(root, environ_for(test, prod))
-    steps.release(ctx)  # resumes with dist/ as built: every file already there
+    release_command.release(ctx)  # resumes with dist/ as built: every file already there
     assert (test.uploads, prod.uploads) == posts
     assert "nothing to do" in text(ctx)
     assert "resuming with dist/ as built earlier" in text(ctx)
@@ -72,7 +74,7 @@ def test_rebuild_of_released_version_is_refused_with_next_version(
 ) -> None:
     test, prod = index_pair
     root = make_project()
-    steps.release(make_ctx(root, environ_for(test, prod)))
+    release_command.release(make_ctx(root, environ_for(test, prod)))
     # A new build of the same version has other bytes (the wheel differs by a zip comment).
     manifest = load_manifest(root / "dist")
     wheel = root / "dist" / next(f.filename for f in manifest.files if f.kind == "wheel")
@@ -81,10 +83,10 @@ def test_rebuild_of_released_version_is_refused_with_next_version(
     before = (prod.files(), prod.uploads)
     ctx = make_ctx(root, environ_for(test, prod))
     with pytest.raises(DistError, match="changed since build"):
-        steps.upload(ctx, "prod")
-    steps.build(ctx)  # a real rebuild: same version, new bytes
+        upload_command.upload(ctx, "prod")
+    build_command.build(ctx)  # a real rebuild: same version, new bytes
     with pytest.raises(GuardRefusal) as refused:
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert refused.value.exit_code == ExitCode.REFUSED
     assert "other bytes" in refused.value.message
     assert "1.0.1" in refused.value.fix
@@ -98,12 +100,12 @@ def test_interrupted_upload_resumes_with_only_the_missing_file(
     root = make_project()
     environ = environ_for(test, prod)
     ctx = make_ctx(root, environ)
-    manifest = steps.build(ctx)
+    manifest = build_command.build(ctx)
     sdist = next(f for f in manifest.files if f.kind == "sdist")
     # The earlier run died after its first file: the index has the sdist only.
     shutil.copy(root / "dist" / sdist.filename, test.root / sdist.filename)
     ctx = make_ctx(root, environ)
-    plan = steps.upload(ctx, "test")
+    plan = upload_command.upload(ctx, "test")
     assert plan.to_upload == tuple(f.filename for f in manifest.files if f.kind == "wheel")
     assert test.uploads == 1
     assert sorted(test.files()) == sorted(f.filename for f in manifest.files)
@@ -116,11 +118,11 @@ def test_foreign_file_of_same_version_refused_and_index_unchanged(
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod))
-    manifest = steps.build(ctx)
+    manifest = build_command.build(ctx)
     sdist = next(f for f in manifest.files if f.kind == "sdist")
     (test.root / sdist.filename).write_bytes(b"not our sdist")
     with pytest.raises(GuardRefusal) as refused:
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert sdist.filename in refused.value.message
     assert test.uploads == 0
     assert test.files() == [sdist.filename]
@@ -131,12 +133,12 @@ def test_dry_run_changes_nothing(make_project: ProjectFactory, index_pair: Index
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
-    steps.release(ctx)
+    release_command.release(ctx)
     assert not (root / "dist").exists()
     assert (test.uploads, prod.uploads) == (0, 0)
-    steps.build(make_ctx(root, environ_for(test, prod)))
+    build_command.build(make_ctx(root, environ_for(test, prod)))
     ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
-    plan = steps.upload(ctx, "test")
+    plan = upload_command.upload(ctx, "test")
     assert plan.to_upload
     assert test.uploads == 0
     assert "dry run: would upload 2 file(s)" in text(ctx)
@@ -145,7 +147,7 @@ def test_dry_run_changes_nothing(make_project: ProjectFactory, index_pair: Index
 def test_plan_json_for_ci(make_project: ProjectFactory, index_pair: IndexPair) -> None:
     test, prod = index_pair
     root = make_project()
-    steps.build(make_ctx(root, environ_for(test, prod)))
+    build_command.build(make_ctx(root, environ_for(test, prod)))
     proc = subprocess.run(
         [sys.executable, "-m", "release", "plan", "--json"],
         cwd=root,
@@ -166,10 +168,10 @@ def test_stray_file_in_dist_stops_upload(
     test, prod = index_pair
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod))
-    steps.build(ctx)
+    build_command.build(ctx)
     (root / "dist" / "demo_pkg-0.9.0-py3-none-any.whl").write_bytes(b"old")
     with pytest.raises(DistError, match="not in the manifest"):
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert test.uploads == 0
 
 
@@ -178,7 +180,7 @@ def test_build_moves_stale_files_aside(make_project: ProjectFactory, index_pair:
     root = make_project()
     (root / "dist").mkdir()
     (root / "dist" / "demo_pkg-0.9.0.tar.gz").write_bytes(b"old")
-    manifest = steps.build(make_ctx(root, environ_for(test, prod)))
+    manifest = build_command.build(make_ctx(root, environ_for(test, prod)))
     assert {p.name for p in dist_candidates(root / "dist")} == {f.filename for f in manifest.files}
     assert list((root / "dist" / ".previous").rglob("demo_pkg-0.9.0.tar.gz"))
 
@@ -191,7 +193,7 @@ def test_missing_manifest_and_missing_pyproject(
         load_settings(tmp_path, {})
     root = make_project()
     with pytest.raises(DistError, match="nox -s build"):
-        steps.upload(make_ctx(root, environ_for(test, prod)), "test")
+        upload_command.upload(make_ctx(root, environ_for(test, prod)), "test")
 
 
 def test_unreachable_index_uploads_nothing(
@@ -201,9 +203,9 @@ def test_unreachable_index_uploads_nothing(
     root = make_project()
     environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
     ctx = make_ctx(root, environ)
-    steps.build(ctx)
+    build_command.build(ctx)
     with pytest.raises(IndexUnavailable, match="nothing was uploaded"):
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert test.uploads == 0
 
 
@@ -223,16 +225,16 @@ def test_wrong_password_is_explained_and_secret_never_shown(
     secret = "wrong-password-1234567890"
     root = make_project()
     ctx = make_ctx(root, environ_for(test, prod, RELEASE_TEST_PASSWORD=secret))
-    steps.build(ctx)
+    build_command.build(ctx)
     # A malformed token is caught offline, before a byte is sent.
     bad_token = "pypi-" + "A" * 40
     early = make_ctx(root, environ_for(test, prod, RELEASE_TEST_PASSWORD=bad_token))
     with pytest.raises(CredentialError) as caught:
-        steps.upload(early, "test")
+        upload_command.upload(early, "test")
     assert test.uploads == 0
     assert bad_token not in str(caught.value) + text(early)
     with pytest.raises(UploadRejected) as rejected:
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert rejected.value.status in (401, 403)
     assert secret not in str(rejected.value)
     assert secret not in text(ctx)
@@ -300,7 +302,7 @@ def test_build_refuses_a_wheel_that_ships_the_release_package(
     for name in ("__init__.py", "guard.py", "sessions.py"):
         (vendored / name).write_text("", encoding="utf-8")
     with pytest.raises(DistError, match="contains nox-release's own release/ package"):
-        steps.build(make_ctx(root, environ_for(test, prod)))
+        build_command.build(make_ctx(root, environ_for(test, prod)))
     assert not (root / "dist").exists()
 
 
@@ -309,10 +311,10 @@ def test_dry_run_fails_when_a_real_run_would(
 ) -> None:
     test, prod = index_pair
     root = make_project()
-    steps.build(make_ctx(root, environ_for(test, prod)))
+    build_command.build(make_ctx(root, environ_for(test, prod)))
     # every credential there: the dry run says which, and succeeds
     ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
-    assert steps.release(ctx) == ExitCode.OK
+    assert release_command.release(ctx) == ExitCode.OK
     assert "would use the credential from RELEASE_TEST_PASSWORD" in text(ctx)
     # no credential for prod (and no keyring, no .pypirc, not in CI): a real run would fail
     environ = environ_for(
@@ -321,12 +323,12 @@ def test_dry_run_fails_when_a_real_run_would(
     for key in ("RELEASE_PROD_PASSWORD", "CI", "GITHUB_ACTIONS"):
         environ.pop(key, None)
     ctx = make_ctx(root, environ, dry_run=True)
-    assert steps.release(ctx) == ExitCode.CREDENTIALS
+    assert release_command.release(ctx) == ExitCode.CREDENTIALS
     assert "a real run would fail (exit 7)" in "\n".join(ctx.reporter._summary)
     # an index that cannot be read
     environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
     ctx = make_ctx(root, environ, dry_run=True)
-    assert steps.release(ctx) == ExitCode.INDEX_UNAVAILABLE
+    assert release_command.release(ctx) == ExitCode.INDEX_UNAVAILABLE
     assert (test.uploads, prod.uploads) == (0, 0)
 
 
@@ -338,7 +340,7 @@ def test_a_wheel_with_nothing_to_import_stops_before_any_upload(
     shutil.rmtree(root / "src")  # the build now makes a wheel of metadata only
     ctx = make_ctx(root, environ_for(test, prod))
     with pytest.raises(VerificationFailed) as failed:
-        steps.release(ctx)
+        release_command.release(ctx)
     assert failed.value.exit_code == ExitCode.VERIFY_FAILED
     assert int(failed.value.exit_code) == 6
     assert "installs no importable module" in failed.value.message

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from release import provenance, steps
+from release import provenance
 from release.claims import Publisher
+from release.commands import checks, context
 from release.config import IndexSettings, load_settings
 from release.errors import ConfigError, ExitCode, VerificationFailed
 from release.loopback import LoopbackHandler, LoopbackServer
@@ -189,7 +190,7 @@ def test_missing_provenance(double: IntegrityDouble) -> None:
 # ---------------------------------------------------------------- in the pipeline's step
 
 
-def _ctx(tmp_path: Any, double: IntegrityDouble, check: str) -> steps.Context:
+def _ctx(tmp_path: Any, double: IntegrityDouble, check: str) -> context.Context:
     (tmp_path / "pyproject.toml").write_text(
         f'[project]\nname = "{PROJECT}"\nversion = "{VERSION}"\n[tool.release]\n'
         f'provenance-check = "{check}"\n'
@@ -200,7 +201,7 @@ def _ctx(tmp_path: Any, double: IntegrityDouble, check: str) -> steps.Context:
         "RELEASE_PROD_UPLOAD_URL": double.base_url + "/legacy/",
         "RELEASE_PROD_INDEX_URL": double.base_url + "/simple/",
     }
-    return steps.Context(
+    return context.Context(
         settings=load_settings(tmp_path, env),
         environ=env,
         reporter=Reporter(stream=io.StringIO()),
@@ -219,15 +220,15 @@ def test_step_accepts_the_real_provenance_and_refuses_a_missing_one(
     manifest = Manifest(PROJECT, VERSION, (ENTRY,))
     ctx = _ctx(tmp_path, double, "require")
     index = ctx.settings.index("prod")
-    steps.check_provenance(ctx, index, manifest)
+    checks.check_provenance(ctx, index, manifest)
     document = ctx.reporter.document["provenance"]["prod"]
     assert document[FILENAME]["status"] == "ok"
     double.served = None
     with pytest.raises(VerificationFailed, match="provenance missing") as info:
-        steps.check_provenance(ctx, index, manifest)
+        checks.check_provenance(ctx, index, manifest)
     assert info.value.exit_code is ExitCode.VERIFY_FAILED
     # auto outside CI on a non-PyPI index: not checked at all.
-    steps.check_provenance(_ctx(tmp_path, double, "auto"), index, manifest)
+    checks.check_provenance(_ctx(tmp_path, double, "auto"), index, manifest)
 
 
 def test_without_trusted_publisher_the_ci_identity_is_expected(
@@ -253,13 +254,13 @@ def test_without_trusted_publisher_the_ci_identity_is_expected(
             "RELEASE_PROD_TRUSTED_PUBLISHING_URL": oidc.base_url,
             "RELEASE_PROVENANCE_CHECK": "require",
         }
-        ctx = steps.Context(
+        ctx = context.Context(
             settings=load_settings(tmp_path, env),
             environ=env,
             reporter=Reporter(stream=io.StringIO()),
         )
         with pytest.raises(VerificationFailed, match="provenance foreign") as info:
-            steps.check_provenance(
+            checks.check_provenance(
                 ctx, ctx.settings.index("prod"), Manifest(PROJECT, VERSION, (ENTRY,))
             )
         assert oidc.mints == 0  # the identity was only read, nothing minted

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from release import rehearsal, steps
+from release.commands import build as build_command
+from release.commands import context as command_context
+from release.commands import rehearse as rehearsal
+from release.commands import upload as upload_command
 from release.config import load_settings
 from release.distfacts import read_facts
 from release.errors import ExitCode, IndexRulesRefusal
@@ -29,7 +32,7 @@ from tests.sample_projects import write_c_extension_project
 pytestmark = pytest.mark.slow
 
 
-def context(root: Path, **extra: str) -> steps.Context:
+def context(root: Path, **extra: str) -> command_context.Context:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "TWINE_"))}
     env |= {
         "RELEASE_TEST_UPLOAD_URL": "http://127.0.0.1:9/legacy/",
@@ -56,7 +59,7 @@ def test_a_readme_that_does_not_render_is_refused_at_build(make_project: Project
     root = make_project()
     _readme(root, "README.rst", "Title\n=====\n\n.. no-such-directive::\n", "text/x-rst")
     with pytest.raises(IndexRulesRefusal) as caught:
-        steps.build(context(root))
+        build_command.build(context(root))
     assert caught.value.exit_code is ExitCode.REFUSED
     assert "reStructuredText" in caught.value.message
     assert "no-such-directive" in caught.value.message
@@ -70,7 +73,7 @@ def test_a_readme_that_does_not_render_is_refused_even_off_pypi(
     root = make_project()
     _readme(root, "README.rst", "Title\n=====\n\n.. no-such-directive::\n", "text/x-rst")
     with pytest.raises(IndexRulesRefusal):
-        steps.build(context(root, RELEASE_INDEX_RULES=""))
+        build_command.build(context(root, RELEASE_INDEX_RULES=""))
 
 
 def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(
@@ -84,7 +87,7 @@ def test_what_twine_check_strict_refused_but_pypi_takes_is_a_warning(
         encoding="utf-8",
     )
     ctx = context(root)
-    manifest = steps.build(ctx)
+    manifest = build_command.build(ctx)
     assert len(manifest.files) == 2
     assert "no long description" in ctx.out.getvalue()  # type: ignore[attr-defined]
     found = ctx.reporter.document["pypi_rules"]
@@ -104,7 +107,7 @@ def test_a_private_classifier_is_refused_at_build(make_project: ProjectFactory) 
         encoding="utf-8",
     )
     with pytest.raises(IndexRulesRefusal) as caught:
-        steps.build(context(root))
+        build_command.build(context(root))
     assert "Private :: Do Not Upload" in caught.value.message
     assert "private index" in caught.value.fix
 
@@ -118,7 +121,7 @@ needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C co
 def test_plain_build_of_a_c_extension_is_refused_as_linux_x86_64(tmp_path: Path) -> None:
     root = write_c_extension_project(tmp_path / "cext")
     with pytest.raises(IndexRulesRefusal) as caught:
-        steps.build(context(root))
+        build_command.build(context(root))
     message, fix = caught.value.message, caught.value.fix
     assert caught.value.exit_code is ExitCode.REFUSED
     assert "linux_x86_64" in message or "linux_" in message
@@ -199,5 +202,5 @@ def test_c_extension_passes_once_repaired_with_auditwheel(
         RELEASE_TEST_PASSWORD=local_index.password,
         RELEASE_RETRIES="1",
     )
-    steps.upload(ctx, "test")
+    upload_command.upload(ctx, "test")
     assert sorted(local_index.files()) == sorted([sdist.name, repaired.name])

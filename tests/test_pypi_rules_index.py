@@ -19,7 +19,8 @@ import pytest
 from packaging.metadata import parse_email
 from packaging.version import InvalidVersion, Version
 
-from release import steps
+from release.commands import context as command_context
+from release.commands import upload as upload_command
 from release.errors import ConfigError, DistError, ExitCode, GuardRefusal
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
@@ -86,7 +87,7 @@ def project_with_dist(root: Path, row: Row, *, size: int = 0, name: str = NAME) 
     return manifest
 
 
-def context(root: Path, index: LocalIndex, **extra: str) -> steps.Context:
+def context(root: Path, index: LocalIndex, **extra: str) -> command_context.Context:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "TWINE_"))}
     env |= {
         "RELEASE_TEST_UPLOAD_URL": index.upload_url,
@@ -119,7 +120,7 @@ def test_each_rule_refuses_before_a_byte_is_sent(
     project_with_dist(tmp_path, row, size=size)
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi", **extra)
     with pytest.raises(GuardRefusal) as caught:
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert caught.value.exit_code is ExitCode.REFUSED
     assert row.says in caught.value.message + caught.value.fix
     assert caught.value.fix
@@ -133,7 +134,7 @@ def test_each_rule_refuses_before_a_byte_is_sent(
 def test_the_same_files_pass_a_lax_index(key: str, tmp_path: Path, local_index: LocalIndex) -> None:
     """Without index-rules, pypiserver takes what PyPI refuses: the false green."""
     project_with_dist(tmp_path, REFUSING[key])
-    steps.upload(context(tmp_path, local_index), "test")
+    upload_command.upload(context(tmp_path, local_index), "test")
     assert local_index.uploads > 0
     assert local_index.files()
 
@@ -143,7 +144,7 @@ def test_a_clean_release_passes_an_index_held_to_pypis_rules(
 ) -> None:
     manifest = project_with_dist(tmp_path, ROWS["a clean release"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
-    steps.upload(ctx, "test")
+    upload_command.upload(ctx, "test")
     assert sorted(local_index.files()) == sorted(f.filename for f in manifest.files)
 
 
@@ -154,7 +155,7 @@ def test_a_raised_file_size_limit_is_honoured(tmp_path: Path, local_index: Local
     row = ROWS["file-size"]
     project_with_dist(tmp_path, Row(row.files, ""), size=1536 * 1024)
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi", RELEASE_FILE_SIZE_LIMIT="2")
-    steps.upload(ctx, "test")
+    upload_command.upload(ctx, "test")
     assert local_index.files()
 
 
@@ -163,7 +164,7 @@ def test_an_sdist_only_release_with_compiled_code_says_so(
 ) -> None:
     project_with_dist(tmp_path, ROWS["sdist-only-compiled"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
-    plan = steps.upload(ctx, "test")
+    plan = upload_command.upload(ctx, "test")
     assert any("compiled code" in w for w in plan.warnings)
     assert "compiled code" in ctx.out.getvalue()  # type: ignore[attr-defined]
 
@@ -179,7 +180,7 @@ def test_a_stdlib_name_is_a_warning_off_pypi(tmp_path: Path, local_index: LocalI
     )
     project_with_dist(tmp_path, row, name="asyncio")
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
-    plan = steps.upload(ctx, "test")
+    plan = upload_command.upload(ctx, "test")
     assert any("standard-library" in w for w in plan.warnings)
     assert local_index.files()
 
@@ -209,11 +210,11 @@ def test_dev_release_to_prod_only_on_request(
         RELEASE_ALLOW_DEV_TO_PROD=allow,
     )
     if allow == "1":
-        steps.upload(ctx, "prod")
+        upload_command.upload(ctx, "prod")
         assert len(prod.files()) == 2
         return
     with pytest.raises(GuardRefusal) as caught:
-        steps.upload(ctx, "prod")
+        upload_command.upload(ctx, "prod")
     assert "RELEASE_ALLOW_DEV_TO_PROD" in caught.value.fix
     assert prod.uploads == 0
 
@@ -222,7 +223,7 @@ def test_bad_index_rules_value_is_a_usage_error(tmp_path: Path, local_index: Loc
     project_with_dist(tmp_path, ROWS["a clean release"])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="warehouse")
     with pytest.raises(ConfigError, match="index-rules") as caught:
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert caught.value.exit_code is ExitCode.USAGE
     assert local_index.uploads == 0
 
@@ -233,5 +234,5 @@ def test_a_file_of_another_version_is_refused_by_the_manifest(
     project_with_dist(tmp_path, ROWS[OTHER_VERSION])
     ctx = context(tmp_path, local_index, RELEASE_INDEX_RULES="pypi")
     with pytest.raises(DistError, match=r"1\.0\.1"):
-        steps.upload(ctx, "test")
+        upload_command.upload(ctx, "test")
     assert local_index.uploads == 0

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from release import signing, steps, trusted
+from release import signing, trusted
+from release.commands import context
+from release.commands import upload as upload_command
 from release.config import IndexSettings, load_settings
 from release.credentials import Credential
 from release.errors import DistError
@@ -66,14 +68,14 @@ def _trusted_credential() -> Credential:
 
 def _ctx(
     tmp_path: Path, signer: RecordingSigner, environ: dict[str, str], on: bool = True
-) -> steps.Context:
+) -> context.Context:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "demo-pkg"\nversion = "1.0"\n'
         f"[tool.release]\nattestations = {str(on).lower()}\n",
         encoding="utf-8",
     )
     (tmp_path / "dist").mkdir(exist_ok=True)
-    return steps.Context(
+    return context.Context(
         settings=load_settings(tmp_path, environ),
         environ=environ,
         reporter=Reporter(stream=io.StringIO()),
@@ -86,7 +88,7 @@ def test_each_upload_signs_in_its_own_folder_outside_dist(tmp_path: Path) -> Non
     ctx = _ctx(tmp_path, signer, CI)
     credential = _trusted_credential()
     fields = {
-        index.name: steps._attestation_fields(ctx, index, credential, MANIFEST, NAMES)
+        index.name: upload_command._attestation_fields(ctx, index, credential, MANIFEST, NAMES)
         for index in (TESTPYPI, PYPI)
     }
     (test_folder, test_files, test_before), (prod_folder, prod_files, prod_before) = signer.calls
@@ -131,7 +133,7 @@ def test_when_nothing_is_signed(
     credential = (
         _trusted_credential() if trusted_publishing else Credential("__token__", "x", "env")
     )
-    assert steps._attestation_fields(ctx, index, credential, MANIFEST, NAMES) == {}
+    assert upload_command._attestation_fields(ctx, index, credential, MANIFEST, NAMES) == {}
     assert signer.calls == []
     decision = signing.signing_decision(on, index, trusted_publishing, bool(environ))
     assert decision is not None
@@ -141,13 +143,13 @@ def test_when_nothing_is_signed(
 def test_an_attestation_of_other_bytes_is_never_sent(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, RecordingSigner(wrong=True), CI)
     with pytest.raises(DistError, match="belongs to other bytes"):
-        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
+        upload_command._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
 
 
 def test_signing_that_makes_nothing_stops_the_upload(tmp_path: Path) -> None:
     ctx = _ctx(tmp_path, RecordingSigner(skip=True), CI)
     with pytest.raises(DistError, match="signing made none"):
-        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
+        upload_command._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
 
 
 def test_no_identity_for_sigstore_is_explained(tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_a_slsa_attestation_in_dist_goes_with_the_one_made(tmp_path: Path) -> No
     (tmp_path / "dist" / f"{sdist.filename}.slsa.attestation").write_bytes(slsa)
     publish = attestation_for(wheel.filename, wheel.sha256)
     (tmp_path / "dist" / f"{wheel.filename}.publish.attestation").write_bytes(publish)
-    fields = steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
+    fields = upload_command._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
     assert [files for _, files, _ in signer.calls] == [[sdist.filename]]  # the wheel has one
     ((_, sdist_field),) = fields[sdist.filename]
     assert [a["envelope"]["statement"] for a in json.loads(sdist_field)] == [
@@ -191,4 +193,4 @@ def test_two_attestations_of_one_type_are_refused(tmp_path: Path) -> None:
             attestation_for(sdist.filename, sdist.sha256)
         )
     with pytest.raises(DistError, match="two attestations of the same type"):
-        steps._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)
+        upload_command._attestation_fields(ctx, PYPI, _trusted_credential(), MANIFEST, NAMES)

@@ -23,7 +23,9 @@ from sigstore.models import ClientTrustConfig
 from sigstore.verify import Verifier
 from sigstore.verify.policy import Identity
 
-from release import signing, steps, trusted
+from release import signing, trusted
+from release.commands import context
+from release.commands import upload as upload_command
 from release.config import IndexSettings, load_settings
 from release.credentials import Credential
 from release.manifest import DistFile, Manifest
@@ -94,7 +96,7 @@ def test_both_uploads_sign_with_sigstore_without_clash(
         '[project]\nname = "demo-pkg"\nversion = "1.0"\n', encoding="utf-8"
     )
     (tmp_path / "dist").mkdir()
-    ctx = steps.Context(
+    ctx = context.Context(
         settings=load_settings(tmp_path, environ),
         environ=environ,
         reporter=Reporter(stream=io.StringIO()),
@@ -103,7 +105,7 @@ def test_both_uploads_sign_with_sigstore_without_clash(
     minted = trusted.MintedToken(lambda: ("pypi-minted", time.time() + 900))
     credential = Credential("__token__", minted.last, "trusted publishing", renewer=minted)
     sent = {
-        i.name: steps._attestation_fields(ctx, i, credential, MANIFEST, NAMES)
+        i.name: upload_command._attestation_fields(ctx, i, credential, MANIFEST, NAMES)
         for i in (TESTPYPI, PYPI)
     }
     assert len(sigstore.identities) == 2  # a certificate per upload

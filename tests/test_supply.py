@@ -19,8 +19,12 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from release import redact, steps
+from release import redact
 from release.childenv import without_credentials, without_index_settings
+from release.commands import build as build_command
+from release.commands import release as release_command
+from release.commands import upload as upload_command
+from release.commands import verify as verify_command
 from release.endpoints import same_url
 from release.errors import ConfigError, DistError, ExitCode
 from release.localindex import LocalIndex
@@ -80,7 +84,7 @@ def test_dependency_index_spelled_like_the_test_index_is_refused(
     ctx = make_ctx(tmp_path, environ)
     ctx.deps_from_pip_config = False
     with pytest.raises(ConfigError, match="dependency confusion"):
-        steps.verify(ctx)
+        verify_command.verify(ctx)
 
 
 # ------------------------------------------------------------------ child environments
@@ -233,7 +237,7 @@ def test_a_manifest_that_names_a_path_outside_dist_is_refused_before_anything_is
     test, prod = index_pair
     root = make_project()
     env = environ_for(test, prod)
-    steps.build(make_ctx(root, env))
+    build_command.build(make_ctx(root, env))
     dist = root / "dist"
     outside = tmp_path / "secret.whl"
     outside.write_bytes(b"not yours")
@@ -264,7 +268,7 @@ def test_verified_means_installed_and_verify_sdist_false_leaves_the_sdist_listed
     test, prod = index_pair
     root = make_project(extra_release="verify-sdist = false\n")
     ctx = make_ctx(root, environ_for(test, prod))
-    steps.release(ctx)
+    release_command.release(ctx)
     manifest = load_manifest(root / "dist")
     sdist = next(f for f in manifest.files if f.kind == "sdist")
     wheel = next(f for f in manifest.files if f.kind == "wheel")
@@ -284,7 +288,7 @@ def test_upload_prod_refuses_a_manifest_whose_files_never_went_through_the_test_
     test, prod = index_pair
     root = make_project()
     env = environ_for(test, prod)
-    steps.build(make_ctx(root, env))
+    build_command.build(make_ctx(root, env))
 
     def claim_listed(data: dict[str, object]) -> None:  # listed, but nothing installed
         files = data["files"]
@@ -293,7 +297,7 @@ def test_upload_prod_refuses_a_manifest_whose_files_never_went_through_the_test_
 
     _tamper(root / "dist", claim_listed)
     with pytest.raises(DistError, match="not verified"):
-        steps.upload(make_ctx(root, env), "prod")
+        upload_command.upload(make_ctx(root, env), "prod")
     assert prod.uploads == 0
 
 
@@ -398,8 +402,8 @@ def _publish_dependency(prod: LocalIndex, make_project: ProjectFactory, folder: 
     """Put the dependency ``dep-lib`` on the prod index (it exists nowhere else)."""
     dep_root = make_project(name="dep-lib", version="2.0.0", folder=folder)
     ctx = make_ctx(dep_root, environ_for(prod, prod))
-    steps.build(ctx)
-    steps.upload(ctx, "test")  # environ_for(prod, prod): the "test" index is prod here
+    build_command.build(ctx)
+    upload_command.upload(ctx, "test")  # environ_for(prod, prod): the "test" index is prod here
 
 
 def _trap_environ(trap: _Trap, tmp_path: Path) -> dict[str, str]:
@@ -423,9 +427,11 @@ def test_dependencies_come_from_the_dependency_index_and_nothing_else(
     env = environ_for(test, prod) | _trap_environ(trap, tmp_path)
     ctx = make_ctx(root, env)
     ctx.deps_from_pip_config = False  # dependency-index-url unset: the prod index
-    steps.build(ctx)
-    steps.upload(ctx, "test")
-    steps.verify(ctx)  # passes only if dep-lib, which only the prod index has, was installed
+    build_command.build(ctx)
+    upload_command.upload(ctx, "test")
+    verify_command.verify(
+        ctx
+    )  # passes only if dep-lib, which only the prod index has, was installed
     assert "imported demo_pkg" in text(ctx)
     assert trap.requests == [], "pip or uv asked an index it was not given"
 
@@ -445,9 +451,9 @@ def test_dependency_index_pip_uses_the_pip_configuration_on_purpose(
     env["PIP_INDEX_URL"] = prod.index_url
     ctx = make_ctx(root, env)
     ctx.deps_from_pip_config = False
-    steps.build(ctx)
-    steps.upload(ctx, "test")
-    steps.verify(ctx)
+    build_command.build(ctx)
+    upload_command.upload(ctx, "test")
+    verify_command.verify(ctx)
     assert any("dep-lib" in path or "dep_lib" in path for path in trap.requests), trap.requests
 
 

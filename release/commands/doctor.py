@@ -28,12 +28,12 @@ from typing import Any, Literal
 
 from requests_toolbelt.multipart.encoder import MultipartEncoder
 
-from . import http, provenance, trusted
-from .claims import compare, parse_publisher, report_lines
-from .config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
-from .credentials import Credential, resolve
-from .endpoints import strip_credentials
-from .errors import (
+from .. import http, provenance, trusted
+from ..claims import compare, parse_publisher, report_lines
+from ..config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
+from ..credentials import Credential, resolve
+from ..endpoints import strip_credentials
+from ..errors import (
     ConfigError,
     CredentialError,
     DistError,
@@ -41,13 +41,13 @@ from .errors import (
     IndexUnavailable,
     ReleaseError,
 )
-from .index import fetch_index_state
-from .indexstate import IndexState
-from .manifest import DistFile, kind_of
-from .metadata import resolved_info
-from .output import Reporter
-from .project import ProjectInfo
-from .retry import RetryPolicy, Transient, is_transient_status
+from ..index import fetch_index_state
+from ..indexstate import IndexState
+from ..manifest import DistFile, kind_of
+from ..metadata import resolved_info
+from ..output import Reporter
+from ..project import ProjectInfo
+from ..retry import RetryPolicy, Transient, is_transient_status
 
 Status = Literal["ok", "fail", "warn", "skip"]
 _MARK = {"ok": "ok", "fail": "fail", "warn": "warn", "skip": "info"}
@@ -107,7 +107,7 @@ def judge_auth(
     answer: AuthAnswer, index: IndexSettings, project: str, token_hint: str | None
 ) -> Check:
     """What the answer to the empty upload says about the credential. Pure."""
-    from .diagnose import explain_upload
+    from ..diagnose import explain_upload
 
     name = f"{index.name}.auth"
     where = strip_credentials(index.upload_url)
@@ -336,8 +336,8 @@ def _index_checks(
         checks.append(Check(f"{name}.transport", "warn", warning, "Use https:// if you can."))
     username, secret = credential.get()
     # What the token says (offline).
-    from .diagnose import explain_403_with_token
-    from .tokens import check_token
+    from ..diagnose import explain_403_with_token
+    from ..tokens import check_token
 
     findings = check_token(
         secret,
@@ -365,7 +365,7 @@ def _index_checks(
     else:
         checks.append(Check(f"{name}.auth", "skip", "the index was not asked (--no-auth-check)"))
     # A last guard: whatever a server echoed, the secret is never shown.
-    from .tokens import redact
+    from ..tokens import redact
 
     for check in checks:
         check.title = redact(check.title, secret)

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import Settings, load_settings
-from .errors import ConfigError, DistError, ReleaseError
-from .manifest import (
+from ..config import Settings, load_settings
+from ..errors import ConfigError, DistError, ReleaseError
+from ..manifest import (
     MANIFEST_NAME,
     Manifest,
     dist_candidates,
@@ -29,11 +29,11 @@ from .manifest import (
     load_manifest,
     write_manifest,
 )
-from .matrix import check_expected, matrix_table, suggested_patterns
-from .merge import Merged, Part, Problem, merge
-from .output import Reporter
-from .project import declared_info
-from .pypi_rules import wheel_platform_findings
+from ..matrix import check_expected, matrix_table, suggested_patterns
+from ..merge import Merged, Part, Problem, merge
+from ..output import Reporter
+from ..project import declared_info
+from ..pypi_rules import wheel_platform_findings
 
 
 def _shown(folder: Path, root: Path) -> str:

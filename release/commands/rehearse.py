@@ -19,13 +19,17 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .config import Settings, load_settings
-from .credentials import Credential
-from .errors import ExitCode, GuardRefusal
-from .localindex import LocalIndex
-from .manifest import DistFile, Manifest, hash_file, write_manifest
-from .output import Reporter
-from .steps import Context, build, refuse_early, upload, verify
+from ..config import Settings, load_settings
+from ..credentials import Credential
+from ..errors import ExitCode, GuardRefusal
+from ..localindex import LocalIndex
+from ..manifest import DistFile, Manifest, hash_file, write_manifest
+from ..output import Reporter
+from .build import build
+from .checks import refuse_early
+from .context import Context
+from .upload import upload
+from .verify import verify
 
 
 @dataclasses.dataclass(frozen=True)

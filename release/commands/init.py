@@ -37,18 +37,18 @@ from typing import Any, Literal
 
 import tomlkit
 
-from . import gitstate, layout, vcsversion
-from .atomic import write_atomic
-from .config import OPTIONS, env_name
-from .errors import ConfigError
-from .output import Reporter
+from .. import gitstate, layout, vcsversion
+from ..atomic import write_atomic
+from ..config import OPTIONS, env_name
+from ..errors import ConfigError
+from ..output import Reporter
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE_DIR / "templates"
 WORKFLOW_TARGET = Path(".github") / "workflows" / "release.yml"
 # --ci: which CI's release pipeline init writes (template in release/templates/, target path)

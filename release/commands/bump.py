@@ -43,15 +43,15 @@ import tomlkit.items
 from packaging.utils import canonicalize_name
 from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 
-from . import versions
-from .atomic import write_atomic
-from .config import Settings, load_settings
-from .errors import ConfigError, GitFailed, GuardRefusal, IndexUnavailable
-from .index import fetch_index_state
-from .output import Reporter
-from .paths import inside_root
-from .project import project_info, project_name
-from .retry import RetryPolicy
+from .. import versions
+from ..atomic import write_atomic
+from ..config import Settings, load_settings
+from ..errors import ConfigError, GitFailed, GuardRefusal, IndexUnavailable
+from ..index import fetch_index_state
+from ..output import Reporter
+from ..paths import inside_root
+from ..project import project_info, project_name
+from ..retry import RetryPolicy
 
 # A function that rewrites one file's text so that one source holds ``new``.
 Rewrite = Callable[[str, str], str]

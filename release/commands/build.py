@@ -1,0 +1,226 @@
+"""``python -m release build``: sdist + wheel (or one of them, or wheels another tool built)
+into dist/, checked against PyPI's rules, hashed and recorded in the manifest."""
+
+from __future__ import annotations
+
+__all__ = ["build", "configure", "run"]
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import attestations
+from ..childenv import without_credentials
+from ..config import Settings
+from ..errors import (
+    ConfigError,
+    DistError,
+    ExitCode,
+    IndexRulesRefusal,
+)
+from ..manifest import (
+    MANIFEST_NAME,
+    DistFile,
+    Manifest,
+    dist_candidates,
+    hash_file,
+    kind_of,
+    write_manifest,
+)
+from ..metadata import built_info
+from ..output import Reporter
+from ..project import BuildKind, ProjectInfo, check_built_files, declared_info
+from ..runner import detect_runner
+from .checks import check_rules, explain_vcs_version, rules_passed
+from .context import Context, check_writable, from_args
+
+
+def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) -> Manifest:
+    """sdist + wheel (or one ``kind``) into dist/, checked, hashed and recorded in the
+    manifest, which names the runner; ``from_dir``: record wheels another tool built."""
+    settings, out = ctx.settings, ctx.reporter
+    declared = declared_info(dict(settings.pyproject))
+    dist = settings.dist_dir
+    what = {"both": "sdist + wheel", "sdist": "sdist", "wheel": "wheel"}[kind]
+    out.heading(f"build: {_what_is_built(settings, declared)} ({what})")
+    stale = dist_candidates(dist) + attestations.all_attestations(dist)  # theirs go with them
+    if ctx.dry_run:
+        source = f"the wheels in {from_dir}" if from_dir else f"{what} of {settings.root}"
+        out.line(f"would record {source} into {dist}")
+        if stale:
+            out.line(
+                f"would move {len(stale)} earlier file(s) out of the way: "
+                + ", ".join(p.name for p in stale)
+            )
+        name = declared.name if declared else settings.root.name
+        return Manifest(name, str((declared and declared.version) or "0"), ())
+    check_writable(dist)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
+        outdir = Path(tmp)
+        if from_dir is not None:
+            _copy_built_elsewhere(from_dir, outdir)
+        else:
+            _run_build(settings, outdir, kind, ctx.environ)
+        info = built_info(sorted(outdir.iterdir()), declared)
+        built = check_built_files(sorted(outdir.iterdir()), info, kind)
+        explanation = explain_vcs_version(settings, built.version, out)
+        for wheel in built.wheels:
+            _refuse_vendored_release_package(wheel, info.canonical_name)
+        try:
+            check_rules(ctx, built.paths, complete=kind == "both")
+        except IndexRulesRefusal as exc:
+            if explanation is None:
+                raise
+            # a local version made from git: the fix is a commit and a tag
+            raise IndexRulesRefusal(
+                f"{exc.message}\n  - {explanation.why}", explanation.fix
+            ) from None
+        dist.mkdir(parents=True, exist_ok=True)
+        if stale:
+            keep = dist / ".previous" / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in stale:
+                shutil.move(str(path), keep / path.name)
+            out.warn(
+                f"moved {len(stale)} earlier file(s) to {keep.relative_to(settings.root)}"
+                " so they cannot be uploaded by mistake"
+            )
+        runner = detect_runner(ctx.environ)
+        files = []
+        for path in built.paths:
+            target = dist / path.name
+            shutil.move(str(path), target)
+            sha, size = hash_file(target)
+            files.append(DistFile(path.name, sha, size, kind_of(path.name), runner.id))
+            out.ok(f"{path.name}  sha256 {sha}  {size} bytes")
+    manifest = Manifest(
+        info.name,
+        str(built.version),
+        tuple(files),
+        runners={runner.id: runner},
+        partial=kind != "both",
+    )
+    write_manifest(dist, manifest)
+    out.document["build"] = manifest.to_json()
+    share = (
+        " (a partial manifest: gather it with the other runners' folders)" if kind != "both" else ""
+    )
+    out.ok(
+        f"{rules_passed(settings)}; wrote {dist.name}/{MANIFEST_NAME}{share} "
+        f"({time.monotonic() - started:.1f}s)"
+    )
+    out.line(f"runner: {runner.id}", "info")
+    out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
+    return manifest
+
+
+def _run_build(
+    settings: Settings, outdir: Path, kind: BuildKind, environ: Mapping[str, str]
+) -> None:
+    argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
+    if kind != "both":
+        argv.append(f"--{kind}")
+    if not settings.get("build-isolation"):
+        argv.append("--no-isolation")
+    elif _build_installer(str(settings.get("build-installer"))) == "uv":
+        argv.append("--installer=uv")
+    argv.append(str(settings.root))
+    # setup.py and build backends are third-party code: no credential reaches them.
+    env = without_credentials(environ)
+    proc = subprocess.run(
+        argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
+    )
+    if proc.returncode != 0:
+        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
+        raise DistError(
+            f"The build failed (exit {proc.returncode}):\n    {tail}",
+            "Fix the build error above; nothing was changed in dist/.",
+        )
+
+
+def _copy_built_elsewhere(from_dir: Path, outdir: Path) -> None:
+    """The wheels another tool (cibuildwheel) left in ``from_dir``, copied for checking."""
+    if not from_dir.is_dir():
+        raise DistError(
+            f"--from {from_dir}: no such folder.",
+            "Point --from at the folder cibuildwheel (or another tool) wrote the wheels to, "
+            "e.g. --from wheelhouse/.",
+        )
+    found = dist_candidates(from_dir)
+    if not found:
+        raise DistError(
+            f"--from {from_dir}: the folder holds no wheel.",
+            "Build the wheels first (cibuildwheel --output-dir wheelhouse), then record them.",
+        )
+    for path in found:
+        shutil.copyfile(path, outdir / path.name)
+
+
+def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
+    if declared is None:
+        return f"{settings.root.name} (name and version from the built metadata)"
+    return f"{declared.name} {declared.version or '(dynamic version)'}"
+
+
+def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
+    """A project that copied release/ must not ship it inside its own wheel (a flat layout
+    with automatic package discovery picks it up)."""
+    if project == "nox-release":
+        return
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    if {"release/guard.py", "release/sessions.py"} <= names:
+        raise DistError(
+            f"{wheel.name} contains nox-release's own release/ package: your users would "
+            "install it with your project.",
+            "Exclude it from your build: e.g. for setuptools [tool.setuptools.packages.find] "
+            'exclude = ["release*"]; for hatchling exclude = ["/release"]; '
+            'for pdm-backend excludes = ["release"]. Then build again.',
+        )
+
+
+def _build_installer(choice: str) -> str:
+    if choice not in ("auto", "pip", "uv"):
+        raise ConfigError(
+            f"build-installer = {choice!r} is not one of auto, pip, uv.",
+            "Set build-installer to auto, pip or uv.",
+        )
+    if choice == "auto":
+        return "uv" if shutil.which("uv") else "pip"
+    return choice
+
+
+def configure(_command: str, parser: argparse.ArgumentParser) -> None:
+    """build's own options (--json and --dry-run are declared in release.cli)."""
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--sdist", action="store_true", help="build the sdist only")
+    kind.add_argument("--wheel", action="store_true", help="build the wheel(s) only")
+    parser.add_argument(
+        "--from",
+        dest="from_dir",
+        type=Path,
+        metavar="DIR",
+        help="with --wheel: record the wheels another tool (cibuildwheel) built in DIR",
+    )
+
+
+def _build_kind(args: argparse.Namespace) -> BuildKind:
+    if args.from_dir is not None and not args.wheel:
+        raise ConfigError(
+            "--from records wheels built by another tool, and needs --wheel.",
+            "Run: python -m release build --wheel --from wheelhouse/",
+        )
+    return "sdist" if args.sdist else "wheel" if args.wheel else "both"
+
+
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
+    build(from_args(args, environ, out), _build_kind(args), args.from_dir)
+    return int(ExitCode.OK)

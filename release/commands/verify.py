@@ -1,0 +1,103 @@
+"""``python -m release verify``: install the release from the test index in brand-new
+environments, import it and smoke-test it; record what was verified in the manifest."""
+
+from __future__ import annotations
+
+__all__ = ["configure", "run", "verify"]
+
+import argparse
+
+from ..endpoints import same_url, strip_credentials
+from ..errors import (
+    ConfigError,
+    ExitCode,
+)
+from ..index import await_listed
+from ..manifest import (
+    Manifest,
+    write_manifest,
+)
+from ..output import Reporter
+from ..verify import VerifyOptions, verify_release
+from .checks import check_provenance, import_names, what_verify_checks
+from .context import Context, check_writable, from_args, load_checked
+
+
+def verify(ctx: Context) -> Manifest:
+    settings, out = ctx.settings, ctx.reporter
+    index = settings.index("test")
+    out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
+    deps: str | None = settings.get("dependency-index-url") or settings.index("prod").index_url
+    if ctx.deps_from_pip_config or deps == "pip":
+        deps = None  # the user's own pip configuration
+    if deps and same_url(deps, index.index_url):
+        raise ConfigError(
+            "dependency-index-url is the test index: dependencies would come from TestPyPI, "
+            "where anyone can register any name (dependency confusion).",
+            "Leave dependency-index-url unset (the prod index) or point it at a trusted index.",
+        )
+    manifest = load_checked(ctx)
+    smoke = str(settings.get("smoke-command"))
+    imports = import_names(ctx, manifest)
+    checks = what_verify_checks(manifest, imports, smoke)
+    if not ctx.dry_run:
+        check_writable(settings.dist_dir)  # verify records what it verified in the manifest
+    if ctx.dry_run:
+        out.line(
+            f"would wait for {manifest.name} {manifest.version} on the test index, install "
+            f"it in fresh environments (dependencies from {deps or 'your pip config'}) "
+            f"and check it: {checks}"
+        )
+        return manifest
+    listed = await_listed(
+        index.index_url,
+        manifest.name,
+        manifest.files,
+        reporter=out,
+        policy=ctx.policy,
+        timeout=ctx.timeout,
+        wait=float(settings.get("wait-timeout")),
+        what=f"{manifest.name} {manifest.version}",
+    )
+    out.ok(f"the test index lists all {len(manifest.files)} file(s) with our sha256")
+    options = VerifyOptions(
+        test_index_url=index.index_url,
+        deps_index_url=deps,
+        smoke_command=str(settings.get("smoke-command")),
+        import_names=imports,
+        verify_sdist=bool(settings.get("verify-sdist")),
+        timeout=ctx.timeout,
+    )
+    verified = verify_release(manifest, listed, options, ctx.environ, out)
+    # Wheels for other platforms cannot be installed here; the index lists them with our
+    # sha256 (checked above), which is all that can be proved on this machine.
+    done = {f.filename for f in verified}
+    others = [f for f in manifest.files if f.filename not in done]
+    for f in others:
+        out.warn(
+            f"{f.filename}: listed on the test index with our sha256; not installable "
+            "on this machine, so not installed"
+        )
+    check_provenance(ctx, index, manifest)
+    # "verified" means installed and smoke-tested, nothing less: the others are recorded as
+    # listed on the test index, and upload_prod says so when it sends them.
+    manifest = manifest.with_verified(verified, index.index_url, listed=others)
+    write_manifest(settings.dist_dir, manifest)
+    out.document["verified"] = dict(manifest.verified)
+    out.document["listed_on_test"] = dict(manifest.listed_on_test)
+    out.add_summary(f"test: installed {', '.join(sorted(done))}; {checks}")
+    if others:
+        out.add_summary(
+            f"test: listed with our sha256, not installed: "
+            f"{', '.join(sorted(f.filename for f in others))}"
+        )
+    return manifest
+
+
+def configure(_command: str, _parser: argparse.ArgumentParser) -> None:
+    """verify has no options of its own (--json and --dry-run are declared in release.cli)."""
+
+
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
+    verify(from_args(args, environ, out))
+    return int(ExitCode.OK)
