@@ -10,7 +10,7 @@ import nox
 
 # nox does not put the noxfile's folder on sys.path; the release sessions live next to it.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from release.sessions import *  # noqa: F403  build, upload_test, ..., rehearse
+from release.sessions import *  # noqa: F403  build, upload_test, ..., rehearse, lock
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -45,21 +45,6 @@ def lint(session: nox.Session) -> None:
     )
     session.run("actionlint", *workflows)
     session.run("zizmor", "--offline", ".github/workflows", *workflows[2:])
-
-
-@nox.session(venv_backend="none", default=False)
-def lock(session: nox.Session) -> None:
-    """Regenerate release/*.lock (hashed pins, Python 3.10+) from release/requirements*.txt."""
-    from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_command
-
-    for lock_path, requirements in LOCKS.items():
-        session.run(*lock_command(lock_path, requirements), external=True)
-        body = lock_path.read_text(encoding="utf-8")
-        lock_path.write_text(
-            f"{LOCK_HEADER}{input_digest(requirements)}\n"
-            f"# made by `nox -s lock` from {requirements.name}: do not edit by hand\n" + body,
-            encoding="utf-8",
-        )
 
 
 @nox.session(default=False)

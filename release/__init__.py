@@ -36,6 +36,7 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                 merge.py          many runners' partial manifests -> one release
                 matrix.py         expected-wheels, the matrix found, the post-publish audit
                 endpoints.py, errors.py, redact.py
+                terminal.py       colour (NO_COLOR / FORCE_COLOR) and the heartbeat of long steps
         |
     I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
                 index.py          read a Simple API page (and poll until it lists files)

@@ -6,24 +6,35 @@ a fresh virtual environment per session was the slowest part of a release (see
 docs/maintaining.md, Benchmarks). uv creates it when it is on PATH, virtualenv (a dependency of
 nox) otherwise.
 All of them are ``default=False``: a bare ``nox`` never builds or uploads anything.
+
+The contract CI relies on (README, "Through nox"): ``nox -s SESSION`` exits with the status
+``python -m release COMMAND`` exits with (0, 2-8, 130), not nox's 1 for every failure; the
+command's stderr stays stderr (nox would merge it into stdout), so with ``-- --json`` stdout
+holds exactly one JSON document.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import nox
+import nox.command
+
+from .terminal import Heartbeat
 
 __all__ = [
     "build",
     "bump_version",
     "doctor",
     "gather",
+    "lock",
     "rehearse",
     "release",
     "upload_prod",
@@ -41,6 +52,33 @@ NOX_LOCK = PACKAGE / "requirements-nox.lock"
 LOCKS = {LOCK: REQUIREMENTS, NOX_LOCK: NOX_REQUIREMENTS}
 LOCK_HEADER = "# input sha256: "
 ENV_NAME = "release-env"
+# Exit status of the release environment's problems (release/errors.py: ExitCode.USAGE for a
+# lock that does not match its requirements, FAILURE for an environment that could not be made).
+USAGE, FAILURE = 2, 1
+# After Ctrl-C, how long the command may take to finish its line, its --json document and its
+# clean-up (a rehearsal stops two local servers) before nox terminates it (nox's default: 0.3 s).
+INTERRUPT_GRACE = 10.0
+
+
+class _QuietUvProbe(logging.Filter):
+    """nox logs "uv binary not found." on every session when uv is not installed, also for
+    ``venv_backend="none"`` sessions, which never use it: noise in every release log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "uv binary not found."
+
+
+logging.getLogger("nox").addFilter(_QuietUvProbe())
+
+
+def _fail(session: nox.Session, message: str, code: int) -> SystemExit:
+    """Log ``message`` as nox logs a failure; the SystemExit ends nox with ``code``.
+
+    nox turns any failing session into exit 1 (``session.error`` included); a SystemExit is
+    the one thing that passes through it with its status intact.
+    """
+    logging.getLogger("nox").error(f"Session {session.name} failed: {message}")
+    return SystemExit(code)
 
 
 def input_digest(requirements: Path) -> str:
@@ -87,11 +125,12 @@ def release_python(session: nox.Session) -> str:
     python = _env_python(env)
     problem = lock_problem(LOCK, REQUIREMENTS)
     if problem:
-        session.error(
+        raise _fail(
+            session,
             f"{problem}: the release environment installs only from hashed pins. "
-            f"Regenerate the lock: {' '.join(lock_command(LOCK, REQUIREMENTS))} "
-            f"and put '{LOCK_HEADER}<sha256 of requirements.txt>' as its first line "
-            "(nox-release's own `nox -s lock` does both)."
+            "Fix: run `nox -s lock` (it regenerates release/requirements.lock with uv and "
+            "records the input's sha256 in its first line).",
+            USAGE,
         )
     digest = hashlib.sha256(
         LOCK.read_bytes() + sys.version.encode() + str(env).encode()
@@ -103,48 +142,70 @@ def release_python(session: nox.Session) -> str:
     shutil.rmtree(env, ignore_errors=True)
     uv = shutil.which("uv")
     if uv:
-        subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(env)], check=True)
-        session.run(
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--require-hashes",
-            "--python",
-            str(python),
-            "-r",
-            str(LOCK),
-            external=True,
-        )
+        steps = [
+            [uv, "venv", "--quiet", "--python", sys.executable, str(env)],
+            [
+                *(uv, "pip", "install", "--quiet", "--require-hashes"),
+                *("--python", str(python), "-r", str(LOCK)),
+            ],
+        ]
     else:
-        subprocess.run([sys.executable, "-m", "virtualenv", "--quiet", str(env)], check=True)
-        session.run(
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--require-hashes",
-            "-r",
-            str(LOCK),
-            external=True,
-        )
+        steps = [
+            [sys.executable, "-m", "virtualenv", "--quiet", str(env)],
+            [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(LOCK)],
+        ]
+    with Heartbeat(sys.stderr, "creating the release environment", prefix="nox > "):
+        for argv in steps:
+            session.log(" ".join(argv))
+            done = subprocess.run(argv, check=False)
+            if done.returncode:
+                raise _fail(
+                    session,
+                    f"creating the release environment failed ({Path(argv[0]).name} exited "
+                    f"with {done.returncode}; its output is above). Fix: check your "
+                    "connection and pip's index settings, then run the same session again.",
+                    FAILURE,
+                )
     stamp.write_text(digest)
     return str(python)
 
 
+def exit_status(failure: nox.command.CommandFailed) -> int:
+    """The exit status of the command behind ``failure``.
+
+    nox records it as ``return_code`` (2026.x); older versions only in the reason,
+    "Returned code N".
+    """
+    code = getattr(failure, "return_code", None)
+    if isinstance(code, int):
+        return code
+    found = re.search(r"(-?\d+)\s*$", str(failure.reason or ""))
+    return int(found.group(1)) if found else FAILURE
+
+
 def run_release(session: nox.Session, *args: str) -> None:
-    """``python -m release ARGS POSARGS`` in the shared environment, from the project root."""
+    """``python -m release ARGS POSARGS`` in the shared environment, from the project root.
+
+    Its stderr stays stderr (nox's default merges it into stdout, which would put the human
+    lines in front of a --json document), and nox exits with its status (see the module's
+    docstring).
+    """
     python = release_python(session)
-    session.run(
-        python,
-        "-m",
-        "release",
-        *args,
-        *session.posargs,
-        external=True,
-        env={"PYTHONPATH": str(PACKAGE.parent)},
-    )
+    try:
+        session.run(
+            python,
+            "-m",
+            "release",
+            *args,
+            *session.posargs,
+            external=True,
+            env={"PYTHONPATH": str(PACKAGE.parent)},
+            stderr=None,
+            interrupt_timeout=INTERRUPT_GRACE,
+        )
+    except nox.command.CommandFailed as failure:
+        code = exit_status(failure)
+        raise _fail(session, f"exit status {code}", code) from None
 
 
 @nox.session(venv_backend="none", default=False)
@@ -199,3 +260,17 @@ def doctor(session: nox.Session) -> None:
 def rehearse(session: nox.Session) -> None:
     """The whole release on two local throw-away indexes (deps from your pip index): start here."""
     run_release(session, "rehearse")
+
+
+@nox.session(default=False)
+def lock(session: nox.Session) -> None:
+    """Regenerate release/*.lock (hashed pins, Python 3.10+) from release/requirements*.txt."""
+    session.install("uv")  # in the session's own environment: uv need not be installed
+    for lock_path, requirements in LOCKS.items():
+        session.run(*lock_command(lock_path, requirements))
+        body = lock_path.read_text(encoding="utf-8")
+        lock_path.write_text(
+            f"{LOCK_HEADER}{input_digest(requirements)}\n"
+            f"# made by `nox -s lock` from {requirements.name}: do not edit by hand\n" + body,
+            encoding="utf-8",
+        )

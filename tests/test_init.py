@@ -306,6 +306,7 @@ RELEASE_SESSIONS = (
     "bump_version",
     "doctor",
     "rehearse",
+    "lock",
 )
 
 

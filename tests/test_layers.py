@@ -27,6 +27,7 @@ PURE = (
     "destinations",
     "merge",
     "matrix",
+    "terminal",
 )
 # The HTTP stack, and nox-release's own I/O, commands and CLI.
 FORBIDDEN = (

@@ -1,0 +1,67 @@
+"""Colour as nox and pip decide it, and the heartbeat of long steps (release/terminal.py)."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from release.terminal import Heartbeat, colour, paint
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("environ", "tty", "expected"),
+    [
+        ({}, True, True),
+        ({}, False, False),
+        ({"NO_COLOR": ""}, True, False),  # any value, even empty, as nox reads it
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
+        ({"FORCE_COLOR": "1"}, False, True),
+        ({"FORCE_COLOR": "0"}, False, False),
+        ({"FORCE_COLOR": "false"}, True, True),  # not forced: the terminal decides
+        ({"TERM": "dumb"}, True, False),
+    ],
+)
+def test_colour_follows_no_color_force_color_and_the_terminal(
+    environ: dict[str, str], tty: bool, expected: bool
+) -> None:
+    stream = Tty() if tty else io.StringIO()
+    assert colour(stream, environ) is expected
+
+
+def test_paint_adds_sgr_codes_only_when_on() -> None:
+    assert paint("ok", "green", False) == "ok"
+    assert paint("ok", "green", True) == "\033[32mok\033[0m"
+
+
+def test_in_a_log_the_heartbeat_is_a_line_every_period() -> None:
+    log = io.StringIO()
+    with Heartbeat(log, "building demo", every=0.05, live=False, prefix="nox > "):
+        time.sleep(0.32)
+    lines = log.getvalue().splitlines()
+    assert len(lines) >= 3
+    assert all(line.startswith("nox > … still building demo (") for line in lines)
+
+
+def test_a_quick_step_writes_nothing() -> None:
+    log = io.StringIO()
+    with Heartbeat(log, "building demo", every=5.0, live=False):
+        pass
+    assert log.getvalue() == ""
+
+
+def test_on_a_terminal_the_line_counts_and_is_wiped_at_the_end() -> None:
+    term = Tty()
+    with Heartbeat(term, "creating the release environment") as beat:
+        assert beat.live
+        time.sleep(1.2)
+    text = term.getvalue()
+    assert "\r\033[K… creating the release environment (1 s)" in text
+    assert text.endswith("\r\033[K")
+    assert "\n" not in text
