@@ -25,8 +25,9 @@ from common import (
     twine_upload_argv,
 )
 
+from release.distdir import hash_file, write_manifest
 from release.localindex import LocalIndex
-from release.manifest import DistFile, Manifest, Runner, hash_file, kind_of, write_manifest
+from release.manifest import DistFile, Manifest, Runner, kind_of
 from tests.faultproxy import FaultProxy, Rule
 from tests.sample_projects import write_project, write_sdist, write_wheel
 

@@ -18,7 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest  # noqa: E402
+from release.distdir import hash_file, write_manifest  # noqa: E402
+from release.manifest import DistFile, Manifest, kind_of  # noqa: E402
 from tests.sample_projects import write_project  # noqa: E402
 
 

@@ -3,24 +3,44 @@
 build -> TestPyPI -> verify the install -> PyPI, the very same bytes; no version twice.
 This package is copied into host projects; it needs the libraries in requirements.txt.
 
-Layers, top to bottom; a module imports only from its own layer or the ones below
-(tests/test_layers.py checks that the pure layer loads no network code)::
+Layers, top to bottom; a module imports only from its own layer or the ones below, at module
+level and inside functions alike, and no import cycle exists (tests/test_layers.py walks every
+import and keeps it so; it also checks that the pure layer loads no network code)::
 
     sessions    sessions.py       the nox sessions a host noxfile imports; each one runs
                                   `python -m release COMMAND` in the release environment
         |
     cli         cli.py            parses the command line, runs one command, and is the one
-                __main__.py       place where exceptions (errors.py) become exit status;
-                output.py         the reporter: lines, progress, summary, --json
+                __main__.py       place where exceptions (errors.py) become exit status
         |
-    commands    commands/         one module per command (build, gather, upload, plan,
-                                  verify, release, rehearse, doctor, bump, init); only cli
-                                  imports them; commands/context.py and checks.py hold
-                                  what several commands share
-                config.py         [tool.release] + environment -> Settings (one OPTIONS table)
+    commands    commands/         one module per command, each its thin driver: build, gather,
+                                  upload, plan, verify, release, rehearse, doctor, bump, init;
+                                  commands/context.py (the loaded, checked context) and
+                                  commands/checks.py (rules, plans, offline credential and
+                                  provenance checks) hold what several share. Only cli, and a
+                                  command made of steps (release, rehearse), imports them.
+        |
+    I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
+                index.py          read a Simple API page (and poll until it lists files)
+                upload.py         POST files, settle "already exists" by sha256
+                verify.py         install the release in brand-new environments
+                credentials.py    environment, keyring, .pypirc, trusted publishing
+                trusted.py        the OIDC token exchange
+                distdir.py        dist/ on disk: files hashed, the manifest read and written
+                runner.py         which machine builds (platform, Python, CI job)
+                distfacts.py      a built file's metadata and members, for pypi_rules
+                metadata.py       name and version from the built files' PKG-INFO/METADATA
+                gitstate.py       what git says: last tag, commits since, dirty files
+                layout.py         init's layout check: build the project, see what ships
+                attestations.py   PEP 740 attestations beside dist/, checked and sent
+                signing.py        PEP 740 attestations made in CI (sigstore), own folder
+                provenance.py     the index's integrity API: who published each file
+                localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
+                atomic.py         whole-file writes
         |
     pure        guard.py          manifest x index state -> upload / skip identical / refuse
-    decisions   indexstate.py     what an index lists, when two filenames are one file
+    decisions   manifest.py       the manifest's data model (dist/ files, sha256, runners)
+                indexstate.py     what an index lists, when two filenames are one file
                 versions.py       PEP 440 bumps, the next free version
                 pypi_rules.py     PyPI's upload rules, as a table
                 diagnose.py       every known refusal explained, as rows of data
@@ -31,30 +51,17 @@ Layers, top to bottom; a module imports only from its own layer or the ones belo
                                   to tag
                 childenv.py       environments for third-party code: no credentials,
                                   no index settings
-                paths.py          configured paths confined to the project
                 destinations.py   where a credential may go (its host, https, loopback)
                 merge.py          many runners' partial manifests -> one release
                 matrix.py         expected-wheels, the matrix found, the post-publish audit
-                endpoints.py, errors.py, redact.py
-                terminal.py       colour (NO_COLOR / FORCE_COLOR) and the heartbeat of long steps
         |
-    I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
-                index.py          read a Simple API page (and poll until it lists files)
-                upload.py         POST files, settle "already exists" by sha256
-                verify.py         install the release in brand-new environments
-                credentials.py    environment, keyring, .pypirc, trusted publishing
-                trusted.py        the OIDC token exchange
-                manifest.py       dist/ hashed and recorded
-                runner.py         which machine builds (platform, Python, CI job)
-                distfacts.py      a built file's metadata and members, for pypi_rules
-                metadata.py       name and version from the built files' PKG-INFO/METADATA
-                gitstate.py       what git says: last tag, commits since, dirty files
-                layout.py         init's layout check: build the project, see what ships
-                attestations.py   PEP 740 attestations beside dist/, checked and sent
-                signing.py        PEP 740 attestations made in CI (sigstore), own folder
-                provenance.py     the index's integrity API: who published each file
-                retry.py          bounded backoff; atomic.py: whole-file writes
-                localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
+    foundation  errors.py         one base exception, an exit code per class, every fix
+                config.py         [tool.release] + environment -> Settings (one OPTIONS table)
+                output.py         the reporter: lines, progress, summary, --json
+                endpoints.py      PyPI's and TestPyPI's URLs, from twine and pypi-simple
+                redact.py         secrets never shown; paths.py: paths confined to the project
+                retry.py          bounded backoff with jitter, Retry-After
+                terminal.py       colour (NO_COLOR / FORCE_COLOR) and the heartbeat of long steps
 """
 
 __version__ = "0.1.0"

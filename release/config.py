@@ -409,9 +409,33 @@ def _shell_words(value: str) -> bool:
     return True
 
 
-def _trusted_mode(value: str) -> bool:
-    from .trusted import trusted_mode  # its aliases live there; imported late (id, requests)
+TrustedMode = Literal["auto", "off", "force"]
+_TRUSTED_MODES: tuple[TrustedMode, ...] = ("auto", "off", "force")
 
+
+def trusted_mode(
+    environ: Mapping[str, str], options: Mapping[str, Any] | None = None
+) -> TrustedMode:
+    """``trusted-publishing`` option: auto (in CI, after the other sources), off, or force."""
+    var = env_name("trusted-publishing")
+    raw = environ.get(var)
+    origin = var
+    if raw is None:
+        raw = str((options or {}).get("trusted-publishing", "auto"))
+        origin = "[tool.release] trusted-publishing"
+    value = raw.strip().lower()
+    aliases = {"": "auto", "true": "force", "on": "force", "1": "force", "false": "off", "0": "off"}
+    value = aliases.get(value, value)
+    if value not in _TRUSTED_MODES:
+        raise ConfigError(
+            f"{origin} = {raw!r} is not one of auto, off, force.",
+            "Use auto (try it in CI when no other credential is set), off, or force "
+            "(use only trusted publishing).",
+        )
+    return value
+
+
+def _trusted_mode(value: str) -> bool:
     try:
         trusted_mode({}, {"trusted-publishing": value})
     except ConfigError:

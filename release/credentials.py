@@ -37,7 +37,7 @@ from packaging.utils import canonicalize_name
 
 from . import destinations, endpoints, redact, trusted
 from .claims import parse_publisher
-from .config import OPTIONS, IndexSettings, env_name
+from .config import OPTIONS, IndexSettings, env_name, trusted_mode
 from .errors import CredentialError
 
 TOKEN_USERNAME = endpoints.TOKEN_USERNAME
@@ -381,7 +381,7 @@ def resolve(
 
 def _find(ctx: _Context, *, interactive: bool) -> Credential:
     index, environ, options = ctx.index, ctx.environ, ctx.options
-    mode = trusted.trusted_mode(environ, options)
+    mode = trusted_mode(environ, options)
     if mode == "force":
         return _trusted(ctx)
     tried: list[Attempt] = []

@@ -1,4 +1,6 @@
-"""dist/ files + sha256: what was built is what is verified is what reaches PyPI.
+"""The manifest's data model: dist/ files + sha256, what was built is what is verified is what
+reaches PyPI. Pure: parsed from and turned into JSON data here; read from and written to dist/
+by :mod:`release.distdir`.
 
 ``build`` writes ``dist/release-manifest.json``; every later step reads it and checks the files
 against it before doing anything, so a file changed or added after the build is caught.
@@ -28,19 +30,11 @@ __all__ = [
     "DistFile",
     "Manifest",
     "Runner",
-    "check_dist",
     "check_filename",
-    "dist_candidates",
-    "hash_file",
-    "load_manifest",
-    "write_manifest",
 ]
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 from packaging.utils import (
@@ -52,12 +46,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from .atomic import write_atomic
-from .errors import DistError
-
 MANIFEST_NAME = "release-manifest.json"
 FORMAT = 1
-CHUNK = 1 << 20  # stream files: hashing a 500 MB wheel never holds it in memory
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 Kind = Literal["sdist", "wheel"]
@@ -293,75 +283,5 @@ def check_filename(filename: str, name: str, version: Version) -> None:
         raise ValueError(f"{filename!r} is not a file of {name} {version}")
 
 
-def hash_file(path: Path) -> tuple[str, int]:
-    """(sha256 hex, size) of ``path``, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def kind_of(filename: str) -> Kind:
     return "wheel" if filename.endswith(".whl") else "sdist"
-
-
-def dist_candidates(dist_dir: Path) -> list[Path]:
-    """Distribution files directly in ``dist_dir`` (not in sub-folders)."""
-    if not dist_dir.is_dir():
-        return []
-    return sorted(p for p in dist_dir.iterdir() if p.is_file() and p.name.endswith(DIST_SUFFIXES))
-
-
-def write_manifest(dist_dir: Path, manifest: Manifest) -> Path:
-    """Write atomically: a crash never leaves half a manifest."""
-    path = dist_dir / MANIFEST_NAME
-    write_atomic(path, json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n")
-    return path
-
-
-def load_manifest(dist_dir: Path) -> Manifest:
-    path = dist_dir / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DistError(
-            f"No {MANIFEST_NAME} in {dist_dir}: nothing says which files were built.",
-            "Run `nox -s build` first (in CI: pass the whole dist/ folder, manifest included, "
-            "from the build job).",
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DistError(f"{path} cannot be read: {exc}.", "Run `nox -s build` again.") from None
-    try:
-        return Manifest.from_json(data)
-    except (ValueError, KeyError, TypeError, InvalidVersion) as exc:
-        raise DistError(
-            f"{path} is not a valid manifest: {exc}.", "Run `nox -s build` again."
-        ) from None
-
-
-def check_dist(dist_dir: Path, manifest: Manifest) -> None:
-    """Every manifest file is in dist/ with its recorded sha256, and nothing else is."""
-    listed = manifest.by_filename()
-    problems: list[str] = []
-    for path in dist_candidates(dist_dir):
-        if path.name not in listed:
-            problems.append(f"{path.name}: in {dist_dir.name}/ but not in the manifest")
-    for name, entry in listed.items():
-        path = dist_dir / name
-        if not path.is_file():
-            problems.append(f"{name}: in the manifest but missing from {dist_dir.name}/")
-            continue
-        sha, size = hash_file(path)
-        if sha != entry.sha256:
-            problems.append(
-                f"{name}: changed since build (sha256 {sha[:12]}… != {entry.sha256[:12]}…, "
-                f"{size} bytes vs {entry.size})"
-            )
-    if problems:
-        raise DistError(
-            f"{dist_dir} does not match {MANIFEST_NAME}:\n  " + "\n  ".join(problems),
-            "Remove the stray files, or run `nox -s build` again to rebuild and re-record them.",
-        )

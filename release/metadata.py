@@ -148,7 +148,8 @@ def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> Proje
     declared = declared_info(pyproject)
     if declared is not None:
         return declared
-    from .manifest import MANIFEST_NAME, load_manifest
+    from .distdir import load_manifest
+    from .manifest import MANIFEST_NAME
 
     if (dist / MANIFEST_NAME).is_file():
         return ProjectInfo(load_manifest(dist).name, None)

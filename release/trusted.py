@@ -24,7 +24,6 @@ __all__ = [
     "LIFETIME",
     "RENEW_MARGIN",
     "MintedToken",
-    "TrustedMode",
     "ci_name",
     "exchange",
     "fetch_audience",
@@ -36,7 +35,6 @@ __all__ = [
     "oidc_base_url",
     "parse_mint_answer",
     "reusable_workflow",
-    "trusted_mode",
 ]
 
 import contextlib
@@ -45,7 +43,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import id as oidc
@@ -53,17 +51,14 @@ import requests
 
 from . import endpoints, http, redact
 from .claims import Publisher, compare, report_lines, reusable_workflow
-from .config import IndexSettings, env_name
-from .errors import ConfigError, CredentialError
+from .config import IndexSettings
+from .errors import CredentialError
 from .retry import Transient
 
 AUDIENCE_PATH = "/_/oidc/audience"
 MINT_PATH = "/_/oidc/mint-token"
 LIFETIME = 900  # seconds a minted token lives (Warehouse's fixed 15 minutes)
 RENEW_MARGIN = 120  # renew when fewer seconds than this remain
-
-TrustedMode = Literal["auto", "off", "force"]
-_MODES: tuple[TrustedMode, ...] = ("auto", "off", "force")
 
 # Variables ``id`` reads from os.environ to detect and fetch an identity.
 _ID_VARIABLES = (
@@ -104,28 +99,6 @@ def ci_name(environ: Mapping[str, str]) -> str:
     if environ.get("GOOGLE_SERVICE_ACCOUNT_NAME"):
         return "Google Cloud"
     return "CI"
-
-
-def trusted_mode(
-    environ: Mapping[str, str], options: Mapping[str, Any] | None = None
-) -> TrustedMode:
-    """``trusted-publishing`` option: auto (in CI, after the other sources), off, or force."""
-    var = env_name("trusted-publishing")
-    raw = environ.get(var)
-    origin = var
-    if raw is None:
-        raw = str((options or {}).get("trusted-publishing", "auto"))
-        origin = "[tool.release] trusted-publishing"
-    value = raw.strip().lower()
-    aliases = {"": "auto", "true": "force", "on": "force", "1": "force", "false": "off", "0": "off"}
-    value = aliases.get(value, value)
-    if value not in _MODES:
-        raise ConfigError(
-            f"{origin} = {raw!r} is not one of auto, off, force.",
-            "Use auto (try it in CI when no other credential is set), off, or force "
-            "(use only trusted publishing).",
-        )
-    return value
 
 
 def oidc_base_url(index: IndexSettings, override: str = "") -> str:

@@ -33,10 +33,11 @@ from . import http
 from .config import IndexSettings
 from .credentials import Credential
 from .diagnose import Diagnosis, explain_403_with_token, explain_upload
+from .distdir import CHUNK
 from .endpoints import strip_credentials
 from .errors import GuardRefusal, UploadRejected
 from .index import poll_index_state
-from .manifest import CHUNK, DistFile
+from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
 from .tokens import check_token, redact

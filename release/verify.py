@@ -24,10 +24,11 @@ from pathlib import Path
 
 from . import http
 from .childenv import without_credentials, without_index_settings
+from .distdir import hash_file
 from .endpoints import strip_credentials
 from .errors import VerificationFailed
 from .indexstate import IndexState
-from .manifest import DistFile, Manifest, hash_file
+from .manifest import DistFile, Manifest
 from .output import Reporter
 from .retry import Transient
 

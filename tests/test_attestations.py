@@ -17,9 +17,10 @@ from release import attestations
 from release.commands import build as build_command
 from release.commands import upload as upload_command
 from release.commands import verify as verify_command
+from release.distdir import load_manifest
 from release.errors import DistError
 from release.localindex import LocalIndex
-from release.manifest import DistFile, load_manifest
+from release.manifest import DistFile
 from tests.attestation_data import FILENAME, SHA256, attestation_for, real_attestation
 from tests.conftest import ProjectFactory
 from tests.faultproxy import FaultProxy

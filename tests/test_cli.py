@@ -17,9 +17,10 @@ import pytest
 from release import cli, errors, redact
 from release.commands import build as build_command
 from release.commands import context
+from release.distdir import hash_file, write_manifest
 from release.errors import ExitCode, ReleaseError
 from release.localindex import LocalIndex
-from release.manifest import DistFile, Manifest, hash_file, write_manifest
+from release.manifest import DistFile, Manifest
 from tests.conftest import ProjectFactory
 
 KEYS = {"command", "exit_code", "result", "error"}

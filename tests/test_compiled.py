@@ -23,7 +23,7 @@ from release.commands import build as build_command
 from release.commands import upload as upload_command
 from release.commands import verify as verify_command
 from release.commands.gather import gather
-from release.manifest import load_manifest
+from release.distdir import load_manifest
 from release.output import Reporter
 from tests.conftest import IndexPair
 from tests.pipeline import environ_for, make_ctx, text

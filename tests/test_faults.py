@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from release.distdir import hash_file, load_manifest
 from release.errors import ExitCode, IndexUnavailable
 from release.index import fetch_index_state
 from release.localindex import LocalIndex
-from release.manifest import hash_file, load_manifest
 from release.retry import RetryPolicy, Transient
 from tests.faultproxy import FaultProxy, Rule, count_files, strip_files
 from tests.sample_projects import write_project

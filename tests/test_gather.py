@@ -21,8 +21,9 @@ import pytest
 
 from release.commands import build as build_command
 from release.commands import upload as upload_command
+from release.distdir import hash_file, load_manifest, write_manifest
 from release.errors import DistError, ExitCode, UploadRejected, VerificationFailed
-from release.manifest import MANIFEST_NAME, hash_file, load_manifest, write_manifest
+from release.manifest import MANIFEST_NAME
 from release.project import BuildKind
 from tests.conftest import IndexPair, ProjectFactory
 from tests.faultproxy import FaultProxy, Rule

@@ -26,13 +26,14 @@ import requests
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from release.distdir import hash_file
 from release.errors import IndexUnavailable
 from release.guard import Rules, Verdict, decide
 from release.index import fetch_index_state, make_session
 from release.indexstate import IndexState, versions_named
 from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
-from release.manifest import DistFile, Manifest, hash_file
+from release.manifest import DistFile, Manifest
 from release.retry import RetryPolicy, Transient
 from tests.devpi import DevpiIndex, twine_upload
 from tests.sample_projects import write_sdist, write_wheel

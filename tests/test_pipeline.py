@@ -17,6 +17,7 @@ from release.commands import build as build_command
 from release.commands import release as release_command
 from release.commands import upload as upload_command
 from release.config import load_settings
+from release.distdir import dist_candidates, hash_file, load_manifest
 from release.errors import (
     ConfigError,
     CredentialError,
@@ -27,7 +28,6 @@ from release.errors import (
     UploadRejected,
     VerificationFailed,
 )
-from release.manifest import dist_candidates, hash_file, load_manifest
 from tests.conftest import IndexPair, ProjectFactory
 from tests.pipeline import environ_for, make_ctx, text
 

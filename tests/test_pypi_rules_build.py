@@ -19,10 +19,11 @@ from release.commands import context as command_context
 from release.commands import rehearse as rehearsal
 from release.commands import upload as upload_command
 from release.config import load_settings
+from release.distdir import hash_file, write_manifest
 from release.distfacts import read_facts
 from release.errors import ExitCode, IndexRulesRefusal
 from release.localindex import LocalIndex
-from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
+from release.manifest import DistFile, Manifest, kind_of
 from release.output import Reporter
 from release.pypi_rules import check_files, errors
 from tests.conftest import ProjectFactory

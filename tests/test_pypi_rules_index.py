@@ -21,9 +21,10 @@ from packaging.version import InvalidVersion, Version
 
 from release.commands import context as command_context
 from release.commands import upload as upload_command
+from release.distdir import hash_file, write_manifest
 from release.errors import ConfigError, DistError, ExitCode, GuardRefusal
 from release.localindex import LocalIndex
-from release.manifest import DistFile, Manifest, hash_file, kind_of, write_manifest
+from release.manifest import DistFile, Manifest, kind_of
 from release.pypi_rules import DistFacts
 from tests.conftest import IndexPair
 from tests.pipeline import make_ctx

@@ -15,9 +15,10 @@ import pytest
 
 from release.config import IndexSettings
 from release.credentials import Credential
+from release.distdir import hash_file
 from release.errors import GuardRefusal
 from release.localindex import LocalIndex
-from release.manifest import DistFile, hash_file
+from release.manifest import DistFile
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, upload_files

@@ -25,11 +25,12 @@ from release.commands import build as build_command
 from release.commands import release as release_command
 from release.commands import upload as upload_command
 from release.commands import verify as verify_command
+from release.distdir import load_manifest
 from release.endpoints import same_url
 from release.errors import ConfigError, DistError, ExitCode
 from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
-from release.manifest import MANIFEST_NAME, check_filename, load_manifest
+from release.manifest import MANIFEST_NAME, check_filename
 from release.paths import inside_root
 from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_problem
 from tests.conftest import IndexPair, ProjectFactory

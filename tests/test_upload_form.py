@@ -24,8 +24,9 @@ from twine.repository import Repository
 
 from release.config import IndexSettings
 from release.credentials import Credential
+from release.distdir import hash_file
 from release.loopback import LoopbackHandler, LoopbackServer
-from release.manifest import DistFile, hash_file
+from release.manifest import DistFile
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, form_fields, upload_files

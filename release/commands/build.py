@@ -19,21 +19,14 @@ from pathlib import Path
 from .. import attestations
 from ..childenv import without_credentials
 from ..config import Settings
+from ..distdir import dist_candidates, hash_file, write_manifest
 from ..errors import (
     ConfigError,
     DistError,
     ExitCode,
     IndexRulesRefusal,
 )
-from ..manifest import (
-    MANIFEST_NAME,
-    DistFile,
-    Manifest,
-    dist_candidates,
-    hash_file,
-    kind_of,
-    write_manifest,
-)
+from ..manifest import MANIFEST_NAME, DistFile, Manifest, kind_of
 from ..metadata import built_info
 from ..output import Reporter
 from ..project import BuildKind, ProjectInfo, check_built_files, declared_info

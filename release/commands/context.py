@@ -20,17 +20,13 @@ from pathlib import Path
 from .. import attestations, signing
 from ..config import IndexSettings, Settings, load_settings
 from ..credentials import Credential, resolve
+from ..distdir import check_dist, load_manifest
 from ..errors import (
     DistError,
 )
 from ..index import fetch_index_state
 from ..indexstate import IndexState
-from ..manifest import (
-    MANIFEST_NAME,
-    Manifest,
-    check_dist,
-    load_manifest,
-)
+from ..manifest import MANIFEST_NAME, Manifest
 from ..output import Reporter
 from ..project import declared_info
 from ..retry import RetryPolicy

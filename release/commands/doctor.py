@@ -30,7 +30,14 @@ from requests_toolbelt.multipart.encoder import MultipartEncoder
 
 from .. import http, provenance, trusted
 from ..claims import compare, parse_publisher, report_lines
-from ..config import INDEX_NAMES, IndexName, IndexSettings, Settings, load_settings
+from ..config import (
+    INDEX_NAMES,
+    IndexName,
+    IndexSettings,
+    Settings,
+    load_settings,
+    trusted_mode,
+)
 from ..credentials import Credential, resolve
 from ..endpoints import strip_credentials
 from ..errors import (
@@ -173,7 +180,7 @@ def identity_check(
     """In CI (trusted publishing not off): the identity token's claims for ``index`` and how
     they compare with ``trusted-publisher``; a reusable workflow or a mismatch fails.
     None outside CI."""
-    if not trusted.in_ci(environ) or trusted.trusted_mode(environ, settings.values) == "off":
+    if not trusted.in_ci(environ) or trusted_mode(environ, settings.values) == "off":
         return None
     name = f"{index.name}.identity"
     publisher = parse_publisher(settings.get("trusted-publisher"))
@@ -323,7 +330,7 @@ def _index_checks(
     except CredentialError as exc:
         checks.append(_fail(f"{name}.credential", exc))
         return checks
-    _settle_identity(identity, credential, trusted.trusted_mode(environ, settings.values))
+    _settle_identity(identity, credential, trusted_mode(environ, settings.values))
     checks.append(
         Check(
             f"{name}.credential",

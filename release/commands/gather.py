@@ -20,15 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import Settings, load_settings
+from ..distdir import dist_candidates, hash_file, load_manifest, write_manifest
 from ..errors import ConfigError, DistError, ReleaseError
-from ..manifest import (
-    MANIFEST_NAME,
-    Manifest,
-    dist_candidates,
-    hash_file,
-    load_manifest,
-    write_manifest,
-)
+from ..manifest import MANIFEST_NAME, Manifest
 from ..matrix import check_expected, matrix_table, suggested_patterns
 from ..merge import Merged, Part, Problem, merge
 from ..output import Reporter

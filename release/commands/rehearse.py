@@ -21,9 +21,10 @@ from pathlib import Path
 
 from ..config import Settings, load_settings
 from ..credentials import Credential
+from ..distdir import hash_file, write_manifest
 from ..errors import ExitCode, GuardRefusal
 from ..localindex import LocalIndex
-from ..manifest import DistFile, Manifest, hash_file, write_manifest
+from ..manifest import DistFile, Manifest
 from ..output import Reporter
 from .build import build
 from .checks import refuse_early

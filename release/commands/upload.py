@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from .. import attestations, guard, signing, trusted
 from ..config import IndexName, IndexSettings
 from ..credentials import Credential
+from ..distdir import write_manifest
 from ..endpoints import strip_credentials
 from ..errors import (
     DistError,
@@ -20,11 +21,7 @@ from ..errors import (
     VerificationFailed,
 )
 from ..index import await_listed
-from ..manifest import (
-    DistFile,
-    Manifest,
-    write_manifest,
-)
+from ..manifest import DistFile, Manifest
 from ..matrix import audit_release
 from ..output import Reporter
 from ..upload import Outcome, upload_batches, upload_files

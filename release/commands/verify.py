@@ -7,16 +7,14 @@ __all__ = ["configure", "run", "verify"]
 
 import argparse
 
+from ..distdir import write_manifest
 from ..endpoints import same_url, strip_credentials
 from ..errors import (
     ConfigError,
     ExitCode,
 )
 from ..index import await_listed
-from ..manifest import (
-    Manifest,
-    write_manifest,
-)
+from ..manifest import Manifest
 from ..output import Reporter
 from ..verify import VerifyOptions, verify_release
 from .checks import check_provenance, import_names, what_verify_checks
