@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -324,12 +325,66 @@ def test_dry_run_fails_when_a_real_run_would(
         environ.pop(key, None)
     ctx = make_ctx(root, environ, dry_run=True)
     assert release_command.release(ctx) == ExitCode.CREDENTIALS
-    assert "a real run would fail (exit 7)" in "\n".join(ctx.reporter._summary)
+    assert "a real run would stop at upload_prod (exit 7)" in "\n".join(ctx.reporter._summary)
     # an index that cannot be read
     environ = environ_for(test, prod, RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/")
     ctx = make_ctx(root, environ, dry_run=True)
     assert release_command.release(ctx) == ExitCode.INDEX_UNAVAILABLE
     assert (test.uploads, prod.uploads) == (0, 0)
+
+
+def test_a_dry_run_lists_every_step_and_every_missing_credential(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    """No credential anywhere and an index that cannot be read: the real run would stop at
+    the read (exit 4), and the dry run says so, naming both missing credentials too."""
+    root = make_project()
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASE_", "TWINE_", "GITHUB_", "CI")) and "TOKEN" not in k
+    }
+    environ |= {
+        "HOME": str(tmp_path),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "RELEASE_RETRIES": "1",
+        "RELEASE_TRUSTED_PUBLISHING": "off",
+    }
+    for name in ("TEST", "PROD"):
+        environ[f"RELEASE_{name}_INDEX_URL"] = "http://127.0.0.1:9/simple/"
+        environ[f"RELEASE_{name}_UPLOAD_URL"] = "http://127.0.0.1:9/"
+    ctx = make_ctx(root, environ, dry_run=True)
+    assert release_command.release(ctx) == ExitCode.INDEX_UNAVAILABLE
+    out = text(ctx)
+    headings = [line for line in out.splitlines() if line.startswith("== ")]
+    assert [h.split(":")[0] for h in headings] == [
+        "== build",
+        "== upload_test",
+        "== verify_test_install",
+        "== upload_prod",
+    ]
+    assert "No credential for the test index" in out
+    assert "No credential for the prod index" in out
+    lines = [*out.splitlines(), ""]
+    for i, line in enumerate(lines):  # no heading with nothing under it
+        if line.startswith("== "):
+            assert lines[i + 1].strip(), line
+    summary = "\n".join(ctx.reporter._summary)
+    assert "a real run would stop at upload_test (exit 4)" in summary
+    assert "upload_prod (exit 7)" in summary
+    assert not (root / "dist").exists()
+
+
+def test_a_dry_run_predicts_the_refusal_of_a_version_already_published(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
+    test, prod = index_pair
+    root = make_project()
+    release_command.release(make_ctx(root, environ_for(test, prod)))
+    shutil.rmtree(root / "dist")  # a real run builds again: other bytes, same version
+    ctx = make_ctx(root, environ_for(test, prod), dry_run=True)
+    assert release_command.release(ctx) == ExitCode.REFUSED
+    assert "1.0.0 is already on the test index" in text(ctx)
 
 
 def test_a_wheel_with_nothing_to_import_stops_before_any_upload(
