@@ -58,6 +58,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
     foundation  errors.py         one base exception, an exit code per class, every fix
                 config.py         [tool.release] + environment -> Settings (one OPTIONS table)
                 output.py         the reporter: lines, progress, summary, --json
+                results.py        the --json document's `result`, key by key (typed)
                 endpoints.py      PyPI's and TestPyPI's URLs, from twine and pypi-simple
                 redact.py         secrets never shown; paths.py: paths confined to the project
                 retry.py          bounded backoff with jitter, Retry-After

@@ -26,6 +26,7 @@ from typing import Any, NoReturn, Protocol, TextIO
 from .errors import ConfigError, ExitCode, ReleaseError
 from .output import Reporter, check_step_summary
 from .redact import redact, register_environment
+from .results import Result
 
 
 class Command(Protocol):
@@ -210,7 +211,7 @@ def _guess_command(args_list: list[str]) -> str | None:
 
 
 def document(
-    command: str | None, code: int, result: dict[str, Any], error: tuple[str, str] | None
+    command: str | None, code: int, result: Result, error: tuple[str, str] | None
 ) -> dict[str, Any]:
     """The --json document (docs/json.md): the same four keys on every exit."""
     return {

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .redact import redact, redact_data
+from .results import Result
 
 MARKS = {"ok": "✓", "fail": "✗", "skip": "=", "up": "↑", "warn": "!", "info": "·", "wait": "…"}
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -32,7 +33,7 @@ class Reporter:
         self.json_mode = json_mode
         self._stream = stream
         # The command's result: ``result`` of the --json document (see docs/json.md).
-        self.document: dict[str, Any] = {}
+        self.document: Result = {}
         # (message, fix) of a command that ends non-zero without an exception (plan, doctor).
         self.failure: tuple[str, str] | None = None
         self.summary_title = "Summary"
@@ -141,7 +142,7 @@ class Progress:
 _CODE = re.compile(r"(?<![`\w])([0-9a-f]{64}|[\w.+!-]+(?:\.whl|\.tar\.gz|\.zip))(?![`\w])")
 
 
-def markdown_summary(title: str, lines: list[str], document: dict[str, Any]) -> str:
+def markdown_summary(title: str, lines: list[str], document: Result) -> str:
     """The summary as GitHub-flavoured markdown for ``$GITHUB_STEP_SUMMARY``: the summary lines
     (file names and sha256 as code), a table of the built files when the step knows them, and
     where uploads went, with a link to the release's page on PyPI or TestPyPI."""

@@ -136,7 +136,7 @@ def test_each_error_class_becomes_its_exit_code_and_the_error(
     root = make_project()
 
     def failing_build(ctx: context.Context, *_args: object) -> None:
-        ctx.reporter.document["partial"] = True
+        ctx.reporter.document["build"] = {"partial": True}
         raise leaf("it went wrong", "do this next")
 
     monkeypatch.setattr(build_command, "build", failing_build)
@@ -145,7 +145,7 @@ def test_each_error_class_becomes_its_exit_code_and_the_error(
     assert doc == {
         "command": "build",
         "exit_code": int(leaf.exit_code),
-        "result": {"partial": True},
+        "result": {"build": {"partial": True}},
         "error": {"message": "it went wrong", "fix": "do this next"},
     }
     assert "✗ it went wrong" in err

@@ -17,6 +17,7 @@ import pytest
 from release.cli import COMMANDS
 from release.config import OPTIONS, Option, env_name, options_markdown
 from release.errors import ExitCode
+from release.results import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -110,3 +111,11 @@ def test_every_local_link_of_the_docs_points_at_a_file() -> None:
 def test_the_changelog_has_an_unreleased_section() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "\n## [Unreleased]\n" in changelog
+
+
+@pytest.mark.parametrize("key", sorted(Result.__annotations__))
+def test_docs_json_names_every_result_key(key: str) -> None:
+    """release/results.py and docs/json.md describe the same `result` keys."""
+    page = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    table = page[page.index("`result` by command") : page.index("A usage error")]
+    assert f"`{key}`" in table, f"describe result key {key!r} in docs/json.md"

@@ -93,6 +93,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     "foundation": (
         "", "errors", "config", "output", "paths", "endpoints", "redact", "retry", "terminal",
+        "results",
     ),
 }  # fmt: skip
 RANK = {layer: rank for rank, layer in enumerate(reversed(LAYERS))}

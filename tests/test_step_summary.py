@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from release.output import Reporter, markdown_summary
+from release.results import Result
 
 SHA = "ab" * 32
-DOCUMENT = {
+DOCUMENT: Result = {
     "build": {
         "name": "demo-pkg",
         "version": "1.2.0",

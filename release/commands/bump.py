@@ -786,12 +786,14 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
     message = options.commit_message.replace("{old}", str(plan.current))
     message = message.replace("{new}", str(plan.new))
     out.document.update(
-        current=str(plan.current),
-        new=str(plan.new),
-        files=[e.relpath for e in plan.edits],
-        tag=plan.tag if options.use_git else None,
-        dry_run=options.dry_run,
-        pushed=False,
+        {
+            "current": str(plan.current),
+            "new": str(plan.new),
+            "files": [e.relpath for e in plan.edits],
+            "tag": plan.tag if options.use_git else None,
+            "dry_run": options.dry_run,
+            "pushed": False,
+        }
     )
     if options.dry_run:
         _show_dry_run(out, plan, options, message)
