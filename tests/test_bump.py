@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import io
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 
 from release import cli
 from release.commands import bump
-from release.errors import ConfigError, ExitCode, GuardRefusal, IndexUnavailable
+from release.errors import ConfigError, ExitCode, GitFailed, GuardRefusal, IndexUnavailable
 from release.localindex import LocalIndex
 from release.loopback import LoopbackServer
 from release.output import Reporter
@@ -411,6 +412,47 @@ def test_push_only_when_asked(tmp_path: Path, project: Path, environ: dict[str, 
     assert run_bump(project, environ, "patch", "--push") == 0  # --push implies --git
     assert git(remote, environ, "tag", "--list").split() == ["v1.2.6"]
     assert git(remote, environ, "rev-parse", "main") == git(project, environ, "rev-parse", "HEAD")
+
+
+def test_a_failed_push_is_finished_by_the_same_command_without_a_second_bump(
+    tmp_path: Path, project: Path, environ: dict[str, str]
+) -> None:
+    init_repo(project, environ)
+    remote = tmp_path / "remote.git"
+    git(project, environ, "remote", "add", "origin", str(remote))  # not created yet: push fails
+    with pytest.raises(GitFailed) as failed:
+        run_bump(project, environ, "patch", "--push")
+    assert failed.value.exit_code == ExitCode.GIT
+    assert "committed and tagged" in failed.value.message
+    assert "run the same bump command again" in failed.value.fix
+    assert "git push --atomic origin HEAD refs/tags/v1.2.5" in failed.value.fix
+    assert git(project, environ, "tag", "--list").split() == ["v1.2.5"]
+
+    git(tmp_path, environ, "init", "-q", "--bare", str(remote))  # the remote is fixed
+    out = io.StringIO()
+    _module, args = cli.parse(["--root", str(project), "bump", "patch", "--push"])
+    assert bump.run(args, environ, Reporter(stream=out)) == 0
+    assert "no second bump" in out.getvalue()
+    init = (project / "src" / "demo_pkg" / "__init__.py").read_text(encoding="utf-8")
+    assert '__version__ = "1.2.5"' in init
+    assert git(project, environ, "tag", "--list").split() == ["v1.2.5"]
+    assert git(remote, environ, "tag", "--list").split() == ["v1.2.5"]
+    assert git(remote, environ, "rev-parse", "main") == git(project, environ, "rev-parse", "HEAD")
+    # Pushed: the next bump is a bump again.
+    assert run_bump(project, environ, "patch", "--push", "--offline") == 0
+    assert git(remote, environ, "tag", "--list").split() == ["v1.2.5", "v1.2.6"]
+
+
+def test_a_bump_made_without_push_is_not_taken_for_a_failed_push(
+    tmp_path: Path, project: Path, environ: dict[str, str]
+) -> None:
+    init_repo(project, environ)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, environ, "init", "-q", "--bare", str(remote))
+    git(project, environ, "remote", "add", "origin", str(remote))
+    assert run_bump(project, environ, "patch", "--git") == 0  # v1.2.5, deliberately not pushed
+    assert run_bump(project, environ, "patch", "--push") == 0
+    assert git(remote, environ, "tag", "--list").split() == ["v1.2.6"]
 
 
 def test_signed_tag(tmp_path: Path, project: Path, environ: dict[str, str]) -> None:

@@ -753,9 +753,88 @@ def _commit_tag_push(
         out.line(f"not pushed; to push: git push --atomic {options.remote} HEAD {plan.tag}", "info")
         return
     refs = (["HEAD"] if paths else []) + [f"refs/tags/{plan.tag}"]
-    _git(["push", "--atomic", options.remote, *refs], root, environ)
+    _push(root, environ, options, refs, out)
+
+
+# In the git folder: the tag of a bump whose push failed, and the commit it tagged. The same
+# bump command, run again, pushes them instead of bumping twice.
+UNPUSHED = "nox-release-unpushed-bump"
+
+
+def _git_dir(root: Path, environ: Mapping[str, str]) -> Path:
+    found = _git(["rev-parse", "--absolute-git-dir"], root, environ).stdout.strip()
+    return Path(found)
+
+
+def _push(
+    root: Path, environ: Mapping[str, str], options: _Options, refs: list[str], out: Reporter
+) -> None:
+    """Push ``refs`` atomically; a failure says that the commit and the tag are made, and how
+    to finish: the same bump command again pushes them (it does not bump twice)."""
+    command = ["push", "--atomic", options.remote, *refs]
+    marker = _git_dir(root, environ) / UNPUSHED
+    tag = refs[-1].removeprefix("refs/tags/")
+    head = _git(["rev-parse", "HEAD"], root, environ).stdout.strip()
+    try:
+        _git(command, root, environ)
+    except GitFailed as exc:
+        marker.write_text(f"{tag} {head}\n", encoding="utf-8")
+        raise GitFailed(
+            exc.message + " The version change is committed and tagged here; only the push "
+            "is missing.",
+            "Fix what git says (remote, network, permissions), then run the same bump command "
+            "again: it pushes what this run made and does not bump twice. Or push by hand: "
+            f"git {' '.join(command)}",
+        ) from None
+    marker.unlink(missing_ok=True)
     out.ok(f"pushed {' and '.join(refs)} to {options.remote}")
     out.document["pushed"] = True
+
+
+def _unpushed_bump(
+    root: Path, environ: Mapping[str, str], plan: BumpPlan, options: _Options
+) -> str | None:
+    """The tag of an earlier bump whose push failed, when HEAD is still the commit it tagged
+    and the tag is the current version's. None when there is no such bump to finish (a
+    record left by a bump that no longer matches is removed)."""
+    inside = _git(["rev-parse", "--absolute-git-dir"], root, environ, check=False)
+    marker = Path(inside.stdout.strip()) / UNPUSHED
+    if inside.returncode != 0 or not marker.is_file():
+        return None
+    tag, _, commit = marker.read_text(encoding="utf-8").strip().partition(" ")
+    head = _git(["rev-parse", "HEAD"], root, environ, check=False).stdout.strip()
+    tagged = _git(["rev-list", "-n", "1", f"refs/tags/{tag}"], root, environ, check=False)
+    if (
+        commit == head
+        and tagged.stdout.strip() == head
+        and tag == tag_for(options.tag_format, plan.current)
+    ):
+        return tag
+    marker.unlink(missing_ok=True)
+    return None
+
+
+def _finish_earlier_bump(
+    root: Path,
+    environ: Mapping[str, str],
+    options: _Options,
+    tag: str,
+    out: Reporter,
+    *,
+    edits: bool,
+) -> None:
+    """Push what an earlier run committed and tagged, instead of bumping again."""
+    out.line(
+        f"{tag} is at HEAD and not on {options.remote}: an earlier bump made the commit and "
+        "the tag but did not push them; pushing them now (no second bump)",
+        "info",
+    )
+    refs = (["HEAD"] if edits else []) + [f"refs/tags/{tag}"]
+    if options.dry_run:
+        out.line(f"would push {' and '.join(refs)} to {options.remote}")
+        out.ok("dry run: nothing was written")
+        return
+    _push(root, environ, options, refs, out)
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
@@ -774,6 +853,21 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
     # Plan: the new version, its tag and the files' new contents.
     plan = plan_bump(discovery, options.spec, options.tag_format, root, current_tagged)
     project = project_info(settings.pyproject).name
+    if options.push:
+        earlier = _unpushed_bump(root, environ, plan, options)
+        if earlier is not None:
+            out.heading(f"Bump {project}: {plan.current}, already bumped; push")
+            out.document.update(
+                current=str(plan.current),
+                new=str(plan.current),
+                files=[],
+                tag=earlier,
+                dry_run=options.dry_run,
+                pushed=False,
+                resumed=True,
+            )
+            _finish_earlier_bump(root, environ, options, earlier, out, edits=bool(plan.edits))
+            return 0
     _show_plan(out, project, discovery, plan)
     # Check: the indexes do not hold the new version; git is ready to commit and tag.
     if options.offline:
