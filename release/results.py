@@ -44,6 +44,7 @@ class Result(TypedDict, total=False):
     tag: str | None
     dry_run: bool
     pushed: bool
+    resumed: bool  # bump: pushed an earlier bump whose push had failed
     # init
     target: str
     written: list[str]

@@ -858,13 +858,15 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
         if earlier is not None:
             out.heading(f"Bump {project}: {plan.current}, already bumped; push")
             out.document.update(
-                current=str(plan.current),
-                new=str(plan.current),
-                files=[],
-                tag=earlier,
-                dry_run=options.dry_run,
-                pushed=False,
-                resumed=True,
+                {
+                    "current": str(plan.current),
+                    "new": str(plan.current),
+                    "files": [],
+                    "tag": earlier,
+                    "dry_run": options.dry_run,
+                    "pushed": False,
+                    "resumed": True,
+                }
             )
             _finish_earlier_bump(root, environ, options, earlier, out, edits=bool(plan.edits))
             return 0
