@@ -6,7 +6,7 @@ PURE: takes what the index answered (HTTP status, reason line, body) and returns
 the reason. Matching is by robust, case-insensitive patterns over both, so small wording
 changes still match; an answer that matches nothing is shown verbatim, never swallowed.
 
-Callers scrub bodies with :func:`release.tokens.redact` before showing them; nothing here
+Secrets in bodies are removed where text is shown (:mod:`release.redact`); nothing here
 ever sees a secret.
 """
 

@@ -7,7 +7,7 @@ seen offline; everything else that makes an upload fail with 403 can.
 
 Nothing here prints, logs or raises a secret: messages name the index, the scope, the
 expiry and byte counts, never any part of the token but its ``pypi-`` prefix.
-Use :func:`redact` to scrub any other text before it is shown.
+Text is scrubbed of secrets at the output boundary (:mod:`release.redact`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ __all__ = [
     "TokenProblem",
     "check_token",
     "decode_token",
-    "redact",
 ]
 
 import base64
@@ -688,12 +687,3 @@ def _problem(text: str, *, decode: bool = False) -> TokenProblem | None:
     except TokenProblem as problem:
         return problem
     return None
-
-
-def redact(text: str, secret: str) -> str:
-    """``text`` with every form of ``secret`` replaced by ``<hidden>``: registers ``secret``
-    with :mod:`release.redact` (the process-wide boundary) and redacts every registered one."""
-    from . import redact as boundary
-
-    boundary.register(secret)
-    return boundary.redact(text)

@@ -40,7 +40,7 @@ from .index import poll_index_state
 from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
-from .tokens import check_token, redact
+from .tokens import check_token
 
 _BLAKE2 = re.compile(r"blake2_256 hash '([0-9a-f]{64})'")
 
@@ -158,10 +158,11 @@ def _rejected(
         hint = _token_hint(credential, index, project)
         if hint:
             message += f"\n  Offline token check: {hint}"
-    _, secret = credential.get()
+    # the secret, if a server echoed it, is removed where the message is shown (release.redact:
+    # the credential registered itself when it was made)
     return UploadRejected(
-        redact(message, secret),
-        redact(diagnosis.fix, secret),
+        message,
+        diagnosis.fix,
         status=response.status,
         reason=reason,
     )

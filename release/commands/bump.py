@@ -472,11 +472,7 @@ def current_of(sources: Sequence[Source]) -> Version:
 
 
 def tag_for(tag_format: str, version: Version) -> str:
-    if tag_format.count("{version}") != 1:
-        raise ConfigError(
-            f"tag-format = {tag_format!r} must hold {{version}} exactly once.",
-            'Set tag-format in [tool.release] (or RELEASE_TAG_FORMAT), e.g. "v{version}".',
-        )
+    """The tag of ``version``; ``tag_format`` holds ``{version}`` once (config checks it)."""
     return tag_format.replace("{version}", str(version))
 
 
