@@ -3,7 +3,7 @@ whose output is kept (for tests/test_pipeline.py and every test that runs a step
 
 from __future__ import annotations
 
-__all__ = ["environ_for", "make_ctx", "text"]
+__all__ = ["environ_for", "github", "make_ctx", "text"]
 
 import io
 import os
@@ -50,3 +50,16 @@ def make_ctx(root: Path, environ: dict[str, str], **kw: object) -> context.Conte
 
 def text(ctx: context.Context) -> str:
     return ctx.out.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def github(image: str, job: str = "build_wheels") -> dict[str, str]:
+    """The variables of a GitHub Actions job on ``image`` (runner detection)."""
+    return {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKFLOW": "release",
+        "GITHUB_JOB": job,
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "ImageOS": image,
+        "RUNNER_ARCH": "X64",
+    }

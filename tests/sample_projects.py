@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "COMMENTED_PYPROJECT",
     "SAMPLES",
     "Sample",
     "big_wheel",
@@ -631,3 +632,23 @@ def write_sample(sample: Sample, root: Path) -> Path:
         git(root, "commit", "-q", "-m", "sample project")
         git(root, "tag", "-a", sample.git_tag, "-m", sample.git_tag)
     return root
+
+
+# init's sample: a hatchling project whose comments and tables init must keep, byte for byte.
+COMMENTED_PYPROJECT = """\
+# The sample's own comment, which must survive.
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "sample"   # aligned comment
+version = "1.0"
+
+[tool.ruff]
+line-length = 88
+
+# a comment between tables
+[dependency-groups]
+dev = ["pytest"]
+"""

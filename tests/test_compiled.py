@@ -26,9 +26,8 @@ from release.commands.gather import gather
 from release.distdir import load_manifest
 from release.output import Reporter
 from tests.conftest import IndexPair
-from tests.pipeline import environ_for, make_ctx, text
+from tests.pipeline import environ_for, github, make_ctx, text
 from tests.sample_projects import write_c_extension_project
-from tests.test_gather import github
 
 pytestmark = pytest.mark.slow
 

@@ -25,8 +25,8 @@ from release.diagnose import (
 )
 from release.localindex import LocalIndex
 from release.tokens import check_token
+from tests.indexes import PYPI, TESTPYPI
 from tests.macaroons import make_token
-from tests.test_tokens import PYPI, TESTPYPI
 
 HELP = "https://pypi.org/help/"
 FN = "demo_pkg-1.0.0.tar.gz"

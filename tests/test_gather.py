@@ -27,7 +27,7 @@ from release.manifest import MANIFEST_NAME
 from release.project import BuildKind
 from tests.conftest import IndexPair, ProjectFactory
 from tests.faultproxy import FaultProxy, Rule
-from tests.pipeline import environ_for, make_ctx, text
+from tests.pipeline import environ_for, github, make_ctx, text
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -43,18 +43,6 @@ EXPECTED = (
     'expected-wheels = ["cp3{12,13}-*-manylinux_*_x86_64", "cp313-*-win_amd64", '
     '"cp313-*-macosx_*_arm64"]\n'
 )
-
-
-def github(image: str, job: str = "build_wheels") -> dict[str, str]:
-    return {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKFLOW": "release",
-        "GITHUB_JOB": job,
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_RUN_ATTEMPT": "1",
-        "ImageOS": image,
-        "RUNNER_ARCH": "X64",
-    }
 
 
 def cli(

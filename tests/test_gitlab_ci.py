@@ -17,7 +17,7 @@ import yaml
 from release.cli import main
 from release.commands import init
 from tests.oidc_double import OIDCDouble
-from tests.test_init import PYPROJECT
+from tests.sample_projects import COMMENTED_PYPROJECT
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "release" / "templates" / "gitlab-ci.yml"
@@ -42,7 +42,7 @@ def pipeline() -> dict[str, Any]:
 
 @pytest.mark.slow  # init's layout check builds the project
 def test_init_writes_the_gitlab_pipeline(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(COMMENTED_PYPROJECT, encoding="utf-8")
     assert main(["init", "--ci", "gitlab", str(tmp_path)]) == 0
     assert (tmp_path / ".gitlab-ci.yml").read_bytes() == TEMPLATE.read_bytes()
     assert not (tmp_path / ".github").exists()
@@ -109,7 +109,7 @@ def test_nox_is_installed_pinned_and_hashed(pipeline: dict[str, Any]) -> None:
 
 
 def test_plan_names_the_gitlab_file(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(COMMENTED_PYPROJECT, encoding="utf-8")
     paths = [a.path for a in init.plan_init(tmp_path, ci="gitlab").actions]
     assert ".gitlab-ci.yml" in paths
     assert ".github/workflows/release.yml" not in paths

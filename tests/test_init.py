@@ -15,6 +15,7 @@ from release.cli import main
 from release.commands import init
 from release.config import OPTIONS, load_settings
 from release.errors import ConfigError, ExitCode
+from tests.sample_projects import COMMENTED_PYPROJECT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,30 +23,13 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[1]
-PYPROJECT = """\
-# The sample's own comment, which must survive.
-[build-system]
-requires = ["hatchling"]
-build-backend = "hatchling.build"
-
-[project]
-name = "sample"   # aligned comment
-version = "1.0"
-
-[tool.ruff]
-line-length = 88
-
-# a comment between tables
-[dependency-groups]
-dev = ["pytest"]
-"""
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "host"
     root.mkdir()
-    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    (root / "pyproject.toml").write_text(COMMENTED_PYPROJECT, encoding="utf-8")
     return root
 
 
@@ -79,7 +63,9 @@ def test_init_copies_package_noxfile_workflow_and_appends_config(
     assert workflow.read_bytes() == (REPO / "release" / "templates" / "release.yml").read_bytes()
 
     text = (project / "pyproject.toml").read_text(encoding="utf-8")
-    assert text.startswith(PYPROJECT)  # every byte of the maintainer's file kept, in place
+    assert text.startswith(
+        COMMENTED_PYPROJECT
+    )  # every byte of the maintainer's file kept, in place
     data = tomllib.loads(text)
     assert data["tool"]["release"] == {}  # every key commented out: the defaults apply
     assert data["tool"]["ruff"] == {"line-length": 88}
@@ -153,7 +139,7 @@ def test_refuses_before_writing_when_only_the_workflow_differs(project: Path) ->
     with pytest.raises(ConfigError, match=r"\.github/workflows/release\.yml"):
         init.apply_plan(project, init.plan_init(project))
     assert not (project / "release").exists()
-    assert (project / "pyproject.toml").read_text(encoding="utf-8") == PYPROJECT
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == COMMENTED_PYPROJECT
 
 
 def test_json_document_names_each_file_and_its_fate(
@@ -227,7 +213,7 @@ def test_refuses_to_init_nox_release_itself() -> None:
 
 
 def test_an_existing_tool_release_table_is_kept(project: Path) -> None:
-    text = PYPROJECT + '\n[tool.release]\nsmoke-command = "sample --help"\n'
+    text = COMMENTED_PYPROJECT + '\n[tool.release]\nsmoke-command = "sample --help"\n'
     (project / "pyproject.toml").write_text(text, encoding="utf-8")
     assert run_init(project) == 0
     assert (project / "pyproject.toml").read_text(encoding="utf-8") == text
@@ -236,7 +222,7 @@ def test_an_existing_tool_release_table_is_kept(project: Path) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param(PYPROJECT, id="tool-tables-elsewhere"),
+        pytest.param(COMMENTED_PYPROJECT, id="tool-tables-elsewhere"),
         pytest.param('[project]\nname = "x"\nversion = "1"', id="no-final-newline"),
         pytest.param('[project]\r\nname = "x"\r\nversion = "1"\r\n', id="crlf"),
         pytest.param('[tool]\nfoo = 1\n\n[project]\nname = "x"\n', id="explicit-tool-table"),

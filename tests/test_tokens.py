@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from release import endpoints
 from release import redact as boundary
-from release.config import IndexName, IndexSettings
+from release.config import IndexSettings
 from release.tokens import Finding, TokenProblem, check_token, decode_token
+from tests.indexes import PRIVATE, PYPI, TESTPYPI
 from tests.macaroons import make_token
 
 # The example token printed in a popular troubleshooting guide, as pypi-facts.md records it:
@@ -26,21 +27,6 @@ GUIDE_TOKEN_AS_PRINTED = GUIDE_TOKEN + "source"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 PYPI_PREFIX = "pypi-AgEIcHlwaS5vcmc"  # pypi-facts.md: what every PyPI token starts with
 TESTPYPI_PREFIX = "pypi-AgENdGVzdC5weXBpLm9yZw"
-
-
-def index(name: IndexName, kind: str) -> IndexSettings:
-    if kind == "pypi":
-        return IndexSettings(name, endpoints.PROD_UPLOAD_URL, endpoints.PROD_INDEX_URL, "__token__")
-    if kind == "testpypi":
-        return IndexSettings(name, endpoints.TEST_UPLOAD_URL, endpoints.TEST_INDEX_URL, "__token__")
-    return IndexSettings(
-        name, "http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/", "__token__"
-    )
-
-
-PYPI = index("prod", "pypi")
-TESTPYPI = index("test", "testpypi")
-PRIVATE = index("test", "private")
 
 
 def codes(findings: list[Finding], level: str | None = None) -> set[str]:
