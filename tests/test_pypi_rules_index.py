@@ -28,7 +28,7 @@ from release.manifest import DistFile, Manifest, kind_of
 from release.pypi_rules import DistFacts
 from tests.conftest import IndexPair
 from tests.pipeline import make_ctx
-from tests.test_pypi_rules import NAME, ROWS, VERSION, Row, sdist, wheel
+from tests.pypi_rules_cases import NAME, ROWS, VERSION, Row, sdist, wheel
 
 pytestmark = pytest.mark.slow
 
