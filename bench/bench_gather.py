@@ -29,6 +29,7 @@ from release.distdir import hash_file, write_manifest
 from release.localindex import LocalIndex
 from release.manifest import DistFile, Manifest, Runner, kind_of
 from tests.faultproxy import FaultProxy, Rule
+from tests.pipeline import index_environ
 from tests.sample_projects import write_project, write_sdist, write_wheel
 
 NAME = "bench-matrix"
@@ -82,12 +83,7 @@ def _run_once(root: Path, folders: list[Path], latency: float, ours: bool) -> fl
     with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
         proxy.add(Rule("forward", method="POST", delay=latency, times=None))
         if ours:
-            env |= {
-                "RELEASE_TEST_UPLOAD_URL": proxy.upload_url,
-                "RELEASE_TEST_INDEX_URL": proxy.index_url,
-                "RELEASE_TEST_USERNAME": index.username,
-                "RELEASE_TEST_PASSWORD": index.password,
-            }
+            env |= index_environ("test", proxy, index)
             upload = [sys.executable, "-m", "release", "upload", "--index", "test"]
             seconds = run_timed(gather, env=env, cwd=root, what="gather")
             seconds += run_timed(upload, env=env, cwd=root, what="upload")

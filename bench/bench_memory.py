@@ -19,6 +19,7 @@ from pathlib import Path
 from common import Row, base_env, check, fake_release, median, twine_upload_argv
 
 from release.localindex import LocalIndex
+from tests.pipeline import index_environ
 from tests.sample_projects import big_wheel
 
 NAME = "bench-big"
@@ -57,13 +58,13 @@ def run(runs: int, size_mb: int, log: Callable[[str], None]) -> list[Row]:
         ours = [sys.executable, "-m", "release", "upload", "--index", "test"]
         for i in range(runs):
             with LocalIndex() as index:
-                env = base_env() | {
-                    "RELEASE_TEST_UPLOAD_URL": index.upload_url,
-                    "RELEASE_TEST_INDEX_URL": index.index_url,
-                    "RELEASE_TEST_USERNAME": index.username,
-                    "RELEASE_TEST_PASSWORD": index.password,
-                    "RELEASE_TIMEOUT": "600",
-                }
+                env = (
+                    base_env()
+                    | index_environ("test", index)
+                    | {
+                        "RELEASE_TIMEOUT": "600",
+                    }
+                )
                 uploading.append(peak_mb(ours, env, root))
                 check(index.files() == [path.name], "the big wheel is on the index")
                 idle.append(peak_mb(ours, env, root))  # nothing to do: already there

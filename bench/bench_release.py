@@ -27,6 +27,7 @@ from pathlib import Path
 from common import REPO, Row, base_env, check, interleave, median, run_timed
 
 from release.localindex import LocalIndex
+from tests.pipeline import index_environ
 from tests.sample_projects import write_project
 
 NAME = "bench-sample"
@@ -60,19 +61,16 @@ def _env() -> dict[str, str]:
 def ours_once(root: Path) -> float:
     _clean(root)
     with LocalIndex() as test, LocalIndex() as prod:
-        env = _env() | {
-            "RELEASE_TEST_UPLOAD_URL": test.upload_url,
-            "RELEASE_TEST_INDEX_URL": test.index_url,
-            "RELEASE_PROD_UPLOAD_URL": prod.upload_url,
-            "RELEASE_PROD_INDEX_URL": prod.index_url,
-            "RELEASE_TEST_USERNAME": test.username,
-            "RELEASE_PROD_USERNAME": prod.username,
-            "RELEASE_TEST_PASSWORD": test.password,
-            "RELEASE_PROD_PASSWORD": prod.password,
-            # The local prod index has no setuptools to build the sdist with; take build and
-            # package dependencies from this machine's pip configuration (PyPI in real use).
-            "RELEASE_DEPENDENCY_INDEX_URL": "pip",
-        }
+        env = (
+            _env()
+            | index_environ("test", test)
+            | index_environ("prod", prod)
+            | {
+                # The local prod index has no setuptools to build the sdist with; take build and
+                # package dependencies from this machine's pip configuration (PyPI in real use).
+                "RELEASE_DEPENDENCY_INDEX_URL": "pip",
+            }
+        )
         seconds = run_timed(
             [sys.executable, "-m", "nox", "-s", "release"], env=env, cwd=root, what="nox -s release"
         )

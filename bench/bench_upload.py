@@ -27,6 +27,7 @@ from common import (
 
 from release.localindex import LocalIndex
 from tests.faultproxy import FaultProxy, Rule
+from tests.pipeline import index_environ
 from tests.sample_projects import many_wheels
 
 NAME = "bench-upload"
@@ -39,12 +40,7 @@ def _run_once(
         proxy.add(Rule("forward", method="POST", delay=latency, times=None))
         env = base_env()
         if ours:
-            env |= {
-                "RELEASE_TEST_UPLOAD_URL": proxy.upload_url,
-                "RELEASE_TEST_INDEX_URL": proxy.index_url,
-                "RELEASE_TEST_USERNAME": index.username,
-                "RELEASE_TEST_PASSWORD": index.password,
-            }
+            env |= index_environ("test", proxy, index)
             if concurrency:
                 env["RELEASE_UPLOAD_CONCURRENCY"] = str(concurrency)
             argv = [sys.executable, "-m", "release", "upload", "--index", "test"]

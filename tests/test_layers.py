@@ -242,3 +242,15 @@ def test_a_cycle_and_a_command_import_planted_on_purpose_are_found(tmp_path: Pat
     assert _commands_imported_outside(_graph(copy)) == [
         "release.upload imports release.commands.verify"
     ]
+
+
+def test_tests_import_helpers_not_other_tests() -> None:
+    """Shared test code lives in helper modules (tests/pipeline.py, sample_projects.py, ...)."""
+    tests = Path(__file__).parent
+    bad = [
+        f"{path.name} imports {node.module}"
+        for path in sorted([*tests.glob("*.py"), *tests.parent.joinpath("bench").glob("*.py")])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
+    ]
+    assert not bad, bad
