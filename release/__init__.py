@@ -38,6 +38,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
                 atomic.py         whole-file writes
                 versionsources.py where the version is written, the edits a bump makes
+                adoption.py       what init copies into a project, merged with what is there
         |
     pure        guard.py          manifest x index state -> upload / skip identical / refuse
     decisions   manifest.py       the manifest's data model (dist/ files, sha256, runners)

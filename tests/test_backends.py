@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from release.commands import init
+from release import adoption
 from tests.sample_projects import SAMPLES, Sample, git, write_sample
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def test_init_then_rehearse(sample: Sample, tmp_path: Path) -> None:
     assert (root / "pyproject.toml").exists() == ("pyproject.toml" in sample.files)
     if own_noxfile is not None:
         assert (root / "noxfile.py").read_bytes() == own_noxfile
-        assert document["import_lines"] == init.IMPORT_LINES
+        assert document["import_lines"] == adoption.IMPORT_LINES
     else:
         assert (root / "noxfile.py").is_file()
     assert (root / ".github" / "workflows" / "release.yml").is_file()

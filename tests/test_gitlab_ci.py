@@ -14,8 +14,8 @@ import id as oidc
 import pytest
 import yaml
 
+from release import adoption
 from release.cli import main
-from release.commands import init
 from tests.oidc_double import OIDCDouble
 from tests.sample_projects import COMMENTED_PYPROJECT
 
@@ -110,6 +110,6 @@ def test_nox_is_installed_pinned_and_hashed(pipeline: dict[str, Any]) -> None:
 
 def test_plan_names_the_gitlab_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(COMMENTED_PYPROJECT, encoding="utf-8")
-    paths = [a.path for a in init.plan_init(tmp_path, ci="gitlab").actions]
+    paths = [a.path for a in adoption.plan_init(tmp_path, ci="gitlab").actions]
     assert ".gitlab-ci.yml" in paths
     assert ".github/workflows/release.yml" not in paths

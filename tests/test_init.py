@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from release import adoption
 from release.cli import main
-from release.commands import init
 from release.config import OPTIONS, load_settings
 from release.errors import ConfigError, ExitCode
 from tests.sample_projects import COMMENTED_PYPROJECT
@@ -50,7 +50,7 @@ def test_init_copies_package_noxfile_workflow_and_appends_config(
     out = capsys.readouterr().out
 
     # release/ is copied byte for byte, caches left behind
-    package = init.source_files()
+    package = adoption.source_files()
     assert "release/cli.py" in package
     assert "release/templates/release.yml" in package
     for relative, content in package.items():
@@ -58,7 +58,7 @@ def test_init_copies_package_noxfile_workflow_and_appends_config(
     assert not list((project / "release").rglob("__pycache__"))
     assert not list((project / "release").rglob("*.pyc"))
 
-    assert (project / "noxfile.py").read_bytes() == init.noxfile_source()
+    assert (project / "noxfile.py").read_bytes() == adoption.noxfile_source()
     workflow = project / ".github" / "workflows" / "release.yml"
     assert workflow.read_bytes() == (REPO / "release" / "templates" / "release.yml").read_bytes()
 
@@ -88,7 +88,7 @@ def test_existing_noxfile_is_never_touched_and_the_import_lines_are_printed(
     noxfile.write_bytes(own)
     assert run_init(project) == 0
     out = capsys.readouterr().out
-    for line in init.IMPORT_LINES.splitlines():
+    for line in adoption.IMPORT_LINES.splitlines():
         assert line in out
     assert noxfile.read_bytes() == own
     assert run_init(project, "--force") == 0
@@ -98,7 +98,7 @@ def test_existing_noxfile_is_never_touched_and_the_import_lines_are_printed(
 def test_a_noxfile_that_already_imports_the_sessions_gets_no_advice(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "noxfile.py").write_text("import nox\n" + init.IMPORT_LINES, encoding="utf-8")
+    (project / "noxfile.py").write_text("import nox\n" + adoption.IMPORT_LINES, encoding="utf-8")
     assert run_init(project) == 0
     out = capsys.readouterr().out
     assert "already imports release.sessions" in out
@@ -137,7 +137,7 @@ def test_refuses_before_writing_when_only_the_workflow_differs(project: Path) ->
     workflow.parent.mkdir(parents=True)
     workflow.write_text("name: mine\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\.github/workflows/release\.yml"):
-        init.apply_plan(project, init.plan_init(project))
+        adoption.apply_plan(project, adoption.plan_init(project))
     assert not (project / "release").exists()
     assert (project / "pyproject.toml").read_text(encoding="utf-8") == COMMENTED_PYPROJECT
 
@@ -195,21 +195,21 @@ def test_a_setup_py_project_needs_no_pyproject(
     ],
 )
 def test_gitignore_gets_dist_and_nox_once(before: str, after: str) -> None:
-    assert init.gitignore_with(before) == after
-    assert init.gitignore_with(after) == after
+    assert adoption.gitignore_with(before) == after
+    assert adoption.gitignore_with(after) == after
 
 
 def test_missing_folder_and_broken_toml_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a folder"):
-        init.plan_init(tmp_path / "nowhere")
+        adoption.plan_init(tmp_path / "nowhere")
     (tmp_path / "pyproject.toml").write_text("[project\nname = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid UTF-8 TOML"):
-        init.plan_init(tmp_path)
+        adoption.plan_init(tmp_path)
 
 
 def test_refuses_to_init_nox_release_itself() -> None:
     with pytest.raises(ConfigError, match="nox-release itself"):
-        init.plan_init(REPO)
+        adoption.plan_init(REPO)
 
 
 def test_an_existing_tool_release_table_is_kept(project: Path) -> None:
@@ -231,8 +231,8 @@ def test_an_existing_tool_release_table_is_kept(project: Path) -> None:
     ],
 )
 def test_with_tool_release_keeps_every_byte_and_adds_only_the_table(text: str) -> None:
-    snippet = init.tool_release_snippet()
-    result = init.with_tool_release(text, snippet)
+    snippet = adoption.tool_release_snippet()
+    result = adoption.with_tool_release(text, snippet)
     assert result.startswith(text)
     before, after = tomllib.loads(text), tomllib.loads(result)
     assert after["tool"].pop("release") == {}
@@ -245,11 +245,11 @@ def test_with_tool_release_keeps_every_byte_and_adds_only_the_table(text: str) -
 
 def test_with_tool_release_refuses_what_would_become_invalid() -> None:
     with pytest.raises(ConfigError, match="invalid"):
-        init.with_tool_release("tool = { black = { line-length = 3 } }\n", "[tool.release]\n")
+        adoption.with_tool_release("tool = { black = { line-length = 3 } }\n", "[tool.release]\n")
 
 
 def test_the_snippet_names_every_option_and_uncommented_is_a_valid_config(tmp_path: Path) -> None:
-    snippet = init.tool_release_snippet()
+    snippet = adoption.tool_release_snippet()
     keys = {o.key for o in OPTIONS}
     uncommented = "\n".join(
         line[2:] if line[2:].split(" = ")[0] in keys else line for line in snippet.splitlines()
@@ -273,12 +273,15 @@ def test_source_files_leave_caches_behind(tmp_path: Path) -> None:
     (package / "cli.py").write_text("x = 1\n", encoding="utf-8")
     (package / "templates").mkdir()
     (package / "templates" / "release.yml").write_text("name: release\n", encoding="utf-8")
-    assert set(init.source_files(package)) == {"release/cli.py", "release/templates/release.yml"}
+    assert set(adoption.source_files(package)) == {
+        "release/cli.py",
+        "release/templates/release.yml",
+    }
 
 
 def test_the_noxfile_template_carries_the_import_lines() -> None:
     template = (REPO / "release" / "templates" / "noxfile.py").read_text(encoding="utf-8")
-    for line in init.IMPORT_LINES.splitlines():
+    for line in adoption.IMPORT_LINES.splitlines():
         assert line in template
 
 
@@ -334,7 +337,7 @@ def test_the_import_lines_add_the_sessions_to_an_existing_noxfile(
     assert proc.returncode != 0
     assert "No module named 'release'" in proc.stderr
 
-    noxfile.write_text(init.IMPORT_LINES + own, encoding="utf-8")
+    noxfile.write_text(adoption.IMPORT_LINES + own, encoding="utf-8")
     proc = nox_list(noxfile, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert listed(proc.stdout) == {*RELEASE_SESSIONS, "tests"}
@@ -399,7 +402,7 @@ COMPILED_CASES = {
 def test_compiled_project_detection(
     pyproject: dict[str, Any], setup_py: str, compiled: bool
 ) -> None:
-    assert init.compiled_project(pyproject, setup_py) is compiled
+    assert adoption.compiled_project(pyproject, setup_py) is compiled
 
 
 def test_init_compiled_writes_the_cibuildwheel_workflow(
