@@ -17,6 +17,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 
 TEST_REQUIREMENTS = ("-r", "release/requirements.txt", "-r", "tests/requirements.txt")
+MUTMUT = "mutmut==3.8.1"  # the mutation tester (nox -s mutate); pinned: its verdicts name mutants
 
 
 @nox.session
@@ -45,6 +46,17 @@ def lint(session: nox.Session) -> None:
     )
     session.run("actionlint", *workflows)
     session.run("zizmor", "--offline", ".github/workflows", *workflows[2:])
+
+
+@nox.session(default=False)
+def mutate(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the modules that carry a promise: a score table and a gate.
+
+    Slow (minutes per module), so not in the default run nor in CI. Arguments go to
+    tests/mutation/gate.py: module names (default: all), --resume, --min N.
+    """
+    session.install(*TEST_REQUIREMENTS, MUTMUT)
+    session.run("python", "-m", "tests.mutation.gate", *session.posargs)
 
 
 @nox.session(default=False)
