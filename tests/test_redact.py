@@ -116,3 +116,175 @@ def test_text_without_the_secret_is_unchanged(text: str) -> None:
     redact.register(secret, "__token__")
     if secret not in text.replace("\n", "").replace(" ", ""):
         assert redact.redact(text) == text
+
+
+# ------------------------------------------------------------------ found by `nox -s mutate`
+
+
+def test_a_secret_registered_after_a_redaction_is_hidden_too() -> None:
+    redact.register("first-secret-1234")
+    assert redact.redact("first-secret-1234 second-secret-5678") == f"{HIDDEN} second-secret-5678"
+    redact.register("second-secret-5678")
+    assert redact.redact("first-secret-1234 second-secret-5678") == f"{HIDDEN} {HIDDEN}"
+    # A username learned later for a known secret: its Basic-auth form goes from then on.
+    basic = base64.b64encode(b"bob:second-secret-5678").decode()
+    assert redact.redact(basic) == basic  # not known yet
+    redact.register("second-secret-5678", "bob")
+    assert redact.redact(f"Basic {basic}") == f"Basic {HIDDEN}"
+
+
+def test_every_registered_secret_is_hidden() -> None:
+    secrets = [f"secret-number-{i:02d}-{'x' * i}" for i in range(12)]  # many forms, many groups
+    for secret in secrets:
+        redact.register(secret, "__token__")
+    out = redact.redact(" | ".join(secrets))
+    assert out == " | ".join([HIDDEN] * len(secrets))
+    for secret in secrets:
+        basic = base64.b64encode(f"__token__:{secret}".encode()).decode()
+        assert redact.redact(basic) == HIDDEN
+
+
+def test_the_longest_form_is_removed_whole() -> None:
+    redact.register("abcdefgh")
+    redact.register("abcdefgh-and-more")
+    assert redact.redact("[abcdefgh-and-more] [abcdefgh]") == f"[{HIDDEN}] [{HIDDEN}]"
+
+
+def test_registry_and_clear() -> None:
+    redact.register("one-secret-value")
+    redact.register("one-secret-value", "alice")
+    redact.register(None)
+    assert redact.registered() == frozenset({"one-secret-value"})
+    redact.clear()
+    assert redact.registered() == frozenset()
+    assert redact.redact("one-secret-value") == "one-secret-value"
+
+
+def test_min_anywhere_is_the_boundary() -> None:
+    assert redact.MIN_ANYWHERE == 8
+    redact.register("12345678")  # 8 characters: removed anywhere
+    redact.register("abcdefg")  # 7: only as a whole token
+    assert redact.redact("x12345678y") == f"x{HIDDEN}y"
+    assert redact.redact("xabcdefgy abcdefg") == f"xabcdefgy {HIDDEN}"
+    assert redact.redact("_abcdefg abcdefg_ 1abcdefg") == "_abcdefg abcdefg_ 1abcdefg"
+    assert redact.redact("(abcdefg)") == f"({HIDDEN})"
+
+
+def test_a_token_is_hidden_without_its_prefix_and_quotes() -> None:
+    token = "pypi-AgEIcHlwaS5vcmc"
+    redact.register(f' "{token}" ')
+    assert redact.redact("AgEIcHlwaS5vcmc") == HIDDEN
+    assert redact.redact(f"'{token}'") == f"'{HIDDEN}'"
+    forms = redact.forms_of(f"“{token}”")
+    assert token in forms
+    assert "AgEIcHlwaS5vcmc" in forms
+    # A prefix with eight characters or fewer behind it is not a token: kept whole.
+    assert "12345678" not in redact.forms_of("pypi-12345678")
+    assert "123456789" in redact.forms_of("pypi-123456789")
+    assert "" not in redact.forms_of(" ' ")
+
+
+def test_forms_of_lists_every_spelling() -> None:
+    secret = 'a b"c\\dé/€'
+    forms = redact.forms_of(secret, ["u"])
+    expected = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        "a b&quot;c\\dé/€",
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        base64.b64encode(secret.encode()).decode(),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(secret.encode()).decode(),
+        base64.b64encode(f"u:{secret}".encode()).decode(),
+        base64.b64encode(f"u:{secret}".encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(f"u:{secret}".encode()).decode(),
+    }
+    assert expected <= forms
+
+
+def test_secrets_with_quotes_backslashes_and_non_ascii_in_json() -> None:
+    secrets = ['pa"ss\\word-1', "pässwörd-€-2", "tab\there-and-3", "</script>-4-x"]
+    for secret in secrets:
+        redact.register(secret)
+    document = {"error": {"message": " ".join(secrets)}, "files": secrets}
+    for ascii_only in (True, False):
+        text = json.dumps(document, ensure_ascii=ascii_only)
+        out = redact.redact(text)
+        assert json.loads(out) == {
+            "error": {"message": " ".join([HIDDEN] * 4)},
+            "files": [HIDDEN] * 4,
+        }
+        for secret in secrets:
+            assert secret not in out
+            assert json.dumps(secret)[1:-1] not in out
+    assert redact.redact("&lt;/script&gt;-4-x") == HIDDEN  # HTML-escaped
+
+
+def test_redact_of_nothing() -> None:
+    redact.register("some-secret-value")
+    assert redact.redact("") == ""
+    assert redact.redact_data(("some-secret-value", 3, 2.5, True)) == [HIDDEN, 3, 2.5, True]
+    assert redact.redact_data({1: "some-secret-value"}) == {1: HIDDEN}
+
+
+def test_register_environment_takes_secret_names_and_long_values() -> None:
+    environ = {
+        "TWINE_PASSWORD": "password-value-1",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-2",
+        "my_secret": "lowercase-name-3",
+        "SOME_API_KEY": "api-key-value-4",
+        "APIKEY": "apikey-value-5",
+        "SIGNING_PRIVATE_KEY": "private-key-value-6",
+        "CLOUD_CREDENTIALS": "credential-value-7",
+        "EXACTLY_EIGHT_TOKEN": "8chars!!",
+        "SHORT_TOKEN": "7chars!",
+        "PADDED_TOKEN": "  short  ",
+        "TOKEN_ENABLED": "1",
+        "HOME": "/home/someone-long",
+        "PATH": "/usr/bin:/bin",
+    }
+    redact.register_environment(environ)
+    assert redact.registered() == {
+        "password-value-1",
+        "oidc-request-token-2",
+        "lowercase-name-3",
+        "api-key-value-4",
+        "apikey-value-5",
+        "private-key-value-6",
+        "credential-value-7",
+        "8chars!!",
+    }
+
+
+def test_looks_like_secret_names_what_it_saw() -> None:
+    cases = {
+        "pypi-" + "A" * 16: "a PyPI API token",
+        "https://user:pass@host/": "user:password@ credentials",
+        "ghp_" + "a1" * 15: "a GitHub token",
+        "github_pat_" + "a1" * 15: "a GitHub token",
+        "AKIAABCDEFGHIJKLMNOP": "an AWS access key",
+        "-----BEGIN RSA PRIVATE KEY-----": "a private key",
+        "Ab1" * 11: "a long random string (a token or a key)",
+        "key=" + "aB3+/_=-" * 4: "a long random string (a token or a key)",
+    }
+    for value, what in cases.items():
+        assert redact.looks_like_secret(value) == what, value
+    plain = [
+        "",
+        "https://upload.pypi.org/legacy/",
+        "pypi-" + "A" * 15,
+        "Ab1" * 10 + "A",  # 31 characters: too short to be random
+        "a" * 20 + "B" * 20,  # no digit
+        "a" * 20 + "1" * 20,  # no upper case
+        "A" * 20 + "1" * 20,  # no lower case
+        "demo_pkg-1.0.0-py3-none-any.whl",
+    ]
+    for value in plain:
+        assert redact.looks_like_secret(value) == "", value
+    redact.register("registered-one")
+    redact.register("short")
+    assert redact.looks_like_secret("x registered-one y") == "a credential of this process"
+    assert redact.looks_like_secret("a short one") == ""
