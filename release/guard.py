@@ -293,8 +293,9 @@ def _resume_refusal(
         return None
     times = [_aware(rf.upload_time) for rf in remote if rf.upload_time is not None]
     if times and _aware(rules.now) - min(times) > RELEASE_FILE_WINDOW:
+        first = min(times).astimezone(timezone.utc)  # the date PyPI shows, whatever the zone
         return (
-            f"{version} was first uploaded on {min(times):%Y-%m-%d}, more than 14 days "
+            f"{version} was first uploaded on {first:%Y-%m-%d}, more than 14 days "
             f"ago; {rules.who} refuses new files in releases older than 14 days"
         )
     return None

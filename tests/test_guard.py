@@ -16,9 +16,10 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release.endpoints import Warehouse
-from release.guard import Fate, Plan, Rules, Verdict, decide, file_key
+from release.guard import Fate, Plan, Rules, Verdict, decide, examples, file_key
 from release.indexstate import IndexFile, IndexState, parse_filename
 from release.manifest import DistFile, Manifest
+from release.pypi_rules import Finding
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 SHA_SDIST = "a" * 64
@@ -685,3 +686,409 @@ def test_many_foreign_files_are_a_count_and_three_examples() -> None:
     assert reason.endswith("and 60 more)")
     few = decide(manifest, state(*foreign[:2]), PYPI)
     assert len(few.reasons) == 2  # a short list is named file by file
+
+
+# ------------------------------------------------------------------ the whole plan, exactly
+# docs/json.md's plan shape with every value pinned: each file's why, the reasons, the next
+# free version in the fix, the warnings (found missing by `nox -s mutate`).
+
+BUMP = (
+    "Versions on an index are immutable: release a new version (the next free one is {v}: "
+    "`nox -s bump_version -- {v}`), then build and release again."
+)
+
+
+def _plan(
+    verdict: str,
+    files: list[tuple[str, str, str]],
+    *,
+    reasons: tuple[str, ...] = (),
+    next_free: str | None = None,
+    warnings: tuple[str, ...] = (),
+    fix: str = "",
+    version: str = "1.0.0",
+    project: str = "demo-pkg",
+) -> dict[str, object]:
+    return {
+        "project": project,
+        "version": version,
+        "index_url": INDEX,
+        "verdict": verdict,
+        "files": [{"filename": n, "fate": fate, "why": why} for n, fate, why in files],
+        "reasons": list(reasons),
+        "next_free_version": next_free,
+        "warnings": list(warnings),
+        "fix": fix,
+    }
+
+
+def _refused(*whys: str, names: tuple[str, ...] = (SDIST, WHEEL)) -> list[tuple[str, str, str]]:
+    return [(n, "refused", why) for n, why in zip(names, whys, strict=True)]
+
+
+NOT_YET = "1.0.0 is not on the index yet"
+RESUME = "1.0.0 is there, this file is missing (resume)"
+VR = "version refused"
+
+EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = {
+    "first release": (
+        ours(),
+        state(exists=False),
+        PYPI,
+        _plan("upload", [(SDIST, "upload", NOT_YET), (WHEEL, "upload", NOT_YET)]),
+    ),
+    "resume": (
+        ours(),
+        state(rf(SDIST, SHA_SDIST)),
+        PYPI,
+        _plan(
+            "upload",
+            [
+                (SDIST, "already there, identical", f"already there as {SDIST}"),
+                (WHEEL, "upload", RESUME),
+            ],
+        ),
+    ),
+    "nothing to do, old spelling": (
+        ours(),
+        state(rf("Demo.Pkg-1.0.tar.gz", SHA_SDIST), rf(WHEEL, SHA_WHEEL)),
+        PRIVATE,
+        _plan(
+            "nothing to do",
+            [
+                (SDIST, "already there, identical", "already there as Demo.Pkg-1.0.tar.gz"),
+                (WHEEL, "already there, identical", f"already there as {WHEEL}"),
+            ],
+        ),
+    ),
+    "other bytes": (
+        ours(),
+        state(rf(SDIST, "F" * 64)),
+        PYPI,
+        _plan(
+            "refused",
+            _refused("on the index with other bytes", VR),
+            reasons=(
+                f"{SDIST} is on the index with other bytes (index sha256 ffffffffffff…, "
+                "ours aaaaaaaaaaaa…)",
+            ),
+            next_free="1.0.1",
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "no sha256": (
+        ours(),
+        state(rf(WHEEL, None), rf("demo_pkg-1.0.1.tar.gz", OTHER)),
+        PRIVATE,
+        _plan(
+            "refused",
+            _refused(VR, "on the index, hash unknown"),
+            reasons=(
+                f"{WHEEL} is on the index without a sha256, so it cannot be proved identical "
+                "to ours",
+            ),
+            next_free="1.0.2",
+            fix=BUMP.format(v="1.0.2"),
+        ),
+    ),
+    "three foreign files, each named": (
+        ours(wheel=False),
+        state(*(rf(f"demo_pkg-1.0.0-cp31{i}-cp31{i}-win32.whl", OTHER) for i in range(3))),
+        PRIVATE,
+        _plan(
+            "refused",
+            _refused(VR, names=(SDIST,)),
+            reasons=tuple(
+                f"demo_pkg-1.0.0-cp31{i}-cp31{i}-win32.whl is on the index but was not built "
+                "by this release"
+                for i in range(3)
+            ),
+            next_free="1.0.1",
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "four foreign files, a count": (
+        ours(wheel=False),
+        state(*(rf(f"demo_pkg-1.0.0-cp31{i}-cp31{i}-win32.whl", OTHER) for i in range(4))),
+        PRIVATE,
+        _plan(
+            "refused",
+            _refused(VR, names=(SDIST,)),
+            reasons=(
+                "4 files of 1.0.0 are on the index but were not built by this release (e.g. "
+                "demo_pkg-1.0.0-cp310-cp310-win32.whl, demo_pkg-1.0.0-cp311-cp311-win32.whl, "
+                "demo_pkg-1.0.0-cp312-cp312-win32.whl and 1 more)",
+            ),
+            next_free="1.0.1",
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "a file whose version cannot be read": (
+        ours(wheel=False),
+        state(rf("demo_pkg-1.0.0.win32.exe", OTHER)),
+        PRIVATE,
+        _plan(
+            "refused",
+            _refused(VR, names=(SDIST,)),
+            reasons=(
+                "demo_pkg-1.0.0.win32.exe is on the index and its version cannot be read, but "
+                "its name says 1.0.0: it may be a file of this release that is not ours",
+            ),
+            next_free="1.0.1",
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "another project": (
+        ours(),
+        state(project="other-pkg"),
+        PYPI,
+        _plan(
+            "refused",
+            _refused(VR, VR),
+            reasons=("the index was read for 'other-pkg' but the manifest is for 'demo-pkg'",),
+            fix="Run the upload from the project that built dist/ (its pyproject.toml names "
+            "the project that is read on the index).",
+        ),
+    ),
+    "local version, public one free": (
+        ours("1.0.0+abc"),
+        state(exists=False),
+        TESTPYPI,
+        _plan(
+            "refused",
+            _refused(
+                VR, VR, names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl")
+            ),
+            reasons=(
+                "1.0.0+abc has a local version label (+abc); testpypi refuses local versions",
+            ),
+            next_free="1.0.0",
+            fix="Drop the local label (+abc): set the version to 1.0.0, build and release "
+            "again. Local versions are for private indexes only.",
+            version="1.0.0+abc",
+        ),
+    ),
+    "local version, public one taken": (
+        ours("1.0.0+abc"),
+        state(rf(SDIST, OTHER)),
+        dataclasses.replace(PRIVATE, pypi_rules=True, other_versions=frozenset({Version("1.0.1")})),
+        _plan(
+            "refused",
+            _refused(
+                VR, VR, names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl")
+            ),
+            reasons=(
+                '1.0.0+abc has a local version label (+abc); PyPI (index-rules = "pypi") '
+                "refuses local versions",
+            ),
+            next_free="1.0.2",
+            fix="Drop the local label (+abc): set the version to 1.0.2, build and release "
+            "again. Local versions are for private indexes only.",
+            version="1.0.0+abc",
+        ),
+    ),
+    "a development release to PyPI": (
+        ours("1.0.0.dev3"),
+        state(exists=False),
+        PYPI,
+        _plan(
+            "refused",
+            _refused(
+                VR, VR, names=("demo_pkg-1.0.0.dev3.tar.gz", "demo_pkg-1.0.0.dev3-py3-none-any.whl")
+            ),
+            reasons=(
+                "1.0.0.dev3 is a development release, and the prod index takes those only on "
+                "request",
+            ),
+            fix="Release a final or pre-release version to prod, or allow development releases "
+            "there: RELEASE_ALLOW_DEV_TO_PROD=1 (or allow-dev-to-prod = true in [tool.release]).",
+            version="1.0.0.dev3",
+        ),
+    ),
+    "resume after 14 days and a second": (
+        ours(),
+        state(rf(SDIST, SHA_SDIST, age=timedelta(days=14, seconds=1))),
+        PYPI,
+        _plan(
+            "refused",
+            _refused(VR, VR),
+            reasons=(
+                "1.0.0 was first uploaded on 2026-11-08, more than 14 days ago; pypi refuses "
+                "new files in releases older than 14 days",
+            ),
+            next_free="1.0.1",
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "resume a yanked release": (
+        ours(),
+        state(rf(SDIST, SHA_SDIST, yanked=True)),
+        PRIVATE,
+        _plan(
+            "refused",
+            _refused(VR, VR),
+            reasons=(
+                "1.0.0 is yanked on the index; adding files to a yanked release would offer "
+                "them to nobody (installers skip yanked versions)",
+            ),
+            next_free="1.0.1",
+            warnings=(f"1.0.0 is yanked on {INDEX}: {SDIST}",),
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "yanked with other bytes: refused, and the warning stays": (
+        ours(),
+        state(rf(WHEEL, SHA_WHEEL, yanked=True), rf(SDIST, OTHER, yanked=True)),
+        PYPI,
+        _plan(
+            "refused",
+            _refused("on the index with other bytes", VR),
+            reasons=(
+                f"{SDIST} is on the index with other bytes (index sha256 ffffffffffff…, "
+                "ours aaaaaaaaaaaa…)",
+            ),
+            next_free="1.0.1",
+            warnings=(f"1.0.0 is yanked on {INDEX}: {WHEEL}, {SDIST}",),
+            fix=BUMP.format(v="1.0.1"),
+        ),
+    ),
+    "a new project named like a stdlib module, on PyPI": (
+        ours(name="json"),
+        state(project="json", exists=False),
+        PYPI,
+        _plan(
+            "refused",
+            _refused(VR, VR, names=("json-1.0.0.tar.gz", "json-1.0.0-py3-none-any.whl")),
+            reasons=(
+                "'json' is the name of a standard-library module; PyPI refuses new projects "
+                "with such names",
+            ),
+            fix="Choose another project name ([project].name) and build again.",
+            project="json",
+        ),
+    ),
+    "a new project named like a stdlib module, index-rules = pypi: a warning": (
+        ours(name="json"),
+        state(project="json", exists=False),
+        dataclasses.replace(PRIVATE, pypi_rules=True),
+        _plan(
+            "upload",
+            [
+                ("json-1.0.0.tar.gz", "upload", NOT_YET),
+                ("json-1.0.0-py3-none-any.whl", "upload", NOT_YET),
+            ],
+            warnings=(
+                "'json' is the name of a standard-library module; PyPI refuses new projects "
+                "with such names",
+            ),
+            project="json",
+        ),
+    ),
+    "a stdlib name that exists already": (
+        ours(name="json", wheel=False),
+        state(rf("json-0.9.tar.gz", OTHER), project="json"),
+        PYPI,
+        _plan("upload", [("json-1.0.0.tar.gz", "upload", NOT_YET)], project="json"),
+    ),
+    "a stdlib name on a private index": (
+        ours(name="json", wheel=False),
+        state(project="json", exists=False),
+        PRIVATE,
+        _plan("upload", [("json-1.0.0.tar.gz", "upload", NOT_YET)], project="json"),
+    ),
+}
+
+FINDINGS = (
+    Finding("one-sdist", "two sdists", "keep one"),
+    Finding("wheel-platform", "bad tag", "fix the tag", "error", WHEEL),
+    Finding("wheel-platform", "bad tag too", "fix the tag", "error", WHEEL),
+    Finding("sdist-only-compiled", "only an sdist", "build wheels", "warning"),
+    Finding("classifier", "odd classifier", "check it", "warning", SDIST),
+)
+EXACT_PLANS |= {
+    "rule findings refuse on PyPI; release-level warnings only": (
+        ours(),
+        state(exists=False),
+        dataclasses.replace(PYPI, findings=FINDINGS),
+        _plan(
+            "refused",
+            _refused(VR, "pypi refuses it: wheel-platform"),
+            reasons=("two sdists", "bad tag", "bad tag too"),
+            warnings=("only an sdist",),
+            fix="keep one fix the tag",
+        ),
+    ),
+    "rule findings on a private index: warnings, no refusal": (
+        ours(),
+        state(exists=False),
+        dataclasses.replace(PRIVATE, findings=FINDINGS),
+        _plan(
+            "upload",
+            [(SDIST, "upload", NOT_YET), (WHEEL, "upload", NOT_YET)],
+            warnings=("only an sdist",),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXACT_PLANS)
+def test_exact_plan(name: str) -> None:
+    manifest, index, rules, expected = EXACT_PLANS[name]
+    assert decide(manifest, index, rules).to_json() == expected
+
+
+@pytest.mark.parametrize(
+    ("age", "refused"),
+    [
+        (timedelta(days=14), False),
+        (timedelta(days=14, microseconds=1), True),
+        (timedelta(days=13, hours=23), False),
+    ],
+)
+def test_the_14_day_boundary(age: timedelta, refused: bool) -> None:
+    plan = decide(ours(), state(rf(SDIST, SHA_SDIST, age=age)), TESTPYPI)
+    assert (plan.verdict is Verdict.REFUSED) is refused
+
+
+@pytest.mark.parametrize(
+    "zone", [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+)
+def test_upload_times_in_any_zone(zone: timezone) -> None:
+    """The rule counts elapsed time, whatever zone the index or the clock speaks; the date in
+    the message is the UTC date."""
+    first = (NOW - timedelta(days=14)).astimezone(zone)
+    exactly = dataclasses.replace(rf(SDIST, SHA_SDIST), upload_time=first)
+    late = dataclasses.replace(exactly, upload_time=first - timedelta(minutes=1))
+    for now in (NOW, NOW.astimezone(zone), NOW.replace(tzinfo=None)):
+        rules = dataclasses.replace(PYPI, now=now)
+        assert decide(ours(), state(exactly), rules).verdict is Verdict.UPLOAD
+        plan = decide(ours(), state(late), rules)
+        assert plan.verdict is Verdict.REFUSED
+        assert plan.reasons[0].startswith("1.0.0 was first uploaded on 2026-11-08, more than")
+    naive = dataclasses.replace(
+        exactly, upload_time=(NOW - timedelta(days=14)).replace(tzinfo=None)
+    )
+    assert decide(ours(), state(naive), PYPI).verdict is Verdict.UPLOAD  # naive = UTC
+
+
+def test_the_date_is_utc() -> None:
+    # 23:30 on the 7th in New York is 04:30 on the 8th in UTC.
+    upload = datetime(2026, 11, 7, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    late = dataclasses.replace(rf(SDIST, SHA_SDIST), upload_time=upload)
+    plan = decide(ours(), state(late), PYPI)
+    assert "first uploaded on 2026-11-08," in plan.reasons[0]
+
+
+def test_examples() -> None:
+    assert examples([]) == ""
+    assert examples(["a", "b", "c"]) == "a, b, c"
+    assert examples(["a", "b", "c", "d"]) == "e.g. a, b, c and 1 more"
+
+
+def test_rules_names() -> None:
+    assert PYPI.applies_pypi
+    assert TESTPYPI.applies_pypi
+    assert not PRIVATE.applies_pypi
+    assert dataclasses.replace(PRIVATE, pypi_rules=True).applies_pypi
+    assert PYPI.who == "pypi"
+    assert dataclasses.replace(PRIVATE, pypi_rules=True).who == 'PyPI (index-rules = "pypi")'
