@@ -140,7 +140,11 @@ def _refuse_all(
         index_url=state.index_url,
         verdict=Verdict.REFUSED,
         files=tuple(
-            FilePlan(f.filename, Fate.REFUSE, per_file.get(f.filename, "version refused"))
+            FilePlan(
+                f.filename,
+                Fate.REFUSE,
+                per_file.get(f.filename, f"refused with the rest of {manifest.version}"),
+            )
             for f in manifest.files
         ),
         reasons=tuple(reasons),
@@ -272,6 +276,7 @@ def _compare(
             per_file[ours.filename] = "on the index with other bytes"
         else:
             matched[ours.filename] = rf
+            per_file[ours.filename] = "identical there; the version is refused"
     return matched, reasons + _foreign_reasons(foreign, version), per_file
 
 
@@ -299,6 +304,11 @@ def _resume_refusal(
             f"ago; {rules.who} refuses new files in releases older than 14 days"
         )
     return None
+
+
+def _present_as(ours: str, theirs: str) -> str:
+    """Why a file is "already there, identical": nothing more to say under its own name."""
+    return "" if ours == theirs else f"on the index as {theirs}"
 
 
 def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
@@ -354,7 +364,7 @@ def _decide(manifest: Manifest, state: IndexState, rules: Rules) -> Plan:
             return _refuse_all(manifest, state, rules, [late], warnings=warnings)
 
     files = tuple(
-        FilePlan(f.filename, Fate.PRESENT, f"already there as {matched[f.filename].filename}")
+        FilePlan(f.filename, Fate.PRESENT, _present_as(f.filename, matched[f.filename].filename))
         if f.filename in matched
         else FilePlan(f.filename, Fate.UPLOAD, f"{version} is there, this file is missing (resume)")
         for f in manifest.files

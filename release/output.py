@@ -10,12 +10,14 @@ from __future__ import annotations
 
 __all__ = ["Reporter", "check_step_summary"]
 
+import contextlib
 import json
 import os
 import re
 import sys
+import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -23,9 +25,22 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .redact import redact, redact_data
 from .results import Result
+from .terminal import Heartbeat, colour, paint
 
 MARKS = {"ok": "✓", "fail": "✗", "skip": "=", "up": "↑", "warn": "!", "info": "·", "wait": "…"}
+# The colour of each mark on a terminal (release/terminal.py decides whether to colour at all).
+STYLES = {
+    "ok": "green",
+    "fail": "red",
+    "skip": "dim",
+    "up": "cyan",
+    "warn": "yellow",
+    "info": "dim",
+    "wait": "dim",
+}
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+# Per-file lines fit this many columns: a longer one puts its detail on the next line.
+WIDTH = 80
 
 
 class Reporter:
@@ -38,6 +53,8 @@ class Reporter:
         self.failure: tuple[str, str] | None = None
         self.summary_title = "Summary"
         self._summary: list[str] = []
+        self._colour: bool | None = None
+        self._beat: Heartbeat | None = None  # the step running now, if it shows a heartbeat
 
     @property
     def stream(self) -> TextIO:
@@ -45,13 +62,54 @@ class Reporter:
             return self._stream
         return sys.stderr if self.json_mode else sys.stdout
 
+    @property
+    def coloured(self) -> bool:
+        """Colour on a terminal, none otherwise; NO_COLOR / FORCE_COLOR as nox and pip."""
+        if self._colour is None:
+            self._colour = colour(self.stream)
+        return self._colour
+
     def line(self, text: str = "", mark: str | None = None) -> None:
-        prefix = f"{MARKS.get(mark, mark)} " if mark else ""
-        print(redact(prefix + text), file=self.stream, flush=True)
+        text = redact(text)
+        if mark:
+            symbol = MARKS.get(mark, mark)
+            text = f"{paint(symbol, STYLES.get(mark, ''), self.coloured)} {text}"
+        self._emit(text)
 
     def heading(self, text: str) -> None:
-        self.line()
-        self.line(f"== {text}")
+        self._emit("")
+        self._emit(paint(redact(f"== {text}"), "bold", self.coloured))
+
+    def _emit(self, text: str) -> None:
+        beat = self._beat
+        if beat is not None:
+            beat.above(text)  # never on the same line as a heartbeat
+        else:
+            print(text, file=self.stream, flush=True)
+
+    def file(self, filename: str, text: str, mark: str | None = None) -> None:
+        """One file's line, ``filename: text``, within :data:`WIDTH` columns: when it would be
+        longer, the text goes on the next lines, indented."""
+        width = WIDTH - (2 if mark else 0)
+        if len(filename) + 2 + len(text) <= width or not text:
+            self.line(f"{filename}: {text}" if text else filename, mark)
+            return
+        self.line(f"{filename}:", mark)
+        for part in textwrap.wrap(text, WIDTH - 4, break_on_hyphens=False):
+            self.line(f"    {part}")
+
+    @contextlib.contextmanager
+    def running(self, what: str) -> Iterator[Heartbeat]:
+        """``with out.running("building x"):`` around a step that can take seconds: a
+        counting line on a terminal, ``… still building x (10 s)`` every 5 s in a log.
+        Lines printed meanwhile (from any thread) stay whole."""
+        beat = Heartbeat(self.stream, redact(what))
+        self._beat = beat
+        try:
+            with beat:
+                yield beat
+        finally:
+            self._beat = None
 
     def ok(self, text: str) -> None:
         self.line(text, "ok")

@@ -104,23 +104,36 @@ class Heartbeat:
         self._stop.set()
         self._thread.join()
         if self.live and self._shown:
-            self._write("\r\033[K")
+            self._write("\r\033[K", shown=False)
+
+    def above(self, text: str) -> None:
+        """Print ``text`` as a line of its own: on a terminal the counting line is wiped
+        first (and drawn again at the next tick), so the two never share a line."""
+        with self._lock:
+            try:
+                if self.live and self._shown:
+                    self.stream.write("\r\033[K")
+                    self._shown = False
+                self.stream.write(text + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                self._stop.set()
 
     def _beat(self) -> None:
         step = 1.0 if self.live else self.every
         while not self._stop.wait(step):
             took = _elapsed(self.seconds)
             if self.live:
-                self._write(f"\r\033[K{self.prefix}… {self.what} ({took})")
+                self._write(f"\r\033[K{self.prefix}… {self.what} ({took})", shown=True)
             else:
-                self._write(f"{self.prefix}… still {self.what} ({took})\n")
-            self._shown = True
+                self._write(f"{self.prefix}… still {self.what} ({took})\n", shown=False)
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, *, shown: bool = False) -> None:
         with self._lock:
             try:
                 self.stream.write(text)
                 self.stream.flush()
+                self._shown = shown
             except (OSError, ValueError):  # a closed pipe must not kill the step
                 self._stop.set()
 

@@ -263,7 +263,7 @@ class _Uploader:
             ) from None
         result = UploadResult(entry.filename, outcome, attempts, time.monotonic() - started)
         mark = "up" if outcome is Outcome.UPLOADED else "skip"
-        self.reporter.line(f"{entry.filename}: {outcome.value} ({result.seconds:.1f}s)", mark)
+        self.reporter.file(entry.filename, f"{outcome.value} ({result.seconds:.1f}s)", mark)
         return result
 
     def _attempt(self, path: Path, entry: DistFile) -> Outcome:

@@ -334,7 +334,7 @@ def verify_release(
                     "a file of this build.",
                     "Something else was uploaded under this version; bump the version.",
                 )
-            reporter.ok(f"{got.name}: downloaded from the test index, sha256 matches the build")
+            reporter.file(got.name, "downloaded from the test index, our sha256", "ok")
             # uv reads no pip configuration: with no dependency index named, pip installs, so
             # that the user's own pip settings (mirror, certificates) apply.
             venv = _Venv(here / "venv", env, uv if options.deps_index_url else None)
@@ -343,7 +343,10 @@ def verify_release(
             _smoke(venv, manifest, options, options.import_names, here, reporter, kind)
             return entry
 
-        with concurrent.futures.ThreadPoolExecutor(len(kinds)) as pool:
+        running = reporter.running(
+            f"installing the {' and the '.join(kinds)} in fresh environments"
+        )
+        with running, concurrent.futures.ThreadPoolExecutor(len(kinds)) as pool:
             futures = [pool.submit(one, kind) for kind in kinds]
             # Report the first failure in kind order (the wheel's), after both have finished.
             return [future.result() for future in futures]

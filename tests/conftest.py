@@ -21,6 +21,10 @@ os.environ.setdefault("RELEASE_TEST_UPLOAD_URL", "http://127.0.0.1:9/unset-test-
 os.environ.setdefault("RELEASE_TEST_INDEX_URL", "http://127.0.0.1:9/unset-test-simple/")
 os.environ.setdefault("RELEASE_PROD_UPLOAD_URL", "http://127.0.0.1:9/unset-prod-upload/")
 os.environ.setdefault("RELEASE_PROD_INDEX_URL", "http://127.0.0.1:9/unset-prod-simple/")
+# Output is compared as plain text: colour only where a test asks for it (FORCE_COLOR in CI
+# would otherwise colour every captured line).
+os.environ.pop("FORCE_COLOR", None)
+os.environ.pop("NO_COLOR", None)
 
 
 @pytest.fixture(autouse=True)

@@ -103,8 +103,7 @@ CASES: dict[str, Case] = {
         state(rf(SDIST, SHA_SDIST), rf(WHEEL, SHA_WHEEL)),
         PYPI,
         Verdict.NOTHING_TO_DO,
-        (P, P),
-        "already there",
+        (P, P),  # the fate says it all: "already there, identical"
     ),
     "present identical, sha256 in capitals": Case(
         ours(),
@@ -187,7 +186,7 @@ CASES: dict[str, Case] = {
         PYPI,
         Verdict.UPLOAD,
         (P, U),
-        "already there as Demo.Pkg-1.0.0.tar.gz",
+        "on the index as Demo.Pkg-1.0.0.tar.gz",
     ),
     "old-style sdist name with hyphens, other bytes": Case(
         ours(),

@@ -53,7 +53,7 @@ def test_release_end_to_end(make_project: ProjectFactory, index_pair: IndexPair)
     assert manifest.unverified() == []
     out = text(ctx)
     assert "smoke command passed" in out
-    assert "verified on" in out
+    assert "listed with our sha256" in out
 
 
 def test_second_release_of_same_build_is_nothing_to_do(

@@ -65,3 +65,52 @@ def test_on_a_terminal_the_line_counts_and_is_wiped_at_the_end() -> None:
     assert "\r\033[K… creating the release environment (1 s)" in text
     assert text.endswith("\r\033[K")
     assert "\n" not in text
+
+
+def test_the_reporter_colours_marks_only_on_a_terminal_or_when_forced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from release.output import Reporter
+
+    plain = io.StringIO()
+    Reporter(stream=plain).ok("built")
+    assert plain.getvalue() == "✓ built\n"
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    forced = io.StringIO()
+    out = Reporter(stream=forced)
+    out.ok("built")
+    out.heading("build")
+    assert forced.getvalue() == "\033[32m✓\033[0m built\n\n\033[1m== build\033[0m\n"
+    monkeypatch.setenv("NO_COLOR", "")
+    term = Tty()
+    Reporter(stream=term).fail("refused")
+    assert term.getvalue() == "✗ refused\n"
+
+
+def test_a_file_line_fits_80_columns() -> None:
+    from release.output import WIDTH, Reporter
+
+    long_name = "numpy-2.1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    stream = io.StringIO()
+    out = Reporter(stream=stream)
+    out.file("demo-1.0.tar.gz", "uploaded (0.2s)", "up")
+    out.file(long_name, "upload — 2.1.0 is not on the index yet", "up")
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "↑ demo-1.0.tar.gz: uploaded (0.2s)"
+    assert lines[1:] == [f"↑ {long_name}:", "    upload — 2.1.0 is not on the index yet"]
+    assert all(len(line) <= WIDTH for line in lines)
+
+
+def test_lines_printed_during_a_heartbeat_never_share_its_line() -> None:
+    from release.output import Reporter
+
+    term = Tty()
+    out = Reporter(stream=term)
+    with out.running("installing"):
+        time.sleep(1.2)
+        out.ok("wheel installed")
+        time.sleep(1.1)
+    text = term.getvalue()
+    # the counting line is wiped first (a terminal: the mark is coloured)
+    assert "\r\033[K\033[32m✓\033[0m wheel installed\n" in text
+    assert text.endswith("\r\033[K")

@@ -61,7 +61,8 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
         if from_dir is not None:
             _copy_built_elsewhere(from_dir, outdir)
         else:
-            _run_build(settings, outdir, kind, ctx.environ)
+            with out.running(f"building {what}"):
+                _run_build(settings, outdir, kind, ctx.environ)
         info = built_info(sorted(outdir.iterdir()), declared)
         built = check_built_files(sorted(outdir.iterdir()), info, kind)
         explanation = explain_vcs_version(settings, built.version, out)
@@ -93,7 +94,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
             shutil.move(str(path), target)
             sha, size = hash_file(target)
             files.append(DistFile(path.name, sha, size, kind_of(path.name), runner.id))
-            out.ok(f"{path.name}  sha256 {sha}  {size} bytes")
+            out.file(path.name, f"sha256 {sha[:12]}…, {size:,} bytes", "ok")
     manifest = Manifest(
         info.name,
         str(built.version),

@@ -164,8 +164,8 @@ def with_vcs_fix(ctx: Context, plan: guard.Plan, manifest: Manifest) -> guard.Pl
 
 def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
     out.line(
-        f"plan for {plan.project} {plan.version} on the {index.name} index "
-        f"({strip_credentials(index.index_url)}): {plan.verdict.value}"
+        f"plan for {plan.project} {plan.version} on {strip_credentials(index.index_url)}: "
+        f"{plan.verdict.value}"
     )
     marks = {guard.Fate.UPLOAD: "up", guard.Fate.PRESENT: "skip", guard.Fate.REFUSE: "fail"}
     groups: dict[tuple[guard.Fate, str], list[str]] = {}
@@ -177,7 +177,7 @@ def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
             out.line(text, marks[fate])
             continue
         for filename in names:
-            out.line(f"{filename}: {fate.value} — {why}", marks[fate])
+            out.file(filename, f"{fate.value} — {why}" if why else fate.value, marks[fate])
     for w in plan.warnings:
         out.warn(w)
 

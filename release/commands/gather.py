@@ -220,7 +220,7 @@ def gather(
     manifest = _keep_verified(dist, manifest)
     write_manifest(dist, manifest)
     for f in manifest.files:
-        out.ok(f"{f.filename}  sha256 {f.sha256[:16]}…  from {merged.sources[f.filename]}")
+        out.file(f.filename, f"sha256 {f.sha256[:12]}…, from {merged.sources[f.filename]}", "ok")
     out.document["gather"] = manifest.to_json()
     out.add_summary(
         f"gathered {manifest.name} {manifest.version}: {len(manifest.files)} file(s) from "

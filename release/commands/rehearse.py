@@ -149,7 +149,7 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
         "indexes (now deleted)"
     )
     for f in manifest.files:
-        out.add_summary(f"{f.filename}  sha256 {f.sha256}  -> test ✓ verified ✓ prod ✓")
+        out.add_summary(f"{f.filename} -> test ✓ verified ✓ prod ✓\n    sha256 {f.sha256}")
     out.add_summary("re-upload of the same bytes: nothing to do (exit 0)")
     out.add_summary("re-upload of other bytes under the same version: refused before sending")
     out.add_summary(

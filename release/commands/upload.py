@@ -47,7 +47,7 @@ def audit(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
     result = audit_release(manifest, state, list(ctx.settings.get("expected-wheels")))
     out.document.setdefault("audit", {})[index.name] = dataclasses.asdict(result)
     for filename in result.extra_files:
-        out.warn(f"{filename}: on the index for {manifest.version}, not in this release's manifest")
+        out.file(filename, f"on the index for {manifest.version}, not in the manifest", "warn")
     for pattern in result.allowed_missing:
         out.warn(f"no wheel for {pattern}: allowed when gathered (--allow-missing)")
     if not result.complete:
@@ -136,10 +136,7 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
         what="the uploaded files",
     )
     for f in manifest.files:
-        out.ok(
-            f"{f.filename}: verified on {strip_credentials(index.index_url)} "
-            f"(sha256 {f.sha256[:16]}…)"
-        )
+        out.file(f.filename, f"listed with our sha256 ({f.sha256[:12]}…)", "ok")
     sent = sum(1 for r in results if r.outcome is Outcome.UPLOADED)
     out.document.setdefault("uploads", {})[name] = {
         "project": manifest.name,
@@ -150,7 +147,7 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     }
     out.add_summary(
         f"{name}: uploaded {sent}, already there {len(manifest.files) - sent}; all "
-        f"{len(manifest.files)} verified on {strip_credentials(index.index_url)}"
+        f"{len(manifest.files)} listed with our sha256 on {strip_credentials(index.index_url)}"
     )
     if name == "prod":
         check_provenance(ctx, index, manifest)
@@ -240,7 +237,7 @@ def _require_verified(out: Reporter, manifest: Manifest, to_upload: tuple[str, .
         )
     for filename in manifest.unverified():
         if filename in to_upload:
-            out.warn(f"{filename}: listed on the test index with our sha256, but not installed")
+            out.file(filename, "listed on the test index with our sha256, not installed", "warn")
 
 
 def configure(_command: str, parser: argparse.ArgumentParser) -> None:
