@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import (
+    REPO,
     Row,
     base_env,
     check,
-    interleave,
+    interleave_many,
     median,
     run_timed,
     twine_upload_argv,
@@ -77,8 +78,10 @@ def make_matrix(root: Path) -> list[Path]:
     return [*folders, folder]
 
 
-def _run_once(root: Path, folders: list[Path], latency: float, ours: bool) -> float:
-    env = base_env()
+def _run_once(
+    root: Path, folders: list[Path], latency: float, ours: bool, code: Path = REPO
+) -> float:
+    env = base_env(code)
     gather = [sys.executable, "-m", "release", "gather", *map(str, folders)]
     with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
         proxy.add(Rule("forward", method="POST", delay=latency, times=None))
@@ -102,28 +105,33 @@ def _run_once(root: Path, folders: list[Path], latency: float, ours: bool) -> fl
         return seconds
 
 
-def run(runs: int, latency: float, log: Callable[[str], None]) -> list[Row]:
+def run(
+    runs: int, latency: float, log: Callable[[str], None], before: Path | None = None
+) -> list[Row]:
     log(f"5. gather + upload of a 60-wheel matrix, {latency * 1000:.0f} ms per upload request")
     with tempfile.TemporaryDirectory(prefix="bench-gather-") as tmp:
         root = Path(tmp) / "project"
         write_project(root, NAME, VERSION, build_isolation=True)
         folders = make_matrix(root)
-        ours, twine = interleave(
-            runs,
-            lambda _i: _run_once(root, folders, latency, ours=True),
-            lambda _i: _run_once(root, folders, latency, ours=False),
-            log,
-        )
+        sides = [
+            ("ours", lambda _i: _run_once(root, folders, latency, ours=True)),
+            ("twine", lambda _i: _run_once(root, folders, latency, ours=False)),
+        ]
+        if before:
+            sides.append(("before", lambda _i: _run_once(root, folders, latency, True, before)))
+        ours, twine, *was = interleave_many(runs, sides, log)
     return [
         Row(
             f"gather + upload 60 wheels + sdist, +{latency * 1000:.0f} ms/POST",
             median(ours),
             median(twine),
             "s",
-            ">= 3x faster (ratio <= 0.33)",
+            ">= 5x faster (<= 0.2x)",
             runs,
             "ours = `gather` of 13 folders + `upload` (guard read, wheels concurrently, sdist "
             "last, proof read); baseline = sequential `twine upload` of the same files",
             baseline_label="twine upload",
+            before=median(was[0]) if was else None,
+            max_ratio=0.2,
         )
     ]

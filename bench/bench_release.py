@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from common import REPO, Row, base_env, check, interleave, median, run_timed
+from common import REPO, Row, base_env, check, interleave_many, median, run_timed
 
 from release.localindex import LocalIndex
 from tests.pipeline import index_environ
@@ -39,12 +39,12 @@ def make_sample(root: Path) -> None:
     write_project(root, NAME, VERSION, module=MODULE, build_isolation=True)
 
 
-def adopt(root: Path) -> None:
+def adopt(root: Path, code: Path = REPO) -> None:
     """What a user does: copy release/ and the template noxfile into the project."""
     shutil.copytree(
-        REPO / "release", root / "release", ignore=shutil.ignore_patterns("__pycache__")
+        code / "release", root / "release", ignore=shutil.ignore_patterns("__pycache__")
     )
-    shutil.copy(REPO / "release" / "templates" / "noxfile.py", root / "noxfile.py")
+    shutil.copy(code / "release" / "templates" / "noxfile.py", root / "noxfile.py")
 
 
 def _clean(root: Path) -> None:
@@ -149,30 +149,36 @@ def manual_once(root: Path, work: Path) -> float:
         return seconds
 
 
-def run(runs: int, log: Callable[[str], None]) -> list[Row]:
-    log("1. nox -s release (A) vs by hand (B)")
+def run(runs: int, log: Callable[[str], None], before: Path | None = None) -> list[Row]:
+    log("1. nox -s release (ours) vs by hand" + (" and ours at --before" if before else ""))
     with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
         work = Path(tmp)
-        ours_root = work / "ours"
+        roots = {"ours": work / "ours"} | ({"before": work / "before"} if before else {})
+        colds = []
+        for label, root in roots.items():
+            make_sample(root)
+            adopt(root, REPO if label == "ours" else before or REPO)
+            cold = ours_once(root)  # creates .nox/release-env, once per machine
+            colds.append(f"{label} {cold:.1f}s")
+            log(f"  {label}: cold run (creates the shared release environment): {cold:.1f}s")
         manual_root = work / "manual"
-        make_sample(ours_root)
-        adopt(ours_root)
         make_sample(manual_root)
-        cold = ours_once(ours_root)  # creates .nox/release-env, once per machine
-        log(f"  cold run (creates the shared release environment): {cold:.1f}s")
-        ours, manual = interleave(
-            runs, lambda _i: ours_once(ours_root), lambda _i: manual_once(manual_root, work), log
+        sides = [(label, lambda _i, r=root: ours_once(r)) for label, root in roots.items()]
+        times = interleave_many(
+            runs, [*sides, ("by hand", lambda _i: manual_once(manual_root, work))], log
         )
     return [
         Row(
             "`nox -s release` vs by hand",
-            median(ours),
-            median(manual),
+            median(times[0]),
+            median(times[-1]),
             "s",
-            "<= 1.0x (aim 0.7x)",
+            "<= 0.5x",
             runs,
-            f"first run on a machine (creates .nox/release-env): {cold:.1f}s; ours also "
-            "verifies the sdist, checks hashes and proves both uploads",
+            f"first run on a machine (creates .nox/release-env): {', '.join(colds)}; ours "
+            "also verifies the sdist, checks hashes and proves both uploads",
             baseline_label="by hand",
+            before=median(times[1]) if before else None,
+            max_ratio=0.5,
         )
     ]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import (
+    REPO,
     Row,
     base_env,
     check,
@@ -34,11 +35,16 @@ NAME = "bench-upload"
 
 
 def _run_once(
-    root: Path, wheels: list[str], latency: float, ours: bool, concurrency: int = 0
+    root: Path,
+    wheels: list[str],
+    latency: float,
+    ours: bool,
+    concurrency: int = 0,
+    code: Path = REPO,
 ) -> float:
     with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
         proxy.add(Rule("forward", method="POST", delay=latency, times=None))
-        env = base_env()
+        env = base_env(code)
         if ours:
             env |= index_environ("test", proxy, index)
             if concurrency:
@@ -53,22 +59,23 @@ def _run_once(
         return seconds
 
 
-def run(runs: int, count: int, latency: float, log: Callable[[str], None]) -> list[Row]:
+def run(
+    runs: int, count: int, latency: float, log: Callable[[str], None], before: Path | None = None
+) -> list[Row]:
     log(f"2. {count} wheels, {latency * 1000:.0f} ms per upload request: ours (A) vs twine (B)")
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
         root = Path(tmp) / "project"
         made = many_wheels(Path(tmp) / "made", NAME, "1.0", count)
         manifest = fake_release(root, NAME, "1.0", made)
         wheels = sorted(f.filename for f in manifest.files)
-        ours, twine, ours8 = interleave_many(
-            runs,
-            [
-                ("ours", lambda _i: _run_once(root, wheels, latency, ours=True)),
-                ("twine", lambda _i: _run_once(root, wheels, latency, ours=False)),
-                ("ours x8", lambda _i: _run_once(root, wheels, latency, True, concurrency=8)),
-            ],
-            log,
-        )
+        sides = [
+            ("ours", lambda _i: _run_once(root, wheels, latency, ours=True)),
+            ("twine", lambda _i: _run_once(root, wheels, latency, ours=False)),
+            ("ours x8", lambda _i: _run_once(root, wheels, latency, True, concurrency=8)),
+        ]
+        if before:
+            sides.append(("before", lambda _i: _run_once(root, wheels, latency, True, 0, before)))
+        ours, twine, ours8, *was = interleave_many(runs, sides, log)
     note = (
         "ours = whole `upload` command incl. guard read and proof read; "
         "baseline = sequential `twine upload`"
@@ -79,10 +86,12 @@ def run(runs: int, count: int, latency: float, log: Callable[[str], None]) -> li
             median(ours),
             median(twine),
             "s",
-            ">= 3x faster (ratio <= 0.33)",
+            ">= 5x faster (<= 0.2x)",
             runs,
             note + " (upload-concurrency: the default)",
             baseline_label="twine upload",
+            before=median(was[0]) if was else None,
+            max_ratio=0.2,
         ),
         Row(
             "same, upload-concurrency = 8",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -36,12 +38,77 @@ class Row:
     note: str = ""
     ours_label: str = "ours"
     baseline_label: str = ""
+    before: float | None = None  # median of the same side at --before REF, in the same run
+    # the goal, checked: ratio <= max_ratio, or ours <= max_value (in ``unit``)
+    max_ratio: float | None = None
+    max_value: float | None = None
+    load: str = ""  # the machine's 1-minute load average while the row ran: min-max
 
     @property
     def ratio(self) -> float | None:
         if self.baseline is None or self.baseline == 0:
             return None
         return self.ours / self.baseline
+
+    @property
+    def met(self) -> str:
+        ratio = self.ratio
+        if self.max_ratio is not None and ratio is not None:
+            return "yes" if ratio <= self.max_ratio else "NO"
+        if self.max_value is not None:
+            return "yes" if self.ours <= self.max_value else "NO"
+        return ""
+
+
+class LoadMonitor:
+    """Samples the 1-minute load average (``/proc/loadavg``) every ``every`` seconds in a
+    daemon thread: the machine is shared, so every figure is shown with the load it ran under."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, name="load-monitor", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def now() -> float | None:
+        try:
+            return float(Path("/proc/loadavg").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            value = self.now()
+            if value is not None:
+                self.samples.append((time.monotonic(), value))
+            self._stop.wait(self._every)
+
+    def between(self, start: float, end: float) -> str:
+        values = [v for t, v in self.samples if start <= t <= end] or [
+            v for _t, v in self.samples[-1:]
+        ]
+        if not values:
+            return "?"
+        return f"{min(values):.1f}-{max(values):.1f}"
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def uvless_path(path: str) -> str:
+    """PATH without the folders that hold a ``uv``: the benchmarks run as on a machine where
+    nothing but Python and pip is installed (nox-release brings its own, pinned uv)."""
+    keep = [d for d in path.split(os.pathsep) if d and not shutil.which("uv", path=d)]
+    return os.pathsep.join(keep)
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """A fresh clone of this repository at ``ref`` (the "before" side of the benchmarks)."""
+    subprocess.run(["git", "clone", "--quiet", "--shared", str(REPO), str(into)], check=True)
+    subprocess.run(["git", "-C", str(into), "checkout", "--quiet", ref], check=True)
+    return into
 
 
 def check(condition: bool, what: str) -> None:
@@ -97,15 +164,17 @@ def run_timed(
     return seconds
 
 
-def base_env() -> dict[str, str]:
+def base_env(code: Path = REPO) -> dict[str, str]:
     """The environment for child processes: ours, minus anything that could reach a real
-    index or leak a real credential."""
+    index or leak a real credential, and without uv on PATH (see :func:`uvless_path`).
+    ``code``: the checkout whose ``release/`` runs (this one, or the "before" clone)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("RELEASE_", "TWINE_", "PYPI_", "TEST_PYPI_", "PIP_INDEX", "UV_"))
     }
-    env["PYTHONPATH"] = str(REPO)
+    env["PATH"] = uvless_path(env.get("PATH", os.defpath))
+    env["PYTHONPATH"] = str(code)
     env["CI"] = "1"  # never prompt
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -144,16 +213,20 @@ def fake_release(root: Path, name: str, version: str, files: Sequence[Path]) -> 
 
 
 def print_table(rows: Sequence[Row], out: Callable[[str], None] = print) -> None:
-    header = ("benchmark", "ours", "baseline", "ratio", "target", "runs")
+    header = ("benchmark", "ours", "before", "baseline", "ratio", "goal", "met", "load", "runs")
     lines = [header]
     for r in rows:
         fmt = "{:.2f} " + r.unit if r.unit == "s" else "{:.0f} " + r.unit
         ours = fmt.format(r.ours)
+        before = fmt.format(r.before) if r.before is not None else "-"
         base = fmt.format(r.baseline) if r.baseline is not None else "-"
         if r.baseline_label and r.baseline is not None:
             base += f" ({r.baseline_label})"
         ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
-        lines.append((r.name, ours, base, ratio, r.target, str(r.runs)))
+        if r.before is not None and r.baseline:
+            ratio += f" (before {r.before / r.baseline:.2f}x)"
+        cells = (r.name, ours, before, base, ratio, r.target, r.met, r.load, str(r.runs))
+        lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for n, line in enumerate(lines):
         out("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())

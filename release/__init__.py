@@ -24,6 +24,8 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 index.py          read a Simple API page (and poll until it lists files)
                 upload.py         POST files, settle "already exists" by sha256
                 verify.py         install the release in brand-new environments
+                installer.py      the pinned uv (pip where it cannot run); pip's index
+                                  settings in uv's words
                 credentials.py    environment, keyring, .pypirc, trusted publishing
                 trusted.py        the OIDC token exchange
                 distdir.py        dist/ on disk: files hashed, the manifest read and written

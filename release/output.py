@@ -55,6 +55,10 @@ class Reporter:
         self._summary: list[str] = []
         self._colour: bool | None = None
         self._beat: Heartbeat | None = None  # the step running now, if it shows a heartbeat
+        # Where the time went: step -> seconds (``timed``), shown with the summary and in
+        # ``result.timings`` of the --json document.
+        self.timings: dict[str, float] = {}
+        self.started = time.monotonic()
 
     @property
     def stream(self) -> TextIO:
@@ -123,7 +127,33 @@ class Reporter:
     def add_summary(self, text: str) -> None:
         self._summary.append(text)
 
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        """Time ``step`` (added up when it runs again) and say how long it took."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            seconds = time.monotonic() - started
+            self.timings[step] = self.timings.get(step, 0.0) + seconds
+            self.line(f"{step.replace('_', ' ')}: {seconds:.2f}s", "info")
+
+    def time_summary(self) -> str | None:
+        """``time: build 2.1s, upload_test 0.3s, ... (total 7.9s)``; also puts the figures in
+        ``document["timings"]``. None when nothing was timed."""
+        if not self.timings:
+            return None
+        total = time.monotonic() - self.started
+        figures = {step: round(seconds, 3) for step, seconds in self.timings.items()}
+        self.document["timings"] = figures | {"total": round(total, 3)}
+        parts = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in self.timings.items())
+        return f"time: {parts} (total {total:.1f}s, the rest: start-up, reads, checks)"
+
     def print_summary(self, title: str | None = None) -> None:
+        timing = self.time_summary()
+        if timing:
+            self._summary.append(timing)
+            self.timings.clear()
         if not self._summary:
             return
         title = title or self.summary_title

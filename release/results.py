@@ -34,6 +34,8 @@ class Result(TypedDict, total=False):
     listed_on_test: dict[str, str]  # filename -> sha256, listed but not installable here
     # rehearse
     rehearsal: JSONObject
+    # build, upload, verify, release, rehearse: where the time went (step -> seconds)
+    timings: dict[str, float]
     # doctor
     checks: list[JSONObject]
     ok: bool

@@ -1,10 +1,11 @@
 """The release sessions, ready for any noxfile (this module needs only nox and the stdlib).
 
 Every session runs ``python -m release <command>`` in ONE shared release environment,
-``.nox/release-env``, created once and rebuilt only when ``release/requirements.txt`` changes:
+``.nox/release-env``, created once and rebuilt only when ``release/requirements.lock`` changes:
 a fresh virtual environment per session was the slowest part of a release (see
-docs/maintaining.md, Benchmarks). uv creates it when it is on PATH, virtualenv (a dependency of
-nox) otherwise.
+docs/maintaining.md, Benchmarks). uv is one of the lock's hashed pins: pip (of nox's Python)
+installs that uv into a bare environment and uv installs the rest; a uv on PATH where nox's
+Python has no pip; virtualenv and pip where uv cannot run.
 All of them are ``default=False``: a bare ``nox`` never builds or uploads anything.
 
 The contract CI relies on (README, "Through nox"): ``nox -s SESSION`` exits with the status
@@ -16,12 +17,15 @@ holds exactly one JSON document.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import nox
@@ -140,34 +144,103 @@ def release_python(session: nox.Session) -> str:
         return str(python)
     session.log(f"Creating the shared release environment in {env}")
     shutil.rmtree(env, ignore_errors=True)
-    uv = shutil.which("uv")
-    if uv:
-        steps = [
-            [uv, "venv", "--quiet", "--python", sys.executable, str(env)],
-            [
-                *(uv, "pip", "install", "--quiet", "--require-hashes"),
-                *("--python", str(python), "-r", str(LOCK)),
-            ],
-        ]
-    else:
-        steps = [
-            [sys.executable, "-m", "virtualenv", "--quiet", str(env)],
-            [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(LOCK)],
-        ]
-    with Heartbeat(sys.stderr, "creating the release environment", prefix="nox > "):
-        for argv in steps:
-            session.log(" ".join(argv))
-            done = subprocess.run(argv, check=False)
-            if done.returncode:
-                raise _fail(
-                    session,
-                    f"creating the release environment failed ({Path(argv[0]).name} exited "
-                    f"with {done.returncode}; its output is above). Fix: check your "
-                    "connection and pip's index settings, then run the same session again.",
-                    FAILURE,
-                )
+    started = time.monotonic()
+    with (
+        Heartbeat(sys.stderr, "creating the release environment", prefix="nox > "),
+        tempfile.TemporaryDirectory(prefix="nox-release-uv-") as tmp,
+    ):
+        plans = _creation_plans(env, Path(tmp))
+        for n, plan in enumerate(plans, start=1):
+            how = plan[0]
+            failed = _run_steps(session, plan[1])
+            if failed is None:
+                break
+            shutil.rmtree(env, ignore_errors=True)
+            if n < len(plans):
+                session.warn(f"{failed}; trying without it")
+                continue
+            raise _fail(
+                session,
+                f"creating the release environment failed ({failed}; its output is above). "
+                "Fix: check your connection and pip's index settings, then run the same "
+                "session again.",
+                FAILURE,
+            )
+    session.log(f"release environment ready in {time.monotonic() - started:.1f}s ({how})")
     stamp.write_text(digest)
     return str(python)
+
+
+def uv_pin(lock: Path = LOCK) -> str | None:
+    """uv's entry of the lock (``uv==X`` and its ``--hash`` lines), as a requirements file."""
+    lines = lock.read_text(encoding="utf-8").splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("uv==")), None)
+    if start is None:
+        return None
+    entry = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" ") or not line.strip().startswith("--hash="):
+            break
+        entry.append(line)
+    entry[-1] = entry[-1].rstrip(" \\")
+    return "\n".join(entry) + "\n"
+
+
+def _install_lock(uv: str, python: Path) -> list[str]:
+    # Where Python may not write bytecode, every session would compile its imports again (a
+    # second or more): compile once here, as pip always does. Elsewhere Python writes it on
+    # first import, and only for what is imported.
+    compile_now = ["--compile-bytecode"] if os.environ.get("PYTHONDONTWRITEBYTECODE") else []
+    return [
+        *(uv, "pip", "install", "--quiet", "--require-hashes", *compile_now),
+        *("--python", str(python), "-r", str(LOCK)),
+    ]
+
+
+def _creation_plans(env: Path, tmp: Path) -> list[tuple[str, list[list[str]]]]:
+    """Ways to make the release environment here, best first: (how, commands).
+
+    1. The lock's own uv: a bare environment (``venv --without-pip``), into which pip of nox's
+       Python installs the lock's uv (hashed); that uv installs the whole lock, in parallel.
+    2. A uv on PATH (nox's Python has no pip, e.g. nox installed with ``uv tool``).
+    3. virtualenv and pip, one package after another (where uv cannot run).
+    """
+    python = _env_python(env)
+    plans: list[tuple[str, list[list[str]]]] = []
+    pin = uv_pin()
+    if pin is not None and importlib.util.find_spec("pip") is not None:
+        requirement = tmp / "uv.txt"
+        requirement.write_text(pin, encoding="utf-8")
+        uv = env / ("Scripts/uv.exe" if os.name == "nt" else "bin/uv")
+        pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+        pip += ["--disable-pip-version-check", "--no-deps", "--require-hashes"]
+        steps = [
+            [sys.executable, "-m", "venv", "--without-pip", str(env)],
+            [*pip, "-r", str(requirement)],
+            _install_lock(str(uv), python),
+        ]
+        plans.append(("the lock's uv", steps))
+    on_path = shutil.which("uv")
+    if on_path:
+        steps = [[on_path, "venv", "--quiet", "--python", sys.executable, str(env)]]
+        plans.append(("uv from PATH", [*steps, _install_lock(on_path, python)]))
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(LOCK)]
+    steps = [[sys.executable, "-m", "virtualenv", "--quiet", str(env)], pip]
+    plans.append(("virtualenv and pip", steps))
+    return plans
+
+
+def _run_steps(session: nox.Session, steps: list[list[str]]) -> str | None:
+    """Run ``steps`` in order; what failed, or None."""
+    for argv in steps:
+        session.log(" ".join(argv))
+        try:
+            done = subprocess.run(argv, check=False)
+        except OSError as exc:  # a binary that cannot run on this machine
+            return f"{Path(argv[0]).name} could not run ({exc.strerror or exc})"
+        if done.returncode:
+            return f"{Path(argv[0]).name} exited with {done.returncode}"
+    return None
 
 
 def exit_status(failure: nox.command.CommandFailed) -> int:

@@ -1,33 +1,45 @@
 """Install the release from the test index in brand-new environments and smoke-test it.
 
-The package itself comes from the test index (``pip download --no-deps``, with no other index and
-no pip configuration, so nothing else can answer), its bytes are checked against the manifest, and
-its dependencies (and, for the sdist, its build dependencies) come from the dependency index: the
-prod index by default, never the test index (dependency confusion). No pip cache is used.
+The package itself comes from the test index: the wheel pip would pick for this interpreter
+(``packaging.tags``, the order pip uses) and the sdist, each fetched from the URL the test
+index lists and checked against the manifest's sha256 before anything installs it. Its
+dependencies (and, for the sdist, its build dependencies) come from the dependency index: the
+prod index by default, never the test index (dependency confusion), with no pip or uv
+configuration and no index variable that could add another. uv (the release environment's
+pinned one, :mod:`release.installer`) makes the environments and installs; virtualenv + pip
+where uv cannot run. uv's cache serves dependencies it already holds (uv still asks the index
+as HTTP caching allows); the package itself is never taken from a cache (``--refresh-package``),
+so the sdist is built anew each time.
 """
 
 from __future__ import annotations
 
-__all__ = ["VerifyOptions", "import_names_of", "verify_release"]
+__all__ = ["Prepared", "VerifyOptions", "import_names_of", "prepare", "verify_release"]
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from packaging.tags import sys_tags
+from packaging.utils import parse_wheel_filename
 
 from . import http
 from .childenv import without_credentials, without_index_settings
 from .distdir import hash_file
 from .endpoints import strip_credentials
 from .errors import VerificationFailed
-from .indexstate import IndexState
+from .indexstate import IndexFile, IndexState
+from .installer import find_uv, uv_index_args
 from .manifest import DistFile, Manifest
 from .output import Reporter
 from .retry import Transient
@@ -89,18 +101,6 @@ def import_names_of(wheel: Path) -> tuple[str, ...]:
     return tuple(sorted(_importables(paths, ())))
 
 
-def _uv() -> list[str] | None:
-    found = shutil.which("uv")
-    if found:
-        return [found]
-    try:
-        import uv
-
-        return [uv.find_uv_bin()]
-    except (ImportError, FileNotFoundError):
-        return None
-
-
 def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -> str:
     proc = subprocess.run(
         list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
@@ -117,7 +117,8 @@ def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -
 
 def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment of pip, uv and the smoke command: no credentials (by name, and by value
-    for every secret this run resolved), no Python or virtualenv of ours, no caches."""
+    for every secret this run resolved), no Python or virtualenv of ours, no pip cache (uv's
+    cache serves dependencies only: see the module's docstring)."""
     env = {
         k: v
         for k, v in without_credentials(environ).items()
@@ -125,88 +126,99 @@ def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
     }
     env["PIP_NO_CACHE_DIR"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env["UV_NO_CACHE"] = "1"
     return env
 
 
+@dataclasses.dataclass(frozen=True)
+class _Installer:
+    """Who installs (uv, or pip when ``uv`` is None), with which index options and
+    environment: the dependency index alone, or the user's pip configuration in uv's words."""
+
+    uv: str | None
+    index_args: tuple[str, ...]
+    env: dict[str, str]
+    source: str  # for people: where dependencies come from
+
+
+def _installer(
+    deps_index_url: str | None, env: Mapping[str, str], use_uv: bool, cwd: Path
+) -> _Installer:
+    uv = find_uv() if use_uv else None
+    if deps_index_url:
+        # One index and nothing else: no configuration file, no index variable (uv also gets
+        # --no-config); uv's first-index strategy, with a single index, cannot look elsewhere.
+        strategy = ("--index-strategy", "first-index") if uv else ()
+        return _Installer(
+            uv,
+            ("--index-url", deps_index_url, *strategy),
+            without_index_settings(env),
+            strip_credentials(deps_index_url),
+        )
+    if uv:
+        # uv reads no pip configuration: pip says what it is, and uv is told the same.
+        translated = uv_index_args(sys.executable, env, str(cwd))
+        if translated is not None:
+            args, extra = translated
+            return _Installer(
+                uv, tuple(args), without_index_settings(env) | extra, "your pip configuration"
+            )
+    return _Installer(None, (), dict(env), "your pip configuration")
+
+
 class _Venv:
-    def __init__(self, path: Path, env: Mapping[str, str], uv: list[str] | None) -> None:
+    def __init__(self, path: Path, installer: _Installer) -> None:
         self.path = path
-        self.uv = uv
-        self.env = dict(env)
+        self.installer = installer
+        self.env = dict(installer.env)
         self.bin = path / ("Scripts" if os.name == "nt" else "bin")
         self.python = self.bin / ("python.exe" if os.name == "nt" else "python")
         self.env["VIRTUAL_ENV"] = str(path)
-        self.env["PATH"] = str(self.bin) + os.pathsep + env.get("PATH", "")
+        self.env["PATH"] = str(self.bin) + os.pathsep + installer.env.get("PATH", "")
 
     def create(self, cwd: Path) -> None:
-        if self.uv:
-            _run(
-                [*self.uv, "venv", "--quiet", "--python", sys.executable, str(self.path)],
-                env=self.env,
-                cwd=cwd,
-                what="Creating a fresh environment",
-            )
+        uv = self.installer.uv
+        if uv:
+            argv = [uv, "venv", "--no-config", "--quiet", "--python", sys.executable]
         else:
-            _run(
-                [sys.executable, "-m", "virtualenv", "--quiet", str(self.path)],
-                env=self.env,
-                cwd=cwd,
-                what="Creating a fresh environment",
-            )
+            argv = [sys.executable, "-m", "virtualenv", "--quiet"]
+        _run([*argv, str(self.path)], env=self.env, cwd=cwd, what="Creating a fresh environment")
 
-    def install(self, target: Path, deps_index_url: str | None, cwd: Path) -> None:
+    def install(self, target: Path, project: str, cwd: Path) -> None:
         """Install ``target`` with its dependencies (and an sdist's build requirements) from
-        ``deps_index_url`` and from nothing else: no PIP_*/UV_* index variables, no pip or uv
-        configuration file. ``None`` means the user's own pip configuration, on purpose."""
-        env = self.env
-        if deps_index_url:
-            env = without_index_settings(self.env)
-            index = ["--index-url", deps_index_url]
-        else:
-            index = []
-        if self.uv:
-            argv = [*self.uv, "pip", "install", "--python", str(self.python), *index, str(target)]
+        where the installer was told (see :func:`_installer`) and from nothing else."""
+        uv, index = self.installer.uv, self.installer.index_args
+        if uv:
+            argv = [uv, "pip", "install", "--no-config", "--python", str(self.python)]
+            # the package itself never from uv's cache: the sdist is built here, now
+            argv += ["--quiet", "--refresh-package", project, *index, str(target)]
         else:
             argv = [str(self.python), "-m", "pip", "install", "--quiet", *index, str(target)]
-        _run(argv, env=env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
+        _run(argv, env=self.env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
 
 
-def _download_wheel(
-    name: str, version: str, index_url: str, dest: Path, env: Mapping[str, str], cwd: Path
-) -> Path:
-    """Let pip pick the wheel of ``name==version`` from the test index alone: proves it resolves
-    there for this interpreter (requires-python, tags), as a user's ``pip install`` would."""
-    dest.mkdir(parents=True, exist_ok=True)
-    isolated = without_index_settings(env)  # the test index alone answers: no config, no extras
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-cache-dir",
-            "--only-binary",
-            ":all:",
-            "--index-url",
-            index_url,
-            "--dest",
-            str(dest),
-            f"{name}=={version}",
-        ],
-        env=isolated,
-        cwd=cwd,
-        what=f"Downloading {name}=={version} (wheel) from the test index",
-    )
-    found = sorted(dest.iterdir())
-    if len(found) != 1:
+def _pick_wheel(manifest: Manifest, listed: IndexState) -> tuple[DistFile, IndexFile]:
+    """The wheel of this release that pip would install on this interpreter, among those the
+    test index lists: the one whose best tag comes first in ``packaging.tags.sys_tags()``."""
+    rank = {str(tag): n for n, tag in enumerate(sys_tags())}
+    best: tuple[int, DistFile, IndexFile] | None = None
+    for entry in manifest.files:
+        if entry.kind != "wheel":
+            continue
+        remote = listed.twin_of(entry.filename)
+        tags = parse_wheel_filename(entry.filename)[3]
+        ours = [rank[str(tag)] for tag in tags if str(tag) in rank]
+        if remote is None or not ours:
+            continue
+        if best is None or min(ours) < best[0]:
+            best = (min(ours), entry, remote)
+    if best is None:
         raise VerificationFailed(
-            f"pip downloaded {len(found)} files for {name}=={version} (wheel).",
-            "Check the files of this version on the test index.",
+            f"No wheel of {manifest.name} {manifest.version} on the test index installs on "
+            f"this interpreter (Python {sys.version.split()[0]}, {next(iter(sys_tags()))}).",
+            "Build a wheel for this platform (or a pure-Python one), or run "
+            "verify_test_install on a machine the wheels are for.",
         )
-    return found[0]
+    return best[1], best[2]
 
 
 def _download_url(url: str, dest: Path, timeout: float, size: int) -> Path:
@@ -286,63 +298,130 @@ def _smoke(
         reporter.ok(f"{label}: smoke command passed: {options.smoke_command}")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Ready:
+    work: Path
+    installer: _Installer
+    venvs: dict[str, _Venv]
+
+
+class Prepared:
+    """verify's fresh environments, made in the background: a release starts them before its
+    upload to the test index, so they are ready when the proof read ends. A context manager;
+    the folder goes when it closes. Errors surface when :meth:`ready` is called."""
+
+    def __init__(
+        self,
+        deps_index_url: str | None,
+        verify_sdist: bool,
+        environ: Mapping[str, str],
+        *,
+        use_uv: bool = True,
+    ) -> None:
+        self.key = (deps_index_url, verify_sdist, use_uv)
+        self._tmp = tempfile.TemporaryDirectory(prefix="nox-release-verify-")
+        self._pool = concurrent.futures.ThreadPoolExecutor(1)
+        self._future = self._pool.submit(self._make, _clean_env(environ))
+
+    def _make(self, env: Mapping[str, str]) -> _Ready:
+        deps_index_url, verify_sdist, use_uv = self.key
+        work = Path(self._tmp.name)
+        installer = _installer(deps_index_url, env, use_uv, work)
+        kinds = ["wheel"] + (["sdist"] if verify_sdist else [])
+        venvs = {kind: _Venv(work / kind / "venv", installer) for kind in kinds}
+        for kind in kinds:
+            (work / kind).mkdir()
+        with concurrent.futures.ThreadPoolExecutor(len(kinds)) as pool:
+            for future in [pool.submit(venvs[k].create, work / k) for k in kinds]:
+                future.result()
+        return _Ready(work, installer, venvs)
+
+    def serves(self, options: VerifyOptions) -> bool:
+        return self.key == (options.deps_index_url, options.verify_sdist, options.use_uv)
+
+    def ready(self) -> _Ready:
+        return self._future.result()
+
+    def close(self) -> None:
+        """Remove the environments in the background (thousands of files: seconds on a busy
+        disk) while the release goes on; the thread is not a daemon, so the folder is gone
+        before the process ends."""
+        self._pool.shutdown(wait=True)
+        threading.Thread(target=self._tmp.cleanup, name="verify-cleanup").start()
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def prepare(options: VerifyOptions, environ: Mapping[str, str]) -> Prepared:
+    """Start making verify's environments for ``options`` (see :class:`Prepared`)."""
+    return Prepared(options.deps_index_url, options.verify_sdist, environ, use_uv=options.use_uv)
+
+
+def _fetch(
+    kind: str, manifest: Manifest, listed: IndexState, here: Path, timeout: float
+) -> tuple[DistFile, Path]:
+    """The file of ``kind`` from the test index, checked against the manifest."""
+    if kind == "wheel":
+        entry, remote = _pick_wheel(manifest, listed)
+    else:
+        entry = next(f for f in manifest.files if f.kind == "sdist")
+        found = listed.twin_of(entry.filename)
+        if found is None:  # await_listed saw it; a page that changed since is odd
+            raise VerificationFailed(
+                f"The test index no longer lists {entry.filename}.",
+                "Run verify_test_install again; if it persists, check the test index.",
+            )
+        remote = found
+    got = _download_url(remote.url, here / "dl", timeout, entry.size)
+    sha, _size = hash_file(got)
+    if got.name != entry.filename or entry.sha256 != sha:
+        raise VerificationFailed(
+            f"The test index served {got.name} (sha256 {sha[:12]}…), which is not "
+            "a file of this build.",
+            "Something else was uploaded under this version; bump the version.",
+        )
+    return entry, got
+
+
 def verify_release(
     manifest: Manifest,
     listed: IndexState,
     options: VerifyOptions,
     environ: Mapping[str, str],
     reporter: Reporter,
+    prepared: Prepared | None = None,
 ) -> list[DistFile]:
     """Install each verifiable file of ``manifest`` from the test index; return those verified.
 
-    The wheel and the sdist are checked side by side, each in its own environment and folder:
-    both wait mostly on the network and on subprocesses, so this halves the step on 2 cores.
+    The wheel and the sdist are checked side by side, each in its own environment and folder
+    (``prepared``, when the caller started them early): both wait mostly on the network and on
+    subprocesses, so this halves the step on 2 cores.
     """
-    ours = manifest.by_filename()
-    env = _clean_env(environ)
-    uv = _uv() if options.use_uv else None
-    kinds = ["wheel"] + (["sdist"] if options.verify_sdist else [])
-    with tempfile.TemporaryDirectory(prefix="nox-release-verify-") as tmp:
-        work = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if prepared is None or not prepared.serves(options):
+            prepared = stack.enter_context(prepare(options, environ))
+        ready = prepared.ready()
+        reporter.line(
+            f"dependencies from {ready.installer.source}, installed with "
+            f"{'uv' if ready.installer.uv else 'pip'}",
+            "info",
+        )
 
         def one(kind: str) -> DistFile:
-            here = work / kind
-            here.mkdir()
-            if kind == "wheel":
-                got = _download_wheel(
-                    manifest.name,
-                    manifest.version,
-                    options.test_index_url,
-                    here / "dl",
-                    env,
-                    here,
-                )
-            else:
-                sdist = next(f for f in manifest.files if f.kind == "sdist")
-                remote = listed.twin_of(sdist.filename)
-                if remote is None:  # await_listed saw it; a page that changed since is odd
-                    raise VerificationFailed(
-                        f"The test index no longer lists {sdist.filename}.",
-                        "Run verify_test_install again; if it persists, check the test index.",
-                    )
-                got = _download_url(remote.url, here / "dl", options.timeout, sdist.size)
-            entry = ours.get(got.name)
-            sha, _size = hash_file(got)
-            if entry is None or entry.sha256 != sha:
-                raise VerificationFailed(
-                    f"The test index served {got.name} (sha256 {sha[:12]}…), which is not "
-                    "a file of this build.",
-                    "Something else was uploaded under this version; bump the version.",
-                )
+            started = time.monotonic()
+            here = ready.work / kind
+            entry, got = _fetch(kind, manifest, listed, here, options.timeout)
             reporter.file(got.name, "downloaded from the test index, our sha256", "ok")
-            # uv reads no pip configuration: with no dependency index named, pip installs, so
-            # that the user's own pip settings (mirror, certificates) apply.
-            venv = _Venv(here / "venv", env, uv if options.deps_index_url else None)
-            venv.create(here)
-            venv.install(got, options.deps_index_url, here)
-            _smoke(venv, manifest, options, options.import_names, here, reporter, kind)
+            ready.venvs[kind].install(got, manifest.name, here)
+            _smoke(ready.venvs[kind], manifest, options, options.import_names, here, reporter, kind)
+            reporter.line(f"{kind}: verified in {time.monotonic() - started:.1f}s", "info")
             return entry
 
+        kinds = list(ready.venvs)
         running = reporter.running(
             f"installing the {' and the '.join(kinds)} in fresh environments"
         )
@@ -350,3 +429,4 @@ def verify_release(
             futures = [pool.submit(one, kind) for kind in kinds]
             # Report the first failure in kind order (the wheel's), after both have finished.
             return [future.result() for future in futures]
+    raise AssertionError("unreachable")  # pragma: no cover - the with block returns

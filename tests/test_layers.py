@@ -85,7 +85,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "io": (
         "http", "index", "upload", "verify", "credentials", "trusted", "signing", "provenance",
         "localindex", "loopback", "gitstate", "layout", "distfacts", "metadata", "runner",
-        "attestations", "distdir", "atomic", "versionsources", "adoption",
+        "attestations", "distdir", "atomic", "versionsources", "adoption", "installer",
     ),
     "pure": (
         "guard", "indexstate", "versions", "pypi_rules", "diagnose", "tokens", "claims",

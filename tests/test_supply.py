@@ -20,14 +20,17 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from release import redact
+from release import verify as verify_module
 from release.childenv import without_credentials, without_index_settings
 from release.commands import build as build_command
 from release.commands import release as release_command
 from release.commands import upload as upload_command
 from release.commands import verify as verify_command
+from release.commands.context import Context
 from release.distdir import load_manifest
 from release.endpoints import same_url
-from release.errors import ConfigError, DistError, ExitCode
+from release.errors import ConfigError, DistError, ExitCode, VerificationFailed
+from release.installer import find_uv
 from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import MANIFEST_NAME, check_filename
@@ -418,9 +421,27 @@ def _trap_environ(trap: _Trap, tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(params=["uv", "pip"])
+def installer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """verify with the release environment's uv, and with pip (where uv cannot run)."""
+    if request.param == "pip":
+        monkeypatch.setattr(verify_module, "find_uv", lambda: None)
+    else:
+        assert find_uv(), "uv is a pinned dependency of the release environment"
+    return str(request.param)
+
+
+def _installed_with(ctx: Context, installer: str) -> None:
+    assert f"installed with {installer}" in text(ctx)
+
+
 @pytest.mark.slow
 def test_dependencies_come_from_the_dependency_index_and_nothing_else(
-    make_project: ProjectFactory, index_pair: IndexPair, trap: _Trap, tmp_path: Path
+    make_project: ProjectFactory,
+    index_pair: IndexPair,
+    trap: _Trap,
+    tmp_path: Path,
+    installer: str,
 ) -> None:
     test, prod = index_pair
     _publish_dependency(prod, make_project, "dep")
@@ -434,12 +455,41 @@ def test_dependencies_come_from_the_dependency_index_and_nothing_else(
         ctx
     )  # passes only if dep-lib, which only the prod index has, was installed
     assert "imported demo_pkg" in text(ctx)
+    _installed_with(ctx, installer)
     assert trap.requests == [], "pip or uv asked an index it was not given"
 
 
 @pytest.mark.slow
+def test_a_dependency_only_the_test_index_has_is_never_installed(
+    make_project: ProjectFactory, index_pair: IndexPair, installer: str
+) -> None:
+    """Dependency confusion, tried: dep-lib exists on the test index alone (anyone can register
+    a name on TestPyPI). verify must fail, whichever installer runs, with the wheel and the
+    sdist (whose build runs too)."""
+    test, prod = index_pair
+    dep_root = make_project(name="dep-lib", version="2.0.0", folder="dep")
+    dep_ctx = make_ctx(dep_root, environ_for(test, prod))
+    build_command.build(dep_ctx)
+    upload_command.upload(dep_ctx, "test")  # on the test index only
+    root = make_project(dependencies=("dep-lib",))
+    # and the environment tries to add the test index, as pip's and uv's variables could
+    lure = {f"{tool}_EXTRA_INDEX_URL": test.index_url for tool in ("PIP", "UV")}
+    ctx = make_ctx(root, environ_for(test, prod) | lure | {"UV_INDEX": test.index_url})
+    ctx.deps_from_pip_config = False  # dependency-index-url unset: the prod index
+    build_command.build(ctx)
+    upload_command.upload(ctx, "test")
+    with pytest.raises(VerificationFailed, match=r"dep-lib|dep_lib"):
+        verify_command.verify(ctx)
+    _installed_with(ctx, installer)
+
+
+@pytest.mark.slow
 def test_dependency_index_pip_uses_the_pip_configuration_on_purpose(
-    make_project: ProjectFactory, index_pair: IndexPair, trap: _Trap, tmp_path: Path
+    make_project: ProjectFactory,
+    index_pair: IndexPair,
+    trap: _Trap,
+    tmp_path: Path,
+    installer: str,
 ) -> None:
     """The control: with `dependency-index-url = "pip"` the same settings are obeyed, which
     shows the trap would see a leak."""
@@ -455,6 +505,7 @@ def test_dependency_index_pip_uses_the_pip_configuration_on_purpose(
     build_command.build(ctx)
     upload_command.upload(ctx, "test")
     verify_command.verify(ctx)
+    _installed_with(ctx, installer)  # uv is told what pip's configuration says
     assert any("dep-lib" in path or "dep_lib" in path for path in trap.requests), trap.requests
 
 

@@ -26,6 +26,7 @@ from ..errors import (
     ExitCode,
     IndexRulesRefusal,
 )
+from ..installer import find_uv
 from ..manifest import MANIFEST_NAME, DistFile, Manifest, kind_of
 from ..metadata import built_info
 from ..output import Reporter
@@ -56,7 +57,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
         return Manifest(name, str((declared and declared.version) or "0"), ())
     check_writable(dist)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
+    with out.timed("build"), tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
         outdir = Path(tmp)
         if from_dir is not None:
             _copy_built_elsewhere(from_dir, outdir)
@@ -184,7 +185,8 @@ def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
 def _build_installer(choice: str) -> str:
     """auto, pip or uv (config checks it) -> pip or uv."""
     if choice == "auto":
-        return "uv" if shutil.which("uv") else "pip"
+        # the release environment's pinned uv (build finds the same one: uv.find_uv_bin)
+        return "uv" if find_uv() else "pip"
     return choice
 
 

@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ..index import fetch_index_state
 from ..indexstate import IndexState
-from ..manifest import MANIFEST_NAME, Manifest
+from ..manifest import MANIFEST_NAME, DistFile, Manifest
 from ..output import Reporter
 from ..project import declared_info
 from ..retry import RetryPolicy
@@ -44,6 +44,11 @@ class Context:
     require_verified: bool | None = None  # None: the setting decides
     # Makes attestations for an upload (tests pass their own); None: sigstore as this CI job.
     signer: signing.Signer | None = None
+    # The proof read after each upload (index name -> (files proved, what the index listed)):
+    # verify reuses the test index's instead of reading it again.
+    proofs: dict[str, tuple[tuple[DistFile, ...], IndexState]] = dataclasses.field(
+        default_factory=dict
+    )
 
     @property
     def policy(self) -> RetryPolicy:

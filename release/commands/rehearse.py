@@ -30,7 +30,7 @@ from .build import build
 from .checks import refuse_early
 from .context import Context
 from .upload import upload
-from .verify import verify
+from .verify import prepare_verify, verify
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,10 +96,11 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
             },
             deps_from_pip_config=True,
         )
-        manifest = build(ctx)
-        refuse_early(ctx, manifest)
-        upload(ctx, "test")
-        manifest = verify(ctx)
+        with prepare_verify(ctx) as prepared:
+            manifest = build(ctx)
+            refuse_early(ctx, manifest)
+            upload(ctx, "test")
+            manifest = verify(ctx, prepared)
         upload(ctx, "prod")
 
         out.heading("again: the same version, the same bytes")

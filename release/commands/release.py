@@ -31,7 +31,7 @@ from .build import build
 from .checks import dry_run_credential, guard_rules, plan_for, print_plan, refuse_early
 from .context import Context, from_args, load_checked
 from .upload import add_require_verified_flag, upload
-from .verify import verify
+from .verify import prepare_verify, verify
 
 T = TypeVar("T")
 
@@ -40,10 +40,12 @@ def release(ctx: Context) -> int:
     """build -> upload test -> verify -> upload prod, stopping at the first failure."""
     if ctx.dry_run:
         return _dry_run_release(ctx)
-    if not _resumable(ctx):
-        refuse_early(ctx, build(ctx))
-    upload(ctx, "test")
-    verify(ctx)
+    # verify's environments are made in the background meanwhile (build, upload, proof)
+    with prepare_verify(ctx) as prepared:
+        if not _resumable(ctx):
+            refuse_early(ctx, build(ctx))
+        upload(ctx, "test")
+        verify(ctx, prepared)
     upload(ctx, "prod")
     return int(ExitCode.OK)
 

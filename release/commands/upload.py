@@ -109,32 +109,35 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     results = []
     # Wheels first, the sdist once every wheel is up: while a release is half up, an
     # installer finds wheels or nothing, never only the sdist to build from source.
-    for batch in upload_batches(files):
-        results += upload_files(
-            batch,
-            index=index,
-            credential=credential,
-            project=manifest.name,
+    with out.timed(f"upload_{name}"):
+        for batch in upload_batches(files):
+            results += upload_files(
+                batch,
+                index=index,
+                credential=credential,
+                project=manifest.name,
+                reporter=out,
+                policy=ctx.policy,
+                timeout=ctx.timeout,
+                concurrency=int(settings.get("upload-concurrency")),
+                first_alone=first_alone,
+                wait=float(settings.get("wait-timeout")),
+                extra_fields=extra,
+            )
+            first_alone = False
+    # Proof: the index lists every file of ours with our sha256.
+    with out.timed(f"proof_{name}"):
+        proved = await_listed(
+            index.index_url,
+            manifest.name,
+            manifest.files,
             reporter=out,
             policy=ctx.policy,
             timeout=ctx.timeout,
-            concurrency=int(settings.get("upload-concurrency")),
-            first_alone=first_alone,
             wait=float(settings.get("wait-timeout")),
-            extra_fields=extra,
+            what="the uploaded files",
         )
-        first_alone = False
-    # Proof: the index lists every file of ours with our sha256.
-    await_listed(
-        index.index_url,
-        manifest.name,
-        manifest.files,
-        reporter=out,
-        policy=ctx.policy,
-        timeout=ctx.timeout,
-        wait=float(settings.get("wait-timeout")),
-        what="the uploaded files",
-    )
+    ctx.proofs[name] = (manifest.files, proved)
     for f in manifest.files:
         out.file(f.filename, f"listed with our sha256 ({f.sha256[:12]}…)", "ok")
     sent = sum(1 for r in results if r.outcome is Outcome.UPLOADED)

@@ -3,7 +3,7 @@ environments, import it and smoke-test it; record what was verified in the manif
 
 from __future__ import annotations
 
-__all__ = ["configure", "run", "verify"]
+__all__ = ["configure", "dependency_index", "prepare_verify", "run", "verify"]
 
 import argparse
 
@@ -16,24 +16,45 @@ from ..errors import (
 from ..index import await_listed
 from ..manifest import Manifest
 from ..output import Reporter
-from ..verify import VerifyOptions, verify_release
+from ..verify import Prepared, VerifyOptions, verify_release
 from .checks import check_provenance, import_names, what_verify_checks
 from .context import Context, check_writable, from_args, load_checked
 
 
-def verify(ctx: Context) -> Manifest:
-    settings, out = ctx.settings, ctx.reporter
-    index = settings.index("test")
-    out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
+def dependency_index(ctx: Context) -> str | None:
+    """Where verify takes dependencies from: the dependency index, the prod index by default,
+    ``None`` for the user's own pip configuration; never the test index."""
+    settings = ctx.settings
     deps: str | None = settings.get("dependency-index-url") or settings.index("prod").index_url
     if ctx.deps_from_pip_config or deps == "pip":
         deps = None  # the user's own pip configuration
-    if deps and same_url(deps, index.index_url):
+    if deps and same_url(deps, settings.index("test").index_url):
         raise ConfigError(
             "dependency-index-url is the test index: dependencies would come from TestPyPI, "
             "where anyone can register any name (dependency confusion).",
             "Leave dependency-index-url unset (the prod index) or point it at a trusted index.",
         )
+    return deps
+
+
+def prepare_verify(ctx: Context) -> Prepared:
+    """Start making verify's fresh environments now (in the background, while the build, the
+    upload to the test index and its proof run); a context manager for :func:`verify`."""
+    sdist = bool(ctx.settings.get("verify-sdist"))
+    return Prepared(dependency_index(ctx), sdist, ctx.environ)
+
+
+def verify(ctx: Context, prepared: Prepared | None = None) -> Manifest:
+    """Install the release from the test index (``prepared``: environments made ahead)."""
+    with ctx.reporter.timed("verify"):
+        return _verify(ctx, prepared)
+
+
+def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
+    settings, out = ctx.settings, ctx.reporter
+    index = settings.index("test")
+    out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
+    deps = dependency_index(ctx)
     manifest = load_checked(ctx)
     smoke = str(settings.get("smoke-command"))
     imports = import_names(ctx, manifest)
@@ -47,16 +68,18 @@ def verify(ctx: Context) -> Manifest:
             f"and check it: {checks}"
         )
         return manifest
-    listed = await_listed(
-        index.index_url,
-        manifest.name,
-        manifest.files,
-        reporter=out,
-        policy=ctx.policy,
-        timeout=ctx.timeout,
-        wait=float(settings.get("wait-timeout")),
-        what=f"{manifest.name} {manifest.version}",
-    )
+    proved, listed = ctx.proofs.get("test", ((), None))
+    if listed is None or proved != manifest.files:  # not this run's upload: read it now
+        listed = await_listed(
+            index.index_url,
+            manifest.name,
+            manifest.files,
+            reporter=out,
+            policy=ctx.policy,
+            timeout=ctx.timeout,
+            wait=float(settings.get("wait-timeout")),
+            what=f"{manifest.name} {manifest.version}",
+        )
     out.ok(f"the test index lists all {len(manifest.files)} file(s) with our sha256")
     options = VerifyOptions(
         test_index_url=index.index_url,
@@ -66,7 +89,7 @@ def verify(ctx: Context) -> Manifest:
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
     )
-    verified = verify_release(manifest, listed, options, ctx.environ, out)
+    verified = verify_release(manifest, listed, options, ctx.environ, out, prepared)
     # Wheels for other platforms cannot be installed here; the index lists them with our
     # sha256 (checked above), which is all that can be proved on this machine.
     done = {f.filename for f in verified}
