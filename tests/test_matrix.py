@@ -22,7 +22,16 @@ from release.matrix import (
     matrix_table,
     suggested_patterns,
 )
-from release.merge import Part, Problem, merge
+from release.merge import (
+    FIX_CHANGED,
+    FIX_CLASH,
+    FIX_IDENTITY,
+    FIX_NO_SDIST,
+    FIX_SDISTS,
+    Part,
+    Problem,
+    merge,
+)
 
 PYS = ("310", "311", "312", "313", "314")
 LINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -368,3 +377,259 @@ def test_post_publish_audit(
     empty = {"missing_files": (), "extra_files": (), "missing_patterns": (), "allowed_missing": ()}
     assert dataclasses.asdict(result) == empty | found
     assert result.complete is not bool(found.get("missing_files") or found.get("missing_patterns"))
+
+
+# ------------------------------------------------------------ every problem, exactly
+# The words gather prints and the fix a person acts on (found missing by `nox -s mutate`).
+
+JOB = "(%s, cpython-3.13)"
+EXACT_PROBLEMS: dict[str, tuple[list[Part], dict[str, object], list[tuple[str, str]]]] = {
+    "different versions and projects": (
+        [part("s", {SDIST: "a" * 64}), part("w", {WIN: "b" * 64}, version="1.1", name="other")],
+        {"expected_version": Version("2.0")},
+        [
+            ("the folders hold different projects: s: demo; w: other", FIX_IDENTITY),
+            ("the folders hold different versions: s: 1.0; w: 1.1", FIX_IDENTITY),
+        ],
+    ),
+    "1.0 and 1.0.0 are one version; Demo and demo one project": (
+        [part("s", {SDIST: "a" * 64}), part("w", {WIN: "b" * 64}, version="1.0.0", name="Demo")],
+        {"expected_version": Version("1.0")},
+        [],
+    ),
+    "another version than pyproject.toml's": (
+        [part("s", {SDIST: "a" * 64})],
+        {"expected_version": Version("1.0.1")},
+        [("the folders hold version 1.0, pyproject.toml says 1.0.1", FIX_IDENTITY)],
+    ),
+    "one name, two contents": (
+        [
+            part("s", {SDIST: "a" * 64}),
+            part("mac13", {MAC: "b" * 64}, runner="macos-13"),
+            part("mac14", {MAC: "c" * 64}, runner="macos-14"),
+        ],
+        {},
+        [
+            (
+                f"{MAC} was built twice with different bytes: by macos-13 {JOB % 'mac13'} "
+                f"(folder mac13) and by macos-14 {JOB % 'mac14'} (folder mac14)",
+                FIX_CLASH,
+            )
+        ],
+    ),
+    "bytes changed after the build": (
+        [part("s", {SDIST: "a" * 64}), part("w", {WIN: "b" * 64}, actual={WIN: "e" * 64})],
+        {},
+        [
+            (
+                f"w/{WIN}: its bytes differ from its partial manifest (sha256 eeeeeeeeeeee…, "
+                f"recorded bbbbbbbbbbbb…, 10 bytes vs 10): changed after job w {JOB % 'w'} "
+                "built it",
+                FIX_CHANGED,
+            )
+        ],
+    ),
+    "a stray file and a missing one": (
+        [part("s", {SDIST: "a" * 64, MAC: "c" * 64}, actual={SDIST: "a" * 64, WIN: "b" * 64})],
+        {},
+        [
+            (f"s/{WIN}: in the folder but not in its partial manifest", FIX_CHANGED),
+            (f"s/{MAC}: in its partial manifest but not in the folder", FIX_CHANGED),
+        ],
+    ),
+    "two sdists": (
+        [part("s1", {SDIST: "a" * 64}), part("s2", {"demo-1.0.zip": "d" * 64})],
+        {},
+        [
+            (
+                f"more than one sdist: {SDIST} from job s1 {JOB % 's1'} (folder s1); "
+                f"demo-1.0.zip from job s2 {JOB % 's2'} (folder s2)",
+                FIX_SDISTS,
+            )
+        ],
+    ),
+    "no sdist": ([part("w", {WIN: "b" * 64})], {}, [("no sdist in any folder", FIX_NO_SDIST)]),
+    "no sdist, allowed": ([part("w", {WIN: "b" * 64})], {"allow_no_sdist": True}, []),
+    "nothing": (
+        [],
+        {},
+        [
+            ("no sdist in any folder", FIX_NO_SDIST),
+            ("no folders to gather", "Name the build folders: gather DIR..."),
+        ],
+    ),
+    "a wheel the index would refuse (not the sdist)": (
+        [part("s", {SDIST: "a" * 64}), part("w", {WIN: "b" * 64, MAC: "c" * 64})],
+        {"wheel_problem": lambda fn: Problem(f"{fn}: refused", f"fix {fn}")},
+        [(f"{MAC}: refused (from w)", f"fix {MAC}"), (f"{WIN}: refused (from w)", f"fix {WIN}")],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", EXACT_PROBLEMS)
+def test_merge_problems_exactly(name: str) -> None:
+    parts, options, expected = EXACT_PROBLEMS[name]
+    merged = merge(parts, **options)  # type: ignore[arg-type]
+    assert [(p.what, p.fix) for p in merged.problems] == expected
+    assert (merged.manifest is None) is bool(expected)
+    if expected:
+        assert merged.sources == {}
+
+
+def test_the_merged_manifest_exactly() -> None:
+    unused = Runner("unused", "cpython-3.13")
+    win = part("win", {WIN: "b" * 64})
+    win = dataclasses.replace(
+        win,
+        manifest=dataclasses.replace(
+            win.manifest, runners={**win.manifest.runners, unused.id: unused}
+        ),
+    )
+    merged = merge(
+        [
+            part("mac", {MAC: "c" * 64}),
+            win,
+            part("sdist", {SDIST: "a" * 64}),
+            part("b", {WIN: "b" * 64}),
+        ]
+    )
+    assert merged.problems == ()
+    assert merged.notes == (f"{WIN}: identical copies from win and b; taking one",)
+    assert merged.sources == {MAC: "mac", WIN: "win", SDIST: "sdist"}
+    runner = {f: Runner(f, "cpython-3.13", f"job {f}") for f in ("mac", "win", "sdist")}
+    assert merged.manifest == Manifest(
+        name="demo",
+        version="1.0",
+        files=(
+            DistFile(SDIST, "a" * 64, 10, "sdist", runner["sdist"].id),
+            DistFile(MAC, "c" * 64, 10, "wheel", runner["mac"].id),
+            DistFile(WIN, "b" * 64, 10, "wheel", runner["win"].id),
+        ),
+        runners={r.id: r for r in runner.values()},
+        partial=False,
+    )
+
+
+def test_a_file_listed_but_absent_is_not_taken_from_that_folder() -> None:
+    merged = merge(
+        [
+            part("a", {SDIST: "a" * 64, WIN: "e" * 64}, actual={SDIST: "a" * 64}),
+            part("b", {WIN: "b" * 64}),
+        ]
+    )
+    assert [p.what for p in merged.problems] == [
+        f"a/{WIN}: in its partial manifest but not in the folder"
+    ]
+    assert merged.notes == ()  # no clash with b's copy: a's was never there
+
+
+# ------------------------------------------------------------ patterns and tables, exactly
+
+BRACES_FIX = 'Write alternatives as {a,b}, e.g. "cp3{10,11,12}-*-win_amd64".'
+TAG_FIX = (
+    'Write one wheel tag with globs, e.g. "cp312-*-manylinux_*_x86_64", '
+    '"cp3*-abi3-macosx_*_arm64" or "py3-none-any".'
+)
+
+
+@pytest.mark.parametrize("bad", ["cp3{10,11-*-x", "cp310}-*-x", "a-b-}{", "{{a}-b-c"])
+def test_unbalanced_braces_exactly(bad: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        expand_patterns([bad])
+    assert (info.value.message, info.value.fix) == (
+        f"expected-wheels pattern {bad!r} has unbalanced braces.",
+        BRACES_FIX,
+    )
+
+
+def test_a_pattern_that_is_not_one_tag_exactly() -> None:
+    with pytest.raises(ConfigError) as info:
+        expand_patterns(["py3-none-any", " cp3{12,13}-win_amd64 "])
+    assert (info.value.message, info.value.fix) == (
+        "expected-wheels pattern 'cp312-win_amd64' (from ' cp3{12,13}-win_amd64 ') is not "
+        "INTERPRETER-ABI-PLATFORM.",
+        TAG_FIX,
+    )
+    for bad in ("a--c", "a-b-", "-b-c"):
+        with pytest.raises(ConfigError, match="is not INTERPRETER-ABI-PLATFORM"):
+            expand_patterns([bad])
+
+
+def test_patterns_are_stripped_expanded_and_kept_once() -> None:
+    assert expand_patterns([" cp3{12,13}-*-win_amd64", "cp312-*-win_amd64 ", "py3-none-any"]) == [
+        "cp312-*-win_amd64",
+        "cp313-*-win_amd64",
+        "py3-none-any",
+    ]
+    assert expand_braces("a{b,c{d,e}}f{g,h}") == [
+        "abfg",
+        "abfh",
+        "acdfg",
+        "acdfh",
+        "acefg",
+        "acefh",
+    ]
+
+
+def test_allowances_exactly() -> None:
+    result = check_expected(
+        ["cp3{12,13,14}-*-win_amd64"],
+        ["d-1.0-cp312-cp312-win_amd64.whl", "not a wheel.whl"],
+        ["cp313-*-win_amd64", "cp314-*", "cp315-*"],
+    )
+    assert result.missing == ()
+    assert result.allowed == ("cp313-*-win_amd64", "cp314-*-win_amd64")
+    assert result.unused_allowances == ("cp315-*",)
+    assert result.unexpected == ("not a wheel.whl",)
+    assert result.complete
+
+
+def test_suggested_patterns_exactly() -> None:
+    wheels = [
+        "d-1.0-pp310-pypy310_pp73-manylinux2014_x86_64.whl",
+        "d-1.0-pp39-pypy39_pp73-manylinux1_i686.whl",
+        "d-1.0-cp39-abi3-win_amd64.whl",
+        "d-1.0-cp313-cp313t-win_amd64.whl",
+        "d-1.0-cp313-cp313-macosx_10_9_universal2.whl",
+        "d-1.0-cp312-cp312-macosx_10_9_universal2.whl",
+        "d-1.0-py2-none-any.whl",
+        "d-1.0-py3-none-any.whl",
+        "d-1.0-cp38-cp38-musllinux_1_2_x86_64.whl",
+        "d-1.0-cp310-cp310-linux_armv7l.whl",
+        "not-a-wheel.whl",
+    ]
+    assert suggested_patterns(wheels) == [
+        "{py2,py3}-none-any",
+        "cp310-*-linux_armv7l",
+        "cp3{12,13}-*-macosx_*_universal2",
+        "pp39-pypy39_pp73-manylinux_*_i686",
+        "pp310-pypy310_pp73-manylinux_*_x86_64",
+        "cp38-*-musllinux_*_x86_64",
+        "cp39-abi3-win_amd64",
+        "cp313-cp313t-win_amd64",
+    ]
+
+
+def test_matrix_table_exactly() -> None:
+    wheels = [
+        "d-1.0-pp310-pypy310_pp73-manylinux2014_x86_64.whl",
+        "d-1.0-cp39-abi3-win_amd64.whl",
+        "d-1.0-cp313-cp313t-win_amd64.whl",
+        "d-1.0-cp310-cp310-win_amd64.whl",
+        "d-1.0-cp39-cp39-win_amd64.whl",
+        "d-1.0-py3-none-any.whl",
+        "not-a-wheel.whl",
+    ]
+    assert matrix_table(wheels) == "\n".join(
+        [
+            "| python | `any` | `manylinux_*_x86_64` | `win_amd64` |",
+            "|---|---|---|---|",
+            "| cp39 |   |   | x |",
+            "| cp39-abi3 |   |   | x |",
+            "| cp310 |   |   | x |",
+            "| cp313-cp313t |   |   | x |",
+            "| pp310-pypy310_pp73 |   | x |   |",
+            "| py3-none | x |   |   |",
+        ]
+    )
+    assert matrix_table(["not-a-wheel.whl"]) == "(no wheels)"
