@@ -528,6 +528,17 @@ def split_outside_braces(text: str) -> list[str]:
     return [*parts, current]
 
 
+def _check_url_spelling(key: str, url: str) -> None:
+    """A URL names its host one way only (:func:`release.endpoints.url_problem`): what
+    urllib3 connects to is the host every check sees."""
+    problem = endpoints.url_problem(url) if url else None
+    if problem is not None:
+        raise ConfigError(
+            f"{key} = {_shown(url)} cannot be used: {problem}.",
+            f"Set {env_name(key)} (or {key} in [tool.release]) to a plain https://host/path URL.",
+        )
+
+
 def _check_urls(values: Mapping[str, Any]) -> None:
     """Catch the classic mix-up: an upload URL where an index URL belongs, or the reverse."""
     for name in INDEX_NAMES:
@@ -552,6 +563,8 @@ def _check_urls(values: Mapping[str, Any]) -> None:
                     "Remove user:password@ from the URL; pass the token through "
                     f"RELEASE_{name.upper()}_PASSWORD or another credential source.",
                 )
+        for key in (f"{name}-upload-url", f"{name}-index-url", f"{name}-trusted-publishing-url"):
+            _check_url_spelling(key, str(values.get(key) or ""))
         upath = urlsplit(upload).path.rstrip("/")
         ipath = urlsplit(index).path.rstrip("/")
         if upath.endswith(("/simple", "/+simple")):

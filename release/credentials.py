@@ -58,6 +58,8 @@ class Credential:
     bound_to: str | None = None
     # To show on every run (plain http:// allowed by allow-http-credentials).
     warnings: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    # A dry run's trusted publishing: what would be minted, with no secret (nothing minted).
+    planned: bool = False
 
     def __post_init__(self) -> None:
         # Every credential is known to the redaction boundary from the moment it exists.
@@ -94,6 +96,7 @@ class _Context:
     project: str
     environ: Mapping[str, str]
     options: Mapping[str, Any] | None
+    dry_run: bool = False
 
     def option(self, key: str) -> Any:
         var = env_name(key)
@@ -290,12 +293,24 @@ def _trusted(ctx: _Context) -> Credential:
     index, environ = ctx.index, ctx.environ
     publisher = parse_publisher(ctx.option("trusted-publisher") or [])
     base = trusted.oidc_base_url(index, override)
-    # The identity token is a credential too: it goes over https (or to loopback) only.
+    # The identity token is a credential too: it goes over https (or to loopback) only, to a
+    # URL that names its host one way (no user@, no backslash).
     destinations.check_transport(
         base + trusted.MINT_PATH,
         f"{index.name}-trusted-publishing-url",
         allow_http=_allow_http(ctx),
     )
+    source = f"trusted publishing ({trusted.ci_name(environ)} OIDC)"
+    if ctx.dry_run:  # say what would happen: no identity token is requested, nothing minted
+        audience = trusted.plan_mint(index, environ, override=override, timeout=timeout)
+        return Credential(
+            TOKEN_USERNAME,
+            "",
+            f"{source}; dry run: an identity token for audience {audience!r} would be "
+            f"exchanged at {endpoints.strip_credentials(base)}, none was requested",
+            bound_to=destinations.mint_binding(base),
+            planned=True,
+        )
     minted = trusted.MintedToken(
         lambda: trusted.mint_token(
             index, environ, override=override, timeout=timeout, publisher=publisher
@@ -304,7 +319,7 @@ def _trusted(ctx: _Context) -> Credential:
     return Credential(
         TOKEN_USERNAME,
         minted.last,
-        f"trusted publishing ({trusted.ci_name(environ)} OIDC)",
+        source,
         renewer=minted,
         bound_to=destinations.mint_binding(base),
     )
@@ -364,14 +379,16 @@ def resolve(
     *,
     interactive: bool = False,
     options: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> Credential:
     """The first credential source that has something for ``index``, checked against where it
     would go (:mod:`release.destinations`: a CredentialError before anything is sent).
 
     ``options`` are the resolved ``[tool.release]`` values (``Settings.values``); without them
     only the environment's ``RELEASE_*`` variables and the defaults are consulted.
+    ``dry_run``: trusted publishing is planned, not done (:attr:`Credential.planned`).
     """
-    ctx = _Context(index, project, environ, options)
+    ctx = _Context(index, project, environ, options, dry_run)
     # Plain http:// is refused before a source is even looked at.
     destinations.check_transport(
         index.upload_url, f"{index.name}-upload-url", allow_http=_allow_http(ctx)

@@ -9,6 +9,14 @@
 3. **No credential over plain ``http://`` except to loopback** (``127.0.0.0/8``, ``::1``,
    ``localhost``). ``http://`` to PyPI or TestPyPI is always refused; to another host only with
    ``allow-http-credentials = true``, and then every run warns.
+4. **A URL that carries a credential names its host one way only** (:func:`url_problem`): no
+   ``user@``, no ``\\``, no ``%`` or non-ASCII in the host, nothing that makes urllib3 connect
+   elsewhere than the host these rules see (``https://127.0.0.1\\@pypi.org`` is 127.0.0.1 to
+   urllib3). A trailing dot (``upload.pypi.org.``) names the same host as without it.
+5. **PyPI's and TestPyPI's OIDC audiences come only from their own hosts**
+   (:func:`check_audience`): any other host announcing ``pypi`` or ``testpypi`` would obtain an
+   identity token it could exchange at PyPI for an upload token of this project (a confused
+   deputy); it is refused before an identity token is requested.
 
 Refusals are :class:`~release.errors.CredentialError` (exit 7) with the fix. Redirects are the
 HTTP layer's part: it never follows one with a credential (:mod:`release.http`).
@@ -18,17 +26,20 @@ from __future__ import annotations
 
 __all__ = [
     "UPLOAD_HOSTS",
+    "check_audience",
     "check_destination",
     "check_transport",
+    "check_url",
     "is_loopback",
     "mint_binding",
 ]
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from . import endpoints
-from .endpoints import Warehouse, host_of, strip_credentials, warehouse_of
+from .endpoints import Warehouse, host_of, strip_credentials, url_problem, warehouse_of
 from .errors import CredentialError
 
 # The one host each public index takes uploads on (from twine's constants, via endpoints).
@@ -41,9 +52,13 @@ ALLOW_HTTP_KEY = "allow-http-credentials"
 
 
 def is_loopback(host: str) -> bool:
-    """``localhost``, ``127.0.0.0/8`` or ``::1``. Pure."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    """``localhost``, ``127.0.0.0/8`` or ``::1``. Pure.
+
+    Only ``localhost`` itself: ``evil.localhost`` is a name any resolver (a hosts file, a DNS
+    search domain) may send elsewhere, so it does not count.
+    """
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -51,13 +66,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_url(url: str, what: str) -> None:
+    """CredentialError (exit 7) when ``url`` has a :func:`release.endpoints.url_problem`
+    (rule 4; config refuses such URLs already, exit 2: this holds for any caller). Pure."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise CredentialError(
+            f"A credential would be sent to the URL of {what}, but {problem}: the host it "
+            "names is not plainly the host that would be connected to. Nothing was sent.",
+            f"Set {what} to a plain https://host/path URL (the credential goes through "
+            "RELEASE_*_PASSWORD, keyring or trusted publishing, never in the URL).",
+        )
+
+
 def check_transport(url: str, what: str, *, allow_http: bool) -> str | None:
-    """Whether a credential may travel to ``url`` at all (rule 3). Returns a warning to show on
-    every run (plain http allowed by the opt-in), None when all is well; raises CredentialError.
-    ``what`` names the setting the URL came from, for the fix."""
+    """Whether a credential may travel to ``url`` at all (rules 3 and 4). Returns a warning to
+    show on every run (plain http allowed by the opt-in), None when all is well; raises
+    CredentialError. ``what`` names the setting the URL came from, for the fix."""
+    check_url(url, what)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = host_of(url)
     where = strip_credentials(url)
     if scheme == "https" or (scheme == "http" and is_loopback(host)):
         return None
@@ -126,3 +155,40 @@ def check_destination(
             "Set the trusted-publishing URL (test-/prod-trusted-publishing-url) to the index "
             f"that takes the upload, or point {what} at {minted_for}.",
         )
+
+
+_AUDIENCES: dict[str, Warehouse] = {"PYPI": Warehouse.PYPI, "TESTPYPI": Warehouse.TESTPYPI}
+# ``id`` (GitLab) reads the identity token from ``<AUD>_ID_TOKEN``, the audience upper-cased
+# with every other character made ``_``; the same folding finds every spelling that would
+# reach PyPI's or TestPyPI's token ("PyPI", or "pypi" with a dotless i, which upper-cases to I).
+_ENV_FOLD = re.compile(r"[^A-Z0-9_]|^[^A-Z_]")
+
+
+def audience_warehouse(audience: str) -> Warehouse | None:
+    """The public index whose identity tokens ``audience`` names in any spelling, or None. Pure."""
+    for text in (audience.strip().upper(), _ENV_FOLD.sub("_", audience.upper())):
+        if text in _AUDIENCES:
+            return _AUDIENCES[text]
+    return None
+
+
+def check_audience(oidc_base: str, audience: str, what: str) -> None:
+    """Rule 5: PyPI's (``pypi``) or TestPyPI's (``testpypi``) audience only from that index's
+    own host over https; anything else announcing it is refused before an identity token is
+    requested (CredentialError, exit 7). ``what`` names the setting ``oidc_base`` came from.
+    Pure."""
+    warehouse = audience_warehouse(audience)
+    if warehouse is None:
+        return
+    site = endpoints.site_url(warehouse) or ""
+    if urlsplit(oidc_base).scheme.lower() == "https" and host_of(oidc_base) == host_of(site):
+        return
+    name = _NAMES[warehouse]
+    raise CredentialError(
+        f"{strip_credentials(oidc_base)} ({what}) announced the OIDC audience {audience!r}, "
+        f"which is {name}'s: an identity token for it would let that host mint {name} upload "
+        "tokens for this project. No identity token was requested.",
+        f"Trusted publishing for {name} goes to {site} only. If this index is {name}, set "
+        f"{what} to {site} (or leave it unset); if it is another index, it must announce its "
+        "own audience (check that the URL is the index you meant).",
+    )

@@ -9,6 +9,7 @@ __all__ = ["check_dist", "dist_candidates", "hash_file", "load_manifest", "write
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from packaging.version import InvalidVersion
@@ -66,7 +67,8 @@ def load_manifest(dist_dir: Path) -> Manifest:
 
 
 def check_dist(dist_dir: Path, manifest: Manifest) -> None:
-    """Every manifest file is in dist/ with its recorded sha256, and nothing else is."""
+    """Every manifest file is in dist/, a regular file (not a link, which could point
+    anywhere) with its recorded sha256 and size, and nothing else is."""
     listed = manifest.by_filename()
     problems: list[str] = []
     for path in dist_candidates(dist_dir):
@@ -77,8 +79,14 @@ def check_dist(dist_dir: Path, manifest: Manifest) -> None:
         if not path.is_file():
             problems.append(f"{name}: in the manifest but missing from {dist_dir.name}/")
             continue
+        if path.is_symlink():
+            problems.append(
+                f"{name}: a symbolic link (to {os.readlink(path)}); dist/ holds the files "
+                "themselves"
+            )
+            continue
         sha, size = hash_file(path)
-        if sha != entry.sha256:
+        if sha != entry.sha256 or size != entry.size:
             problems.append(
                 f"{name}: changed since build (sha256 {sha[:12]}… != {entry.sha256[:12]}…, "
                 f"{size} bytes vs {entry.size})"

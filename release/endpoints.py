@@ -19,11 +19,13 @@ __all__ = [
     "same_url",
     "site_url",
     "strip_credentials",
+    "url_problem",
     "warehouse_of",
 ]
 
 import enum
 import ipaddress
+import re
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 PROD_UPLOAD_URL = "https://upload.pypi.org/legacy/"  # twine.utils.DEFAULT_REPOSITORY
@@ -36,8 +38,40 @@ TOKEN_USERNAME = "__token__"  # noqa: S105 - the fixed username of API tokens, n
 
 
 def host_of(url: str) -> str:
-    """The lower-case host name of ``url`` (no port, no credentials)."""
-    return (urlsplit(url).hostname or "").lower()
+    """The lower-case host name of ``url`` (no port, no credentials, no trailing dot: the DNS
+    root ``upload.pypi.org.`` is the same host as ``upload.pypi.org``)."""
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+# Characters allowed in a host as written: letters, digits, '-', '.', and an IPv6 literal's
+# brackets and colons. Anything else (``%``, ``\\``, non-ASCII that IDNA would map onto another
+# name) is spelt differently by urllib3, which percent-decodes and IDNA-maps hosts.
+_HOST_CHARS = re.compile(r"[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot safely carry a credential, or None (rule 4 of
+    :mod:`release.destinations`). Pure.
+
+    When this returns None, the host urllib3 connects to is :func:`host_of` of the URL
+    (tests/test_deputy.py checks it against urllib3 itself). Spaces around it do not count.
+    """
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "it holds whitespace or a control character"
+    if "\\" in url:
+        return "it holds a backslash (urllib3 reads it as the end of the host)"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "its host or port does not parse"
+    if "@" in parts.netloc:
+        return "it holds user@ or user:password@ before the host"
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc
+    if not host or not _HOST_CHARS.fullmatch(host):
+        return "its host is not plain ASCII letters, digits, '-' and '.' (or an [IPv6] address)"
+    return None
 
 
 class Warehouse(enum.Enum):

@@ -171,6 +171,12 @@ class Answer:
         except LookupError:
             return self.body.decode("utf-8", "replace")
 
+    @property
+    def shown_text(self) -> str:
+        """:attr:`text` with every secret removed, as the server sent it, before anything
+        collapses, cuts or quotes it: what a message may show."""
+        return redact.redact(self.text)
+
     def json(self) -> Any:
         """The body as JSON, strictly (:func:`strict_json`)."""
         return strict_json(self.body)
@@ -330,7 +336,9 @@ def _run(session: requests.Session, call: _Call) -> Answer:
         raise _transient(exc, call.method, call.url) from None
     finally:
         response.close()
-    return Answer(call.url, response.status_code, response.reason or "", response.headers, body)
+    # The reason phrase is shown as it is: secrets go before anything reformats it.
+    reason = redact.redact(response.reason or "")
+    return Answer(call.url, response.status_code, reason, response.headers, body)
 
 
 def _abandon(call: _Call) -> None:

@@ -11,9 +11,17 @@ A secret is removed in every form it takes on the wire or in a message:
 - as given, stripped of whitespace and quotes, and without the ``pypi-`` prefix of a token;
 - base64 of ``username:password`` (HTTP Basic, with and without padding) and of the secret
   alone (standard and URL-safe alphabets);
-- URL-encoded (``%xx``, ``+`` for space), HTML-escaped and JSON-escaped;
+- URL-encoded (``%xx`` in upper and lower case, ``+`` for space, and every byte encoded),
+  HTML-escaped, JSON-escaped (also every character as ``\\uXXXX``, and ``/`` as ``\\/``), and
+  in hex;
 - split across lines (a server or a message wrapping it: a line break, with optional
-  indentation, anywhere inside it).
+  indentation and ``>`` or ``|`` quoting, anywhere inside it);
+- a form of :data:`MIN_ACROSS` characters or more also across any run of whitespace, ``>``
+  or ``|`` quoting and literal ``\\n`` escapes: a page wrapped at a fixed width and then
+  collapsed to one line, or quoted by a mail-like ``> ``, still hides it.
+
+Redaction runs on text as it came (an answer's reason and body,
+:attr:`release.http.Answer.shown_text`), before anything collapses, cuts or quotes it.
 
 **Short or common passwords** (the rule, documented in docs/json.md): a secret of at least
 :data:`MIN_ANYWHERE` characters is removed wherever it appears, even inside other text. A
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 __all__ = [
     "HIDDEN",
+    "MIN_ACROSS",
     "MIN_ANYWHERE",
     "clear",
     "forms_of",
@@ -40,6 +49,7 @@ __all__ = [
 ]
 
 import base64
+import bisect
 import functools
 import html
 import json
@@ -50,15 +60,19 @@ from urllib.parse import quote, quote_plus
 
 HIDDEN = "<hidden>"
 MIN_ANYWHERE = 8  # shorter secrets are redacted as whole tokens only
+MIN_ACROSS = 16  # forms this long are matched across any whitespace and quoting
 _PREFIX = "pypi-"
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 # Between two characters of a secret: a line break with optional spaces around it.
 _BREAK = r"(?:[ \t]*\r?\n[ \t>|]*)?"
+# What a long form is matched across: whitespace, ``>``/``|`` quoting, literal \n escapes.
+_GAPS = re.compile(r"(?:[\s>|]|\\[nrt])+")
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _pairs: set[tuple[str, str]] = set()
-_compiled: tuple[re.Pattern[str], ...] | None = None
+# (long forms, squeezed, as one expression or None; the short forms' expressions)
+_compiled: tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]] | None = None
 
 
 def register(secret: str | None, username: str | None = None) -> None:
@@ -150,46 +164,120 @@ def forms_of(secret: str, usernames: Iterable[str] = ()) -> set[str]:
     for text in texts:
         forms |= {quote(text, safe=""), quote(text), quote_plus(text), html.escape(text)}
         forms |= {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+        forms |= _every_char_forms(text)
         forms |= _b64_forms(text.encode("utf-8"))
         for user in usernames:
             forms |= _b64_forms(f"{user}:{text}".encode())
+    forms |= {_lower_escapes(f) for f in forms if "%" in f}
+    forms |= {f.replace("/", "\\/") for f in forms if "/" in f}  # JSON may escape '/'
     return {f for f in forms if f.strip()}
+
+
+def _every_char_forms(text: str) -> set[str]:
+    """Encodings that spell every character: hex, ``%XX`` and ``\\uXXXX``, with upper- and
+    lower-case hex digits."""
+    raw = text.encode("utf-8")
+    forms: set[str] = set()
+    for spec in ("02x", "02X"):
+        forms.add("".join(format(b, spec) for b in raw))
+        forms.add("".join("%" + format(b, spec) for b in raw))
+    if all(ord(ch) < 0x10000 for ch in text):
+        forms |= {"".join("\\u" + format(ord(ch), spec) for ch in text) for spec in ("04x", "04X")}
+    return forms
+
+
+_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def _lower_escapes(form: str) -> str:
+    return _ESCAPE.sub(lambda m: m.group().lower(), form)
 
 
 @functools.lru_cache(maxsize=4096)
 def _pattern_for(form: str) -> str:
-    """A regex for ``form``, also matching it broken across lines; short forms as whole tokens."""
+    """A regex for a form shorter than :data:`MIN_ACROSS`, also matching it broken across
+    lines; forms shorter than :data:`MIN_ANYWHERE` as whole tokens only."""
     body = _BREAK.join(re.escape(ch) for ch in form)
     if len(form) >= MIN_ANYWHERE:
         return body
     return rf"(?<![\w]){body}(?![\w])"
 
 
-def _patterns() -> tuple[re.Pattern[str], ...]:
+def _squeeze(text: str) -> str:
+    return _GAPS.sub("", text)
+
+
+def _compile() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+    users: dict[str, set[str]] = {}
+    for user, secret in _pairs:
+        users.setdefault(secret, set()).add(user)
+    forms: set[str] = set()
+    for secret in _secrets:
+        forms |= forms_of(secret, users.get(secret, ()))
+    # Longest first, so that a form containing another one is removed whole.
+    long = sorted(
+        {_squeeze(f) for f in forms if len(f) >= MIN_ACROSS} - {""}, key=lambda f: (-len(f), f)
+    )
+    short = sorted((f for f in forms if len(f) < MIN_ACROSS), key=lambda f: (-len(f), f))
+    across = re.compile("|".join(re.escape(f) for f in long)) if long else None
+    # In groups, to keep each expression small.
+    return across, tuple(
+        re.compile("|".join(_pattern_for(f) for f in short[i : i + 32]))
+        for i in range(0, len(short), 32)
+    )
+
+
+def _patterns() -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
     global _compiled
     with _lock:
         if _compiled is None:
-            users: dict[str, set[str]] = {}
-            for user, secret in _pairs:
-                users.setdefault(secret, set()).add(user)
-            forms: set[str] = set()
-            for secret in _secrets:
-                forms |= forms_of(secret, users.get(secret, ()))
-            # Longest first, so that a form containing another one is removed whole; in
-            # groups, to keep each expression small.
-            ordered = sorted(forms, key=lambda f: (-len(f), f))
-            _compiled = tuple(
-                re.compile("|".join(_pattern_for(f) for f in ordered[i : i + 32]))
-                for i in range(0, len(ordered), 32)
-            )
+            _compiled = _compile()
         return _compiled
+
+
+def _hide_across(text: str, across: re.Pattern[str]) -> str:
+    """``text`` with every long form removed, also where whitespace and quoting run through
+    it: the forms are found in ``text`` with the gaps taken out, and each match is mapped back
+    to the stretch of ``text`` it came from (gaps inside it included)."""
+    kept_at: list[int] = []  # squeezed offset where each kept run starts
+    orig_at: list[int] = []  # ... and where that run starts in ``text``
+    pieces: list[str] = []
+    pos = squeezed = 0
+    for gap in [*_GAPS.finditer(text), None]:
+        end = gap.start() if gap else len(text)
+        if end > pos:
+            kept_at.append(squeezed)
+            orig_at.append(pos)
+            pieces.append(text[pos:end])
+            squeezed += end - pos
+        pos = gap.end() if gap else pos
+    flat = "".join(pieces)
+
+    def original(index: int) -> int:
+        run = bisect.bisect_right(kept_at, index) - 1
+        return orig_at[run] + index - kept_at[run]
+
+    out: list[str] = []
+    done = 0
+    for match in across.finditer(flat):
+        start, end = original(match.start()), original(match.end() - 1) + 1
+        if start < done:
+            continue
+        out += [text[done:start], HIDDEN]
+        done = end
+    if not out:
+        return text
+    return "".join([*out, text[done:]])
 
 
 def redact(text: str) -> str:
     """``text`` with every registered secret, in every form, replaced by ``<hidden>``."""
     if not text:
         return text
-    for pattern in _patterns():
+    across, short = _patterns()
+    if across is not None:
+        text = _hide_across(text, across)
+    for pattern in short:
         text = pattern.sub(HIDDEN, text)
     return text
 

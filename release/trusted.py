@@ -24,6 +24,7 @@ __all__ = [
     "LIFETIME",
     "RENEW_MARGIN",
     "MintedToken",
+    "checked_audience",
     "ci_name",
     "exchange",
     "fetch_audience",
@@ -34,6 +35,7 @@ __all__ = [
     "mint_token",
     "oidc_base_url",
     "parse_mint_answer",
+    "plan_mint",
     "reusable_workflow",
 ]
 
@@ -49,7 +51,7 @@ from urllib.parse import urlsplit
 import id as oidc
 import requests
 
-from . import endpoints, http, redact
+from . import destinations, endpoints, http, redact
 from .claims import Publisher, compare, report_lines, reusable_workflow
 from .config import IndexSettings
 from .errors import CredentialError
@@ -175,7 +177,7 @@ def fetch_audience(session: requests.Session, base: str, timeout: float) -> str:
     except (ValueError, KeyError, TypeError):
         raise CredentialError(
             f"Trusted publishing: {url} answered {response.status} {response.reason} "
-            f"without an audience: {response.text[:200]!r}",
+            f"without an audience: {response.shown_text[:200]!r}",
             "Check the index URL; retry later if the index is having trouble.",
         ) from None
     return audience
@@ -263,7 +265,8 @@ def parse_mint_answer(
     if not isinstance(errors, list) or not errors:
         raise CredentialError(
             f"Trusted publishing: the index answered the token exchange with {status}: "
-            f"{json.dumps(body)[:300] if body is not None else '(no JSON)'}",
+            # redacted whole before it is cut: a cut secret is no longer recognisable
+            f"{redact.redact(json.dumps(body))[:300] if body is not None else '(no JSON)'}",
             "Retry later; if it persists, upload with an API token and report the answer "
             "to the index's maintainers.",
         )
@@ -345,6 +348,22 @@ def exchange(
     return token, expires
 
 
+def _what_url(index: IndexSettings, override: str) -> str:
+    """The setting the OIDC host came from, for messages."""
+    return f"{index.name}-trusted-publishing-url" if override else f"{index.name}-upload-url"
+
+
+def checked_audience(
+    session: requests.Session, index: IndexSettings, base: str, override: str, timeout: float
+) -> str:
+    """The index's audience, refused (exit 7) when a host other than PyPI's or TestPyPI's own
+    announces theirs (:func:`release.destinations.check_audience`): checked before any
+    identity token is requested."""
+    audience = fetch_audience(session, base, timeout)
+    destinations.check_audience(base, audience, _what_url(index, override))
+    return audience
+
+
 def mint_token(
     index: IndexSettings,
     environ: Mapping[str, str],
@@ -357,9 +376,24 @@ def mint_token(
     """The whole exchange once: audience, identity token, minted token and its expiry."""
     base = oidc_base_url(index, override)
     with _session() as session:
-        audience = fetch_audience(session, base, timeout)
+        audience = checked_audience(session, index, base, override, timeout)
         jwt = identity_token(audience, environ)
         return exchange(session, base, jwt, timeout, now=clock(), publisher=publisher)
+
+
+def plan_mint(
+    index: IndexSettings, environ: Mapping[str, str], *, override: str = "", timeout: float = 30.0
+) -> str:
+    """What a real run would do, for ``--dry-run``: the audience is read and checked, the
+    job's permission looked at; no identity token is requested and nothing is minted.
+    Returns the audience."""
+    base = oidc_base_url(index, override)
+    with _session() as session:
+        audience = checked_audience(session, index, base, override, timeout)
+    problem = github_permission_problem(environ)
+    if problem:
+        raise CredentialError(f"Trusted publishing: {problem}", _PERMISSION_FIX)
+    return audience
 
 
 def identity_claims(
@@ -369,7 +403,7 @@ def identity_claims(
     from the index, token from the CI), without minting. The token itself never leaves here."""
     base = oidc_base_url(index, override)
     with _session() as session:
-        audience = fetch_audience(session, base, timeout)
+        audience = checked_audience(session, index, base, override, timeout)
     return jwt_claims(identity_token(audience, environ))
 
 

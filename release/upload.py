@@ -8,20 +8,39 @@ answer into one exception. We need the answer itself: "already exists" is not a
 failure until the index shows other bytes, and each refusal gets its own explanation.
 The body is streamed (requests-toolbelt's MultipartEncoder over the open file): a 500 MB wheel is
 never held in memory.
+
+**The bytes sent are the bytes hashed.** ``check_dist`` hashes dist/ by path, and a process
+left behind by the build (or anything else that can write dist/) could swap a file before it is
+sent. So :func:`upload_files` first copies every file it is given into a private folder of its
+own (mode 0700), through one descriptor opened without following links and hashing as it
+copies, and refuses (exit 2, nothing of that file sent) when the copy's sha256 or size is not
+the manifest's; the form, the body and any later comparison read that copy only.
 """
 
 from __future__ import annotations
 
-__all__ = ["Outcome", "UploadResult", "form_fields", "upload_batches", "upload_files"]
+__all__ = [
+    "Outcome",
+    "UploadResult",
+    "form_fields",
+    "private_copies",
+    "private_copy",
+    "upload_batches",
+    "upload_files",
+]
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import enum
 import hashlib
+import os
 import re
+import stat
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,7 +54,7 @@ from .credentials import Credential
 from .diagnose import Diagnosis, explain_403_with_token, explain_upload
 from .distdir import CHUNK
 from .endpoints import strip_credentials
-from .errors import GuardRefusal, UploadRejected
+from .errors import DistError, GuardRefusal, UploadRejected
 from .index import poll_index_state
 from .manifest import DistFile
 from .output import Reporter
@@ -67,6 +86,66 @@ def _blake2_256(path: Path) -> str:
 
 
 FormFields = list[tuple[str, str]]
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _open_regular(path: Path) -> int:
+    """A descriptor of ``path`` if it is a regular file and not a symbolic link (DistError)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+    except OSError as exc:
+        what = "a symbolic link" if path.is_symlink() else f"unreadable ({exc.strerror})"
+        raise DistError(
+            f"{path.name} in {path.parent} is {what}: only regular files are uploaded. "
+            "Nothing of it was sent.",
+            "Put the built files themselves in dist/ (a link can point anywhere, outside the "
+            "project too), or run `nox -s build` again.",
+        ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DistError(
+            f"{path.name} in {path.parent} is not a regular file. Nothing of it was sent.",
+            "Run `nox -s build` again.",
+        )
+    return fd
+
+
+def private_copy(path: Path, entry: DistFile, folder: Path) -> Path:
+    """``path`` copied into ``folder`` through one descriptor, hashed as it is copied; the
+    copy, read-only, when its sha256 and size are the manifest's, else DistError (exit 2)."""
+    target = folder / entry.filename
+    digest = hashlib.sha256()
+    size = 0
+    src = _open_regular(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+    with os.fdopen(src, "rb") as source, os.fdopen(os.open(target, flags, 0o600), "wb") as out:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    target.chmod(0o400)
+    if digest.hexdigest() != entry.sha256 or size != entry.size:
+        raise DistError(
+            f"{entry.filename} changed after it was checked: its bytes now are not the ones the "
+            f"manifest records (sha256 {digest.hexdigest()[:12]}… vs {entry.sha256[:12]}…, "
+            f"{size} vs {entry.size} bytes). Nothing of it was sent.",
+            "Something rewrote dist/ during the release (a process the build left running?). "
+            "Run `nox -s build` again and release from a clean dist/.",
+        )
+    return target
+
+
+@contextlib.contextmanager
+def private_copies(
+    files: Sequence[tuple[Path, DistFile]],
+) -> Iterator[list[tuple[Path, DistFile]]]:
+    """Every file of ``files`` as a checked private copy (:func:`private_copy`), all made
+    before the first is sent; the folder is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="nox-release-upload-") as tmp:
+        folder = Path(tmp)
+        folder.chmod(0o700)
+        yield [(private_copy(path, entry, folder), entry) for path, entry in files]
 
 
 def form_fields(path: Path, extra: Sequence[tuple[str, str]] = ()) -> FormFields:
@@ -287,7 +366,7 @@ class _Uploader:
         diagnosis = explain_upload(
             status,
             response.reason or "",
-            response.text,
+            response.shown_text,  # redacted as it came, before the diagnosis reformats it
             project=self.project,
             filename=entry.filename,
             index_name=self.index.name,
@@ -370,8 +449,9 @@ def upload_files(
         extra_fields or {},
     )
     try:
-        queue = list(files)
-        results = [uploader.one(*queue.pop(0))] if first_alone and queue else []
-        return results + _concurrently(uploader.one, queue, concurrency)
+        with private_copies(files) as copies:  # the bytes sent are the bytes hashed
+            queue = list(copies)
+            results = [uploader.one(*queue.pop(0))] if first_alone and queue else []
+            return results + _concurrently(uploader.one, queue, concurrency)
     finally:
         uploader.sender.close()

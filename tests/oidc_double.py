@@ -127,7 +127,9 @@ class OIDCDouble(LoopbackServer):
     def __init__(self) -> None:
         super().__init__(name="oidc-double")
         self.request_token = secrets.token_urlsafe(24)  # GitHub's ACTIONS_ID_TOKEN_REQUEST_TOKEN
-        self.audience = "pypi"
+        # A private warehouse's own audience: PyPI's ("pypi") is refused from any host but
+        # pypi.org (release.destinations.check_audience), and this double is on 127.0.0.1.
+        self.audience = "nox-release-double"
         self.audience_status = 200
         self.mint_error: str | None = None
         self.mint_status: int | None = None
@@ -159,9 +161,10 @@ class OIDCDouble(LoopbackServer):
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.request_token,
         }
 
-    def gitlab_environ(self, audience: str = "pypi") -> dict[str, str]:
+    def gitlab_environ(self, audience: str | None = None) -> dict[str, str]:
         """A GitLab CI job with ``id_tokens: <AUD>_ID_TOKEN: aud: <audience>`` (GitLab puts the
-        token itself in the variable; ``id`` reads it from there)."""
+        token itself in the variable; ``id`` reads it from there); default: the double's."""
+        audience = self.audience if audience is None else audience
         variable = "".join(c if c.isalnum() else "_" for c in audience.upper()) + "_ID_TOKEN"
         return {
             "CI": "true",

@@ -236,7 +236,8 @@ def dry_run_credential(ctx: Context, index: IndexSettings, project: str) -> None
         f"for the {index.name} index",
         "info",
     )
-    preflight_token(ctx, index, credential, project)
+    if not credential.planned:  # a planned (trusted publishing) one has no token yet
+        preflight_token(ctx, index, credential, project)
 
 
 def preflight_token(

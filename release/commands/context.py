@@ -75,6 +75,7 @@ class Context:
                 self.environ,
                 interactive=interactive,
                 options=self.settings.values,
+                dry_run=self.dry_run,
             )
             for warning in self.credentials[index.name].warnings:  # every run, once per index
                 self.reporter.warn(warning)

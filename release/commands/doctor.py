@@ -107,7 +107,7 @@ def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) 
             )
         except Transient as exc:
             return AuthAnswer(None, exc.what.split(" ", 1)[0], "")
-    return AuthAnswer(answer.status, answer.reason, answer.text[:2000])
+    return AuthAnswer(answer.status, answer.reason, answer.shown_text[:2000])
 
 
 def judge_auth(

@@ -1,0 +1,135 @@
+"""The bytes sent are the bytes hashed (issue 18, section 2).
+
+Against a real pypiserver: a dist/ file swapped after ``check_dist`` (a process the build left
+running can do it), swapped while the upload is under way, a symbolic link that points out of
+the project, and a manifest whose ``size`` lies. Outcome: what the index stored (or that it got
+no upload at all).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from release.config import IndexSettings
+from release.credentials import Credential
+from release.distdir import check_dist, hash_file
+from release.errors import DistError, ExitCode
+from release.localindex import LocalIndex
+from release.manifest import DistFile, Manifest
+from release.output import Reporter
+from release.retry import RetryPolicy
+from release.upload import Outcome, upload_files
+from tests.sample_projects import write_wheel
+
+ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
+
+
+def entry(path: Path) -> DistFile:
+    sha, size = hash_file(path)
+    return DistFile(path.name, sha, size, "wheel")
+
+
+def send(
+    index: LocalIndex,
+    files: list[tuple[Path, DistFile]],
+    reporter: Reporter | None = None,
+) -> list[Outcome]:
+    results = upload_files(
+        files,
+        index=IndexSettings("test", index.upload_url, index.index_url, index.username),
+        credential=Credential(index.username, index.password, "test"),
+        project="swap-demo",
+        reporter=reporter or Reporter(stream=io.StringIO()),
+        policy=ONCE,
+        timeout=30,
+        concurrency=1,
+        first_alone=True,
+        wait=2,
+    )
+    return [r.outcome for r in results]
+
+
+def stored_sha256(index: LocalIndex, filename: str) -> str:
+    return hash_file(index.root / filename)[0]
+
+
+def test_file_swapped_after_the_check_is_not_sent(local_index: LocalIndex, tmp_path: Path) -> None:
+    built = write_wheel(tmp_path / "dist", "swap-demo", "1.0")
+    recorded = entry(built)  # what check_dist saw
+    other = write_wheel(tmp_path / "other", "swap-demo", "1.0", payload="import os  # evil\n")
+    shutil.copy(other, built)  # swapped in before the upload reopens the path
+    with pytest.raises(DistError, match="changed after it was checked") as info:
+        send(local_index, [(built, recorded)])
+    assert info.value.exit_code == ExitCode.USAGE
+    assert local_index.uploads == 0
+
+
+class _SwapAfterFirst(Reporter):
+    """Rewrites ``victim`` with ``other``'s bytes the moment the first file is reported up:
+    the swap happens while the upload is under way, after every check."""
+
+    def __init__(self, victim: Path, other: Path) -> None:
+        super().__init__(stream=io.StringIO())
+        self.victim, self.other, self.swapped = victim, other, False
+
+    def line(self, text: str = "", mark: str | None = None) -> None:
+        super().line(text, mark)
+        if mark == "up" and not self.swapped:
+            shutil.copy(self.other, self.victim)
+            self.swapped = True
+
+
+def test_file_swapped_during_the_upload_sends_the_hashed_bytes(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    first = write_wheel(dist, "swap-demo", "1.0", tag="py3-none-any")
+    second = write_wheel(dist, "swap-demo", "1.0", tag="py2.py3-none-any")
+    evil = write_wheel(tmp_path / "evil", "swap-demo", "1.0", tag="py2.py3-none-any", payload="#x")
+    files = [(first, entry(first)), (second, entry(second))]
+    reporter = _SwapAfterFirst(second, evil)
+    assert send(local_index, files, reporter) == [Outcome.UPLOADED, Outcome.UPLOADED]
+    assert reporter.swapped
+    assert hash_file(second)[0] != files[1][1].sha256  # dist/ now holds the other bytes
+    assert stored_sha256(local_index, second.name) == files[1][1].sha256  # the index: ours
+
+
+def test_symlink_out_of_the_project_is_not_uploaded(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """A link in dist/ to a file elsewhere (same bytes, so every sha256 matches) is refused by
+    check_dist and by the upload itself."""
+    outside = write_wheel(tmp_path / "elsewhere", "swap-demo", "1.0")
+    dist = tmp_path / "project" / "dist"
+    dist.mkdir(parents=True)
+    link = dist / outside.name
+    link.symlink_to(outside)
+    recorded = entry(outside)
+    with pytest.raises(DistError, match="symbolic link"):
+        check_dist(dist, Manifest("swap-demo", "1.0", (recorded,)))
+    with pytest.raises(DistError, match="symbolic link"):
+        send(local_index, [(link, recorded)])
+    assert local_index.uploads == 0
+
+
+def test_manifest_size_is_checked(tmp_path: Path) -> None:
+    built = write_wheel(tmp_path, "swap-demo", "1.0")
+    sha, size = hash_file(built)
+    check_dist(tmp_path, Manifest("swap-demo", "1.0", (DistFile(built.name, sha, size, "wheel"),)))
+    lying = DistFile(built.name, sha, size * 100, "wheel")  # verify would allow 100x the bytes
+    with pytest.raises(DistError, match="bytes vs"):
+        check_dist(tmp_path, Manifest("swap-demo", "1.0", (lying,)))
+
+
+def test_size_differing_from_the_manifest_is_not_sent(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    built = write_wheel(tmp_path, "swap-demo", "1.0")
+    sha, size = hash_file(built)
+    with pytest.raises(DistError):
+        send(local_index, [(built, DistFile(built.name, sha, size + 1, "wheel"))])
+    assert local_index.uploads == 0
