@@ -727,7 +727,7 @@ def _refused(*whys: str, names: tuple[str, ...] = (SDIST, WHEEL)) -> list[tuple[
 
 NOT_YET = "1.0.0 is not on the index yet"
 RESUME = "1.0.0 is there, this file is missing (resume)"
-VR = "version refused"
+VR = "refused with the rest of 1.0.0"
 
 EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = {
     "first release": (
@@ -743,7 +743,7 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "upload",
             [
-                (SDIST, "already there, identical", f"already there as {SDIST}"),
+                (SDIST, "already there, identical", ""),
                 (WHEEL, "upload", RESUME),
             ],
         ),
@@ -755,8 +755,8 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "nothing to do",
             [
-                (SDIST, "already there, identical", "already there as Demo.Pkg-1.0.tar.gz"),
-                (WHEEL, "already there, identical", f"already there as {WHEEL}"),
+                (SDIST, "already there, identical", "on the index as Demo.Pkg-1.0.tar.gz"),
+                (WHEEL, "already there, identical", ""),
             ],
         ),
     ),
@@ -856,7 +856,9 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "refused",
             _refused(
-                VR, VR, names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl")
+                VR + "+abc",
+                VR + "+abc",
+                names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl"),
             ),
             reasons=(
                 "1.0.0+abc has a local version label (+abc); testpypi refuses local versions",
@@ -874,7 +876,9 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "refused",
             _refused(
-                VR, VR, names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl")
+                VR + "+abc",
+                VR + "+abc",
+                names=("demo_pkg-1.0.0+abc.tar.gz", "demo_pkg-1.0.0+abc-py3-none-any.whl"),
             ),
             reasons=(
                 '1.0.0+abc has a local version label (+abc); PyPI (index-rules = "pypi") '
@@ -893,7 +897,9 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "refused",
             _refused(
-                VR, VR, names=("demo_pkg-1.0.0.dev3.tar.gz", "demo_pkg-1.0.0.dev3-py3-none-any.whl")
+                VR + ".dev3",
+                VR + ".dev3",
+                names=("demo_pkg-1.0.0.dev3.tar.gz", "demo_pkg-1.0.0.dev3-py3-none-any.whl"),
             ),
             reasons=(
                 "1.0.0.dev3 is a development release, and the prod index takes those only on "
@@ -941,7 +947,7 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         PYPI,
         _plan(
             "refused",
-            _refused("on the index with other bytes", VR),
+            _refused("on the index with other bytes", "identical there; the version is refused"),
             reasons=(
                 f"{SDIST} is on the index with other bytes (index sha256 ffffffffffff…, "
                 "ours aaaaaaaaaaaa…)",
