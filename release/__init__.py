@@ -53,6 +53,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 project.py        the project's name and version, the built files' names
                 vcsversion.py     versions from git tags: why a build is no release, what
                                   to tag
+                verifyadvice.py   what a failed verify means: the advice that matches its cause
                 childenv.py       environments for third-party code: no credentials,
                                   no index settings
                 destinations.py   where a credential may go (its host, https, loopback)

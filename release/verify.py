@@ -19,6 +19,7 @@ __all__ = ["Prepared", "VerifyOptions", "import_names_of", "prepare", "verify_re
 import concurrent.futures
 import contextlib
 import dataclasses
+import json
 import os
 import shlex
 import subprocess
@@ -27,7 +28,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.tags import sys_tags
@@ -43,6 +44,18 @@ from .installer import find_uv, uv_index_args
 from .manifest import DistFile, Manifest
 from .output import Reporter
 from .retry import Transient
+from .verifyadvice import (
+    ImportFailure,
+    Source,
+    Verdict,
+    import_verdict,
+    install_verdict,
+    smoke_verdict,
+    tail,
+)
+
+# What a failed step means: (its output, its exit status or None if it could not start)
+Advise = Callable[[str, int | None], Verdict]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +67,7 @@ class VerifyOptions:
     verify_sdist: bool
     timeout: float = 60.0
     use_uv: bool = True
+    import_names_configured: bool = False  # import-names set: every one must import
 
 
 def _module_name(part: str) -> str | None:
@@ -101,16 +115,36 @@ def import_names_of(wheel: Path) -> tuple[str, ...]:
     return tuple(sorted(_importables(paths, ())))
 
 
-def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, what: str) -> str:
-    proc = subprocess.run(
-        list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+def _run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    what: str,
+    advise: Advise | None = None,
+) -> str:
+    """Run a step of verify; on failure, ``advise`` (output, exit status or None when the
+    program could not start) says what it means (:mod:`release.verifyadvice`)."""
+    try:
+        proc = subprocess.run(
+            list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        if advise is not None:
+            verdict = advise(str(exc), None)
+            raise VerificationFailed(verdict.message, verdict.fix) from None
         raise VerificationFailed(
-            f"{what} failed (exit {proc.returncode}):\n    {tail}",
-            "Fix the package (metadata, dependencies, entry points), bump the version, and "
-            "release again; the broken version never reached the prod index.",
+            f"{what} could not start: {exc}.", "Check the tool it names, then run it again."
+        ) from None
+    if proc.returncode != 0:
+        output = proc.stdout + proc.stderr
+        if advise is not None:
+            verdict = advise(output, proc.returncode)
+            raise VerificationFailed(verdict.message, verdict.fix)
+        raise VerificationFailed(
+            f"{what} failed (exit {proc.returncode}):\n    {tail(output)}",
+            "This step is verify's own, not the package's: fix what the output names, then "
+            "run verify_test_install again (nothing reached the prod index).",
         )
     return proc.stdout
 
@@ -183,7 +217,7 @@ class _Venv:
             argv = [sys.executable, "-m", "virtualenv", "--quiet"]
         _run([*argv, str(self.path)], env=self.env, cwd=cwd, what="Creating a fresh environment")
 
-    def install(self, target: Path, project: str, cwd: Path) -> None:
+    def install(self, target: Path, project: str, cwd: Path, advise: Advise | None = None) -> None:
         """Install ``target`` with its dependencies (and an sdist's build requirements) from
         where the installer was told (see :func:`_installer`) and from nothing else."""
         uv, index = self.installer.uv, self.installer.index_args
@@ -193,7 +227,8 @@ class _Venv:
             argv += ["--quiet", "--refresh-package", project, *index, str(target)]
         else:
             argv = [str(self.python), "-m", "pip", "install", "--quiet", *index, str(target)]
-        _run(argv, env=self.env, cwd=cwd, what=f"Installing {target.name} with its dependencies")
+        what = f"Installing {target.name} with its dependencies"
+        _run(argv, env=self.env, cwd=cwd, what=what, advise=advise)
 
 
 def _pick_wheel(manifest: Manifest, listed: IndexState) -> tuple[DistFile, IndexFile]:
@@ -260,28 +295,65 @@ def _download_url(url: str, dest: Path, timeout: float, size: int) -> Path:
     return target
 
 
+# Runs in the fresh environment: the installed version, the installed metadata's requirements
+# (extras included) and each import's outcome, written as JSON to argv[1] (a module may print).
+_IMPORTS = """\
+import importlib, importlib.metadata as m, json, sys
+result = {"version": m.version(sys.argv[2]), "requires": m.requires(sys.argv[2]) or [],
+          "imported": [], "failed": []}
+for name in sys.argv[3:]:
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+        result["failed"].append({"name": name, "error": type(exc).__name__,
+                                 "text": str(exc)[:500], "missing": missing})
+    else:
+        result["imported"].append(name)
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    json.dump(result, f)
+"""
+
+
+def _imports(
+    venv: _Venv, manifest: Manifest, options: VerifyOptions, cwd: Path, reporter: Reporter
+) -> tuple[str, list[str]]:
+    """(installed version, modules imported); modules that need an optional extra are
+    warned about, any other import failure stops verify with advice that matches it."""
+    report = cwd / "imports.json"
+    _run(
+        [str(venv.python), "-c", _IMPORTS, str(report), manifest.name, *options.import_names],
+        env=venv.env,
+        cwd=cwd,
+        what=f"Reading what {manifest.name} installed",
+    )
+    result = json.loads(report.read_text(encoding="utf-8"))
+    failures = [ImportFailure.from_json(item) for item in result["failed"]]
+    imported = [str(name) for name in result["imported"]]
+    warnings, verdict = import_verdict(
+        failures,
+        imported,
+        manifest.name,
+        [str(r) for r in result["requires"]],
+        configured=options.import_names_configured,
+        version=manifest.version,
+    )
+    if verdict is not None:
+        raise VerificationFailed(verdict.message, verdict.fix)
+    for warning in warnings:
+        reporter.warn(warning)
+    return str(result["version"]), imported
+
+
 def _smoke(
     venv: _Venv,
     manifest: Manifest,
     options: VerifyOptions,
-    names: Sequence[str],
     cwd: Path,
     reporter: Reporter,
     label: str,
 ) -> None:
-    code = (
-        "import importlib, importlib.metadata as m, sys\n"
-        f"print(m.version({manifest.name!r}))\n"
-        "for n in sys.argv[1:]:\n"
-        "    importlib.import_module(n)\n"
-    )
-    out = _run(
-        [str(venv.python), "-c", code, *names],
-        env=venv.env,
-        cwd=cwd,
-        what=f"Importing {', '.join(names) or manifest.name} ({label})",
-    )
-    installed = out.strip().splitlines()[0] if out.strip() else ""
+    installed, imported = _imports(venv, manifest, options, cwd, reporter)
     if installed != manifest.version:
         raise VerificationFailed(
             f"The fresh environment has {manifest.name} {installed!r}, expected "
@@ -290,12 +362,16 @@ def _smoke(
         )
     reporter.ok(
         f"{label}: {manifest.name} {installed} installed; imported "
-        f"{', '.join(names) or 'nothing (the smoke command checks it)'}"
+        f"{', '.join(imported) or 'nothing (the smoke command checks it)'}"
     )
     if options.smoke_command:
-        argv = shlex.split(options.smoke_command)
-        _run(argv, env=venv.env, cwd=cwd, what=f"Smoke command {options.smoke_command!r}")
-        reporter.ok(f"{label}: smoke command passed: {options.smoke_command}")
+        command = options.smoke_command
+
+        def advise(output: str, code: int | None) -> Verdict:
+            return smoke_verdict(command, code, output, label, manifest.version)
+
+        _run(shlex.split(command), env=venv.env, cwd=cwd, what=command, advise=advise)
+        reporter.ok(f"{label}: smoke command passed: {command}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -416,8 +492,13 @@ def verify_release(
             here = ready.work / kind
             entry, got = _fetch(kind, manifest, listed, here, options.timeout)
             reporter.file(got.name, "downloaded from the test index, our sha256", "ok")
-            ready.venvs[kind].install(got, manifest.name, here)
-            _smoke(ready.venvs[kind], manifest, options, options.import_names, here, reporter, kind)
+            source = Source(strip_credentials(options.deps_index_url or ""))
+
+            def advise(output: str, code: int | None) -> Verdict:
+                return install_verdict(got.name, kind, output, code or 0, source, manifest.version)
+
+            ready.venvs[kind].install(got, manifest.name, here, advise)
+            _smoke(ready.venvs[kind], manifest, options, here, reporter, kind)
             reporter.line(f"{kind}: verified in {time.monotonic() - started:.1f}s", "info")
             return entry
 

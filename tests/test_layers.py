@@ -25,6 +25,7 @@ PURE = (
     "claims",
     "project",
     "vcsversion",
+    "verifyadvice",
     "endpoints",
     "errors",
     "redact",
@@ -90,6 +91,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "pure": (
         "guard", "indexstate", "versions", "pypi_rules", "diagnose", "tokens", "claims",
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
+        "verifyadvice",
     ),
     "foundation": (
         "", "errors", "config", "output", "paths", "endpoints", "redact", "retry", "terminal",

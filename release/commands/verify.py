@@ -88,6 +88,7 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
         import_names=imports,
         verify_sdist=bool(settings.get("verify-sdist")),
         timeout=ctx.timeout,
+        import_names_configured=bool(settings.get("import-names")),
     )
     verified = verify_release(manifest, listed, options, ctx.environ, out, prepared)
     # Wheels for other platforms cannot be installed here; the index lists them with our
