@@ -240,8 +240,28 @@ def _str_list(value: object) -> list[str] | None:
     return None
 
 
+def _adapt_legacy(value: dict[str, object]) -> list[object] | None:
+    """A caveat in PyPI's first (mapping) format, as Warehouse adapts it to the list format
+    (``macaroons/caveats/_legacy.py``); None when Warehouse cannot adapt it."""
+    if value.get("version") == 1:
+        permissions = value.get("permissions")
+        if permissions == "user":
+            return [3, "<the token's user>"]
+        if isinstance(permissions, dict) and "projects" in permissions:
+            return [1, permissions["projects"]]
+        return None
+    if "exp" in value and "nbf" in value:
+        return [0, value["exp"], value["nbf"]]
+    if "project_ids" in value:
+        return [2, value["project_ids"]]
+    return None
+
+
 @dataclasses.dataclass
 class _Caveats:
+    """The caveats read as Warehouse reads them (``macaroons/caveats``): a caveat PyPI cannot
+    read makes it refuse the token, so it is counted in ``unreadable``."""
+
     user: bool = False
     names: list[list[str]] = dataclasses.field(default_factory=list)
     ids: list[list[str]] = dataclasses.field(default_factory=list)
@@ -251,49 +271,34 @@ class _Caveats:
     unreadable: int = 0
 
     def read(self, value: object) -> None:
-        """One caveat: the list format ``[tag, ...]`` or a legacy dict (pypi-facts.md)."""
-        if isinstance(value, list) and value and _is_int(value[0]):
-            known = self._read_tagged(value[0], value[1:])
-        elif isinstance(value, dict):
-            known = self._read_legacy(value)
-        else:
-            known = False
+        """One caveat: the list format ``[tag, field, ...]`` or a legacy mapping."""
+        if isinstance(value, dict):
+            value = _adapt_legacy(value)
+        known = isinstance(value, list) and bool(value) and self._read_tagged(value[0], value[1:])
         if not known:
             self.unreadable += 1
 
-    def _read_tagged(self, tag: int, args: list[object]) -> bool:
-        if tag == 0 and len(args) == 2 and _is_int(exp := args[0]) and _is_int(nbf := args[1]):
+    def _read_tagged(self, tag: object, args: list[object]) -> bool:
+        """Each tag's fields, strictly typed (pydantic's StrictInt/StrictStr); values after
+        the fields are ignored and missing ones refused, as Warehouse does."""
+        if tag == 0 and len(args) >= 2 and _is_int(exp := args[0]) and _is_int(nbf := args[1]):
             self.expires.append(exp)
             self.not_before.append(nbf)
             return True
-        if tag in (1, 2) and len(args) == 1 and (names := _str_list(args[0])) is not None:
+        if tag in (1, 2) and args and (names := _str_list(args[0])) is not None:
             (self.names if tag == 1 else self.ids).append(names)
             return True
-        if tag == 3 and len(args) == 1 and isinstance(args[0], str):
+        if tag == 3 and args and isinstance(args[0], str):
             self.user = True
             return True
-        if tag == 4 and 1 <= len(args) <= 2 and isinstance(args[0], str):
+        claims = args[1] if len(args) > 1 else None
+        if (
+            tag == 4
+            and args
+            and isinstance(args[0], str)
+            and isinstance(claims, (dict, type(None)))
+        ):
             self.oidc = True
-            return True
-        return False
-
-    def _read_legacy(self, value: dict[str, object]) -> bool:
-        permissions = value.get("permissions")
-        if value.get("version") == 1 and permissions == "user":
-            self.user = True
-            return True
-        if value.get("version") == 1 and isinstance(permissions, dict):
-            names = _str_list(permissions.get("projects"))
-            if names is not None:
-                self.names.append(names)
-                return True
-        exp, nbf = value.get("exp"), value.get("nbf")
-        if _is_int(exp) and _is_int(nbf):
-            self.expires.append(exp)
-            self.not_before.append(nbf)
-            return True
-        if (ids := _str_list(value.get("project_ids"))) is not None:
-            self.ids.append(ids)
             return True
         return False
 
@@ -302,7 +307,8 @@ class _Caveats:
         if self.oidc:
             return Scope("trusted-publishing", project_ids=ids)
         if self.names:
-            common = set.intersection(*({canonicalize_name(n) for n in ns} for ns in self.names))
+            # Warehouse compares the project's normalized name with the names as written
+            common = set.intersection(*(set(ns) for ns in self.names))
             return Scope("projects", projects=tuple(sorted(common)), project_ids=ids)
         if self.ids:
             return Scope("project-ids", project_ids=ids)
@@ -472,14 +478,21 @@ def _error(problem: TokenProblem) -> Finding:
 
 
 def _text_findings(secret: str) -> tuple[list[Finding], str]:
-    """Problems of the text around the token, each reported; and the token inside."""
+    """Problems of the text around the token, each reported; and the token inside.
+
+    What PyPI itself accepts is a warning: whitespace around the token (Warehouse strips the
+    password) and base64 padding (its macaroon library pads and decodes). Quotes, a missing
+    or doubled prefix are errors: PyPI refuses them.
+    """
     findings: list[Finding] = []
     text = secret
     for cleaned in (text.strip(), text.strip().strip(_QUOTES).strip()):
         if cleaned != text:
             problem = _problem(text)
             if problem is not None:
-                findings.append(_error(problem))
+                findings.append(
+                    _accepted(problem) if problem.code == "whitespace" else _error(problem)
+                )
             text = cleaned
     if text.startswith(PREFIX + PREFIX):
         problem = _problem(text)
@@ -491,7 +504,29 @@ def _text_findings(secret: str) -> tuple[list[Finding], str]:
         if problem is not None:
             findings.append(_error(problem))
         text = PREFIX + text
+    unpadded = text.rstrip("=")
+    if unpadded != text and len(text) - len(unpadded) == -len(unpadded[len(PREFIX) :]) % 4:
+        findings.append(
+            Finding(
+                "warning",
+                "The token ends with base64 padding ('='), which PyPI's tokens never have; "
+                "PyPI accepts it, other tools may not.",
+                "Remove the '=' at the end (copy the token exactly as PyPI showed it)",
+                "padding",
+            )
+        )
+        text = unpadded
     return findings, text
+
+
+def _accepted(problem: TokenProblem) -> Finding:
+    """A problem of the text PyPI forgives: a warning that says so."""
+    return Finding(
+        "warning",
+        f"{problem.message} PyPI strips it; other indexes and tools may not.",
+        problem.fix,
+        problem.code,
+    )
 
 
 def _password_findings(username: str, index: IndexSettings) -> list[Finding]:
@@ -600,23 +635,31 @@ def _index_findings(info: TokenInfo, username: str, index: IndexSettings) -> lis
     return findings
 
 
+def _wrong_project(scope: Scope, wanted: str, page: str) -> Finding:
+    near = [n for n in scope.projects if canonicalize_name(n) == wanted]
+    said = (
+        f"The token names {near[0]!r}, and PyPI compares the project's normalized name "
+        f"({wanted}) with the names in the token as they are written: they do not match."
+        if near
+        else f"The token is scoped to {', '.join(scope.projects) or 'no project'}, not to {wanted}."
+    )
+    return Finding(
+        "error",
+        said,
+        f"Create a token scoped to {wanted} (or user-wide for the first upload of a new "
+        f"project) at {page}",
+        "wrong-project",
+    )
+
+
 def _scope_findings(info: TokenInfo, project: str, page: str) -> list[Finding]:
     """What the token may upload to, against the project's name; unreadable caveats."""
     scope = info.scope
     wanted = canonicalize_name(project) if project else ""
     findings: list[Finding] = []
     if scope.kind == "projects" and wanted and wanted not in scope.projects:
-        findings.append(
-            Finding(
-                "error",
-                f"The token is scoped to {', '.join(scope.projects) or 'no project'}, "
-                f"not to {wanted}.",
-                f"Create a token scoped to {wanted} (or user-wide for the first upload of a "
-                f"new project) at {page}",
-                "wrong-project",
-            )
-        )
-    elif scope.kind == "unknown":
+        findings.append(_wrong_project(scope, wanted, page))
+    elif scope.kind == "unknown" and not info.unreadable_caveats:
         findings.append(
             Finding(
                 "warning",
@@ -638,10 +681,12 @@ def _scope_findings(info: TokenInfo, project: str, page: str) -> list[Finding]:
     if info.unreadable_caveats:
         findings.append(
             Finding(
-                "warning",
-                f"{info.unreadable_caveats} caveat(s) of the token could not be read; the index "
-                "may refuse the token because of them.",
-                "If the upload is refused, create a new token",
+                "error",
+                f"{info.unreadable_caveats} caveat(s) of the token are not ones PyPI can read "
+                "(not JSON, an unknown tag, missing or mistyped values); PyPI refuses a token "
+                "with such a caveat.",
+                f"Create a new token at {page} and use it as PyPI showed it (do not add "
+                "caveats by hand)",
                 "unreadable-caveat",
             )
         )

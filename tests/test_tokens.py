@@ -93,7 +93,7 @@ TRUSTED = [[4, "pub-1"], [2, ["7f8e"]], [0, 1_800_000_900, 1_800_000_000]]
         pytest.param([[2, ["7f8e"]]], "project-ids", (), id="ids-only"),
         pytest.param([{"version": 1, "permissions": "user"}], "user", (), id="legacy-user"),
         pytest.param(
-            [{"version": 1, "permissions": {"projects": ["Old_Name"]}}],
+            [{"version": 1, "permissions": {"projects": ["old-name"]}}],
             "projects",
             ("old-name",),
             id="legacy-projects",
@@ -362,8 +362,8 @@ def test_password_for_private_index_is_only_noted() -> None:
 @pytest.mark.parametrize(
     ("secret", "expected"),
     [
-        (GOOD + "\n", {"whitespace"}),
-        (f' "{GOOD}"\n', {"whitespace", "quotes"}),
+        (GOOD + "\n", set()),  # PyPI strips it: a warning
+        (f' "{GOOD}"\n', {"quotes"}),
         (GOOD.removeprefix("pypi-"), {"missing-prefix"}),
         ("pypi-" + GOOD, {"doubled-prefix"}),
         (GOOD[:-10], {"truncated"}),
@@ -376,14 +376,65 @@ def test_check_reports_text_problems_and_still_reads_the_token(
 ) -> None:
     findings = check(secret)
     assert codes(findings, "error") == expected
-    if expected <= {"whitespace", "quotes", "missing-prefix", "doubled-prefix"}:
+    if expected <= {"quotes", "missing-prefix", "doubled-prefix"}:
         assert "summary" in codes(findings)  # the token inside was still decoded
 
 
 def test_several_problems_at_once() -> None:
     secret = " " + make_token(endpoints.TESTPYPI_HOST, UI_PROJECT) + "\n"
     findings = check(secret, PYPI, username="me", project="else")
-    assert codes(findings, "error") == {"whitespace", "wrong-index", "username", "wrong-project"}
+    assert codes(findings, "error") == {"wrong-index", "username", "wrong-project"}
+    assert "whitespace" in codes(findings, "warning")
+
+
+def test_whitespace_and_padding_pypi_accepts_are_warnings() -> None:
+    """Warehouse strips the password and its macaroon library pads base64: both accepted."""
+    token = make_token(caveats=[[3, "user-id-1"]])  # a length that needs padding
+    padded = token + "=" * (-len(token.removeprefix("pypi-")) % 4)
+    assert padded != token
+    for secret, code in ((f"  {token}\n", "whitespace"), (padded, "padding")):
+        findings = check(secret)
+        assert codes(findings, "error") == set(), findings
+        assert code in codes(findings, "warning")
+        assert "summary" in codes(findings)
+
+
+@pytest.mark.parametrize(
+    "caveat",
+    [
+        b"not json",
+        [99, "future"],
+        [],
+        "user",
+        {"version": 1},
+        {"foo": 1},
+        [0, "2000000000", 0],
+        [0, 2_000_000_000, False],
+        [0, 2_000_000_000],
+        [3, 42],
+        [1, "not-a-list"],
+    ],
+)
+def test_a_caveat_pypi_cannot_read_refuses_the_token(caveat: object) -> None:
+    """macaroons/caveats: a caveat that does not deserialize fails verification."""
+    findings = check(make_token(caveats=[[3, "user-id"], caveat]))
+    assert "unreadable-caveat" in codes(findings, "error")
+
+
+def test_extra_caveat_values_are_ignored_as_pypi_does() -> None:
+    findings = check(make_token(caveats=[[3, "user-id", "extra"], [0, 99_999_999_999, 0, "x"]]))
+    assert "unreadable-caveat" not in codes(findings)
+
+
+def test_project_scope_is_compared_exactly_as_pypi_does() -> None:
+    """PyPI checks the normalized name against the token's names as written: a token that
+    names My_Pkg is refused for my-pkg."""
+    findings = check(make_token(caveats=[[1, ["My_Pkg"]]]), project="my-pkg")
+    wrong = [f for f in findings if f.code == "wrong-project"]
+    assert wrong
+    assert wrong[0].level == "error"
+    assert "as they are written" in wrong[0].message
+    assert codes(check(make_token(caveats=[[1, ["my-pkg"]]]), project="My_Pkg"), "error") == set()
 
 
 # --- redact: a token's forms, at the output boundary ---------------------------------------
