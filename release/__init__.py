@@ -30,7 +30,8 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 trusted.py        the OIDC token exchange
                 distdir.py        dist/ on disk: files hashed, the manifest read and written
                 runner.py         which machine builds (platform, Python, CI job)
-                distfacts.py      a built file's metadata and members, for pypi_rules
+                distfacts.py      a built file's metadata, members and archive facts, for
+                                  pypi_rules
                 metadata.py       name and version from the built files' PKG-INFO/METADATA
                 gitstate.py       what git says: last tag, commits since, dirty files
                 layout.py         init's layout check: build the project, see what ships
@@ -47,6 +48,9 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 indexstate.py     what an index lists, when two filenames are one file
                 versions.py       PEP 440 bumps, the next free version
                 pypi_rules.py     PyPI's upload rules, as a table
+                pypi_metadata.py  the metadata as twine sends it and PyPI reads it; PyPI's
+                                  own metadata checks
+                pypi_archives.py  what PyPI refuses in a wheel's zip or an sdist's tar
                 diagnose.py       every known refusal explained, as rows of data
                 tokens.py         PyPI tokens decoded and checked offline
                 claims.py         CI identity claims against the trusted publisher

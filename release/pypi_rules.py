@@ -40,20 +40,23 @@ __all__ = [
 ]
 
 import dataclasses
+import functools
 import io
 import posixpath
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Literal
 
+import stdlib_list
 import trove_classifiers
 from packaging.metadata import ExceptionGroup, Metadata, parse_email
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
+
+from .pypi_archives import ArchiveFacts, archive_problems
+from .pypi_metadata import as_twine_sends_it, as_warehouse_reads_it, warehouse_problems
 
 When = Literal["offline", "read", "upload"]
 Level = Literal["error", "warning"]
@@ -62,8 +65,6 @@ Level = Literal["error", "warning"]
 DEFAULT_FILE_SIZE_LIMIT_MB = 100  # per file, unless PyPI raised the project's limit
 PYPI_METADATA_VERSIONS = frozenset({"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"})
 RELEASE_FILE_WINDOW = timedelta(days=14)  # no new files in releases older than this
-SUMMARY_MAX = 512
-PROJECT_URL_LABEL_MAX = 32
 # Warehouse writes the upload to a temporary file named after it, plus "<name>.metadata" for
 # wheels: a name longer than the file system's 255 bytes is refused ("Filename is too long").
 FILENAME_MAX_BYTES = 255
@@ -112,6 +113,8 @@ class DistFacts:
     size: int
     metadata: bytes | None
     members: frozenset[str] = frozenset()
+    # what PyPI checks in the zip/tar itself
+    archive: ArchiveFacts = dataclasses.field(default_factory=ArchiveFacts)
 
     @property
     def is_wheel(self) -> bool:
@@ -198,11 +201,25 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "metadata",
-        "invalid core metadata: a name or version that is not valid, fields `packaging` "
-        "refuses, a summary over 512 characters, project-URL labels over 32 characters, "
-        "direct (`pkg @ https://...`) dependencies",
+        "invalid core metadata (as twine sends it and PyPI reads it: `UNKNOWN` values are "
+        "dropped, and `License-File` below Metadata-Version 2.4): a name or version that is "
+        "not valid, fields `packaging` refuses, a summary over 512 characters, home-page, "
+        "download and project URLs that are not http(s) URLs, project-URL labels over 32 "
+        "characters, direct (`pkg @ https://...`) references in `Requires-Dist`, "
+        "`Provides-Dist` or `Obsoletes-Dist`, `Dynamic` values outside PyPI's list",
         "offline",
         "fix the field named in `[project]` (or the backend's configuration) and build again",
+    ),
+    Rule(
+        "archive",
+        "archives PyPI cannot take: a wheel whose `<name>-<version>.dist-info` (as in its "
+        "filename) lacks WHEEL, RECORD or METADATA, or whose entry points are not valid; "
+        "members compressed other than stored or deflated; more than 64 MiB unpacked at over "
+        "50 times the file's size; zip structure PyPI refuses (data descriptors, comments, "
+        "duplicate names, data after the end); an sdist without exactly one top-level folder "
+        "holding PKG-INFO, or with sparse members",
+        "offline",
+        "build with a current backend (`python -m build`); never re-pack or edit built files",
     ),
     Rule(
         "classifiers",
@@ -283,11 +300,11 @@ RULES: tuple[Rule, ...] = (
         "`nox -s doctor` checks the token's scope offline; fix the project's collaborators",
     ),
     Rule(
-        "wheel-contents",
-        "wheels without a RECORD or with invalid entry points; invalid author emails; "
-        "URLs that are not URLs",
+        "emails",
+        "author and maintainer emails that are not valid addresses (PyPI checks them with "
+        "`email-validator`)",
         "upload",
-        "build with a current backend (`python -m build`)",
+        "fix `email` in `[project].authors`/`maintainers` (a valid address, or none)",
     ),
 )
 _RULE = {r.key: r for r in RULES}
@@ -384,15 +401,16 @@ def _macosx_version_known(major: str, minor: str) -> bool:
 
 
 def _pypi_accepts(tag: str) -> bool:
-    if tag in _ALLOWED_PLATFORMS or _PYEMSCRIPTEN_RE.fullmatch(tag):
+    # re.match, as Warehouse: a prefix match (ios_13_0_arm64_iphoneos_x is accepted there)
+    if tag in _ALLOWED_PLATFORMS or _PYEMSCRIPTEN_RE.match(tag):
         return True
-    if m := _MACOSX_RE.fullmatch(tag):
+    if m := _MACOSX_RE.match(tag):
         return _macosx_version_known(m["major"], m["minor"]) and m["arch"] in _MACOSX_ARCHES
-    if m := _LINUX_RE.fullmatch(tag):
+    if m := _LINUX_RE.match(tag):
         return m["arch"] in _LINUX_ARCHES[m["libc"]]
-    if m := _IOS_RE.fullmatch(tag):
+    if m := _IOS_RE.match(tag):
         return m["arch"] in _IOS_ARCHES
-    if m := _ANDROID_RE.fullmatch(tag):
+    if m := _ANDROID_RE.match(tag):
         return m["arch"] in _ANDROID_ARCHES
     return False
 
@@ -493,19 +511,35 @@ def dev_release_problem(version: Version, *, is_prod: bool, allow_dev: bool) -> 
     )
 
 
+@functools.cache
+def stdlib_prohibited() -> frozenset[str]:
+    """Every name PyPI refuses for a new project as a standard-library name.
+
+    Warehouse's ``STDLIB_PROHIBITED`` (``packaging/services.py``), restated: each module of
+    ``stdlib-list`` for every Python version it knows, with each dotted prefix of a submodule
+    (``xml``, ``xml.etree``, ``xml.etree.ElementTree``), stripped of leading and trailing
+    ``-_.`` (``_thread`` is ``thread``), canonicalized.
+    """
+    names: set[str] = set()
+    for version in stdlib_list.short_versions:
+        for module in stdlib_list.stdlib_list(version):
+            parts = module.split(".")
+            names.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return frozenset(canonicalize_name(n.strip("-_.")) for n in names)
+
+
 def stdlib_name_problem(project: str) -> Finding | None:
     """A NEW project named like a standard-library module (PyPI refuses to create it).
 
-    PyPI's list covers every Python version's modules (``stdlib-list``); this one is the
-    running Python's ``sys.stdlib_module_names``, which covers the common cases.
+    The names are PyPI's own list (:func:`stdlib_prohibited`): every Python version's modules
+    and their dotted submodules, from ``stdlib-list``, the library PyPI uses.
     """
-    name = canonicalize_name(project)
-    if name not in {canonicalize_name(m) for m in sys.stdlib_module_names}:
+    if canonicalize_name(project) not in stdlib_prohibited():
         return None
     return Finding(
         "stdlib-name",
-        f"{project!r} is the name of a standard-library module; PyPI refuses new projects "
-        "with such names",
+        f"{project!r} is the name of a standard-library module (of some Python version); "
+        "PyPI refuses new projects with such names",
         "Choose another project name ([project].name) and build again.",
     )
 
@@ -562,6 +596,10 @@ def _file_findings(f: DistFacts, size_limit_mb: int) -> list[Finding]:
     found = _size_and_length(f, size_limit_mb)
     if f.is_wheel:
         found += wheel_platform_findings(f.filename)
+    found += [
+        Finding("archive", f"{f.filename}: {problem}", _fix("archive"), filename=f.filename)
+        for problem in archive_problems(f.filename, f.size, f.members, f.archive)
+    ]
     meta, problems = _metadata(f)
     found += problems
     if meta is not None:
@@ -599,12 +637,13 @@ def _size_and_length(f: DistFacts, size_limit_mb: int) -> list[Finding]:
 
 
 def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
-    """The file's metadata as PyPI validates it: ``packaging``'s rules, then PyPI's own."""
+    """The file's metadata as PyPI validates it: as twine sends it and Warehouse reads it
+    (:mod:`release.pypi_metadata`), ``packaging``'s rules, then PyPI's own."""
     fix = _fix("metadata")
     where = "METADATA" if f.is_wheel else "PKG-INFO"
     if f.metadata is None:
         return None, [Finding("metadata", f"{f.filename} has no {where}", fix, filename=f.filename)]
-    raw, _ = parse_email(f.metadata)
+    raw, unparsed = parse_email(f.metadata)
     version = raw.get("metadata_version")
     if version not in PYPI_METADATA_VERSIONS:
         return None, [
@@ -616,15 +655,18 @@ def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
                 filename=f.filename,
             )
         ]
+    sent = as_twine_sends_it(raw, unparsed)
+    problems = [f"unrecognized or malformed field {key!r}" for key in unparsed]
     try:
-        meta = Metadata.from_email(f.metadata, validate=True)
+        Metadata.from_raw(sent, validate=True)  # twine's own check, before anything is sent
+        meta = Metadata.from_raw(as_warehouse_reads_it(sent), validate=True)
     except ExceptionGroup as group:
-        return None, [
-            Finding("metadata", f"{f.filename}: {exc}", fix, filename=f.filename)
-            for exc in _leaves(group)
-        ]
-    found = _pypi_metadata_rules(f, meta, fix)
-    local = local_version_problem(meta.version)
+        problems += [str(exc) for exc in _leaves(group)]
+        meta = None
+    if meta is not None:
+        problems += warehouse_problems(meta)
+    found = [Finding("metadata", f"{f.filename}: {p}", fix, filename=f.filename) for p in problems]
+    local = local_version_problem(meta.version) if meta is not None else None
     if local is not None:
         found.append(dataclasses.replace(local, filename=f.filename))
     return meta, found
@@ -635,27 +677,6 @@ def _leaves(group: ExceptionGroup) -> list[Exception]:
     for exc in group.exceptions:
         out += _leaves(exc) if isinstance(exc, ExceptionGroup) else [exc]
     return out
-
-
-def _pypi_metadata_rules(f: DistFacts, meta: Metadata, fix: str) -> list[Finding]:
-    """What Warehouse checks beyond ``packaging`` (forklift/metadata.py)."""
-    problems = []
-    if meta.summary is not None and len(meta.summary) > SUMMARY_MAX:
-        problems.append(f"the summary is {len(meta.summary)} characters (at most {SUMMARY_MAX})")
-    for label in meta.project_urls or {}:
-        if len(label) > PROJECT_URL_LABEL_MAX:
-            problems.append(
-                f"the project-URL label {label!r} is longer than {PROJECT_URL_LABEL_MAX} characters"
-            )
-    for req in meta.requires_dist or []:
-        if req.url is not None:
-            problems.append(f"the dependency {str(req)!r} is a direct URL, which PyPI refuses")
-    for raw in [*(meta.provides_dist or []), *(meta.obsoletes_dist or [])]:
-        try:
-            Requirement(raw)
-        except InvalidRequirement as exc:
-            problems.append(f"{raw!r} is not a valid requirement ({exc})")
-    return [Finding("metadata", f"{f.filename}: {p}", fix, filename=f.filename) for p in problems]
 
 
 def _filename_findings(f: DistFacts, meta: Metadata) -> list[Finding]:

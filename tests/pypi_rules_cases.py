@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from release.pypi_archives import ArchiveFacts
 from release.pypi_rules import DistFacts
 
 NAME, VERSION = "demo-pkg", "1.0.0"
 SDIST, WHEEL = "demo_pkg-1.0.0.tar.gz", "demo_pkg-1.0.0-py3-none-any.whl"
+WHEEL_INFO = "demo_pkg-1.0.0.dist-info"
 GOOD_README = "Demo\n====\n\nA *fine* README.\n"
 
 
@@ -45,7 +47,9 @@ def wheel(
     filename: str = WHEEL, meta: bytes | None = None, *, size: int = 1000, **kw: object
 ) -> DistFacts:
     info = "-".join(filename.split("-")[:2]) + ".dist-info"
-    members = frozenset({f"{info}/METADATA", f"{info}/RECORD", f"{info}/licenses/LICENSE"})
+    members = frozenset(
+        {f"{info}/METADATA", f"{info}/WHEEL", f"{info}/RECORD", f"{info}/licenses/LICENSE"}
+    )
     return DistFacts(filename, size, meta if meta is not None else metadata(**kw), members)  # type: ignore[arg-type]
 
 
@@ -96,7 +100,49 @@ ROWS: dict[str, Row] = {
     "metadata (direct dependency)": Row(
         (wheel(extra=("Requires-Dist: other @ https://example.invalid/other.whl",)),),
         "metadata",
-        says="direct URL",
+        says="direct reference",
+    ),
+    "metadata (direct reference in Provides-Dist)": Row(
+        (wheel(extra=("Provides-Dist: other @ https://example.invalid/other.whl",)),),
+        "metadata",
+        says="Provides-Dist",
+    ),
+    "metadata (Dynamic outside PyPI's list)": Row(
+        (wheel(extra=("Dynamic: Dynamic",)),), "metadata", says="dynamic"
+    ),
+    "metadata (home page not an http URL)": Row(
+        (wheel(extra=("Home-page: irc://example.invalid/",)),), "metadata", says="Home-page"
+    ),
+    "metadata (UNKNOWN is absent to PyPI)": Row(
+        (wheel(extra=("Home-page: UNKNOWN", "License: UNKNOWN", "License-Expression: MIT")),),
+        "",
+    ),
+    "license-file (below 2.4: twine drops it, PyPI accepts)": Row(
+        (wheel(metadata_version="2.1", extra=("License-File: COPYING",)),), ""
+    ),
+    "archive (wheel without WHEEL)": Row(
+        (
+            dataclasses.replace(
+                wheel(), members=frozenset({f"{WHEEL_INFO}/METADATA", f"{WHEEL_INFO}/RECORD"})
+            ),
+        ),
+        "archive",
+        says="WHEEL",
+    ),
+    "archive (LZMA member)": Row(
+        (dataclasses.replace(wheel(), archive=ArchiveFacts(compress_types=frozenset({0, 14}))),),
+        "archive",
+        says="stored and deflated",
+    ),
+    "archive (zip bomb)": Row(
+        (dataclasses.replace(wheel(), archive=ArchiveFacts(uncompressed_size=65 * 1024 * 1024)),),
+        "archive",
+        says="zip bomb",
+    ),
+    "archive (sdist with two top-level folders)": Row(
+        (dataclasses.replace(sdist(), members=sdist().members | {"other/file.txt"}),),
+        "archive",
+        says="one top-level folder",
     ),
     "classifiers (unknown)": Row(
         (wheel(extra=("Classifier: Programming Language :: Snake",)),), "classifiers"

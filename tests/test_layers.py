@@ -20,6 +20,8 @@ PURE = (
     "indexstate",
     "versions",
     "pypi_rules",
+    "pypi_metadata",
+    "pypi_archives",
     "diagnose",
     "tokens",
     "claims",
