@@ -91,7 +91,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "attestations", "distdir", "atomic", "versionsources", "adoption", "installer",
     ),
     "pure": (
-        "guard", "indexstate", "versions", "pypi_rules", "diagnose", "tokens", "claims",
+        "guard", "indexstate", "versions", "pypi_rules", "pypi_metadata", "pypi_archives",
+        "diagnose", "tokens", "claims",
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
         "verifyadvice",
     ),
