@@ -6,7 +6,8 @@ devpi (seconds each). ``nox -s tests`` leaves them out; ``nox -s tests -- --run-
 them). Loaded by ``tests/conftest.py`` as a plugin, so that its own test can load it alone.
 
 Property tests (Hypothesis) try 100 examples each by default and 400 with ``--run-slow`` (the
-"thorough" profile), unless a test sets its own ``max_examples``.
+"thorough" profile), unless a test sets its own ``max_examples``; ``nox -s mutate`` runs them
+with the "mutation" profile (``--hypothesis-profile=mutation``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,12 @@ from hypothesis import settings
 
 THOROUGH_EXAMPLES = 400
 settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES)
+# `nox -s mutate` (tests/mutation/gate.py) reruns a module's tests for every mutant: fewer
+# examples, the same ones on every run (a mutant's verdict must not depend on luck), no database.
+MUTATION_EXAMPLES = 20
+settings.register_profile(
+    "mutation", max_examples=MUTATION_EXAMPLES, derandomize=True, database=None
+)
 
 
 _BEFORE = pytest.StashKey[settings]()
