@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 import dataclasses
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,14 +91,21 @@ class InitPlan:
 
 
 def source_files(package_dir: Path = PACKAGE_DIR) -> dict[str, bytes]:
-    """The release/ package as ``{"release/<relative path>": bytes}``, without caches."""
+    """The release/ package as ``{"release/<relative path>": bytes}``, without caches.
+
+    Its user-facing documentation comes with it: ``release/docs/`` (in nox-release's own
+    repository a link to ``docs/``; os.walk follows it, Path.rglob would not), so every
+    ``release/docs/...`` a message or a template cites exists in the adopted project too.
+    """
     files: dict[str, bytes] = {}
-    for path in sorted(package_dir.rglob("*")):
-        relative = path.relative_to(package_dir)
-        if not path.is_file() or "__pycache__" in relative.parts or path.suffix in {".pyc", ".pyo"}:
-            continue
-        files[f"release/{relative.as_posix()}"] = path.read_bytes()
-    return files
+    for folder, dirs, names in os.walk(package_dir, followlinks=True):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for name in names:
+            path = Path(folder) / name
+            if path.suffix in {".pyc", ".pyo"} or not path.is_file():
+                continue
+            files[f"release/{path.relative_to(package_dir).as_posix()}"] = path.read_bytes()
+    return dict(sorted(files.items()))
 
 
 def noxfile_source(package_dir: Path = PACKAGE_DIR) -> bytes:
@@ -119,8 +127,9 @@ def tool_release_snippet() -> str:
     """
     lines = [
         "[tool.release]",
-        "# nox-release settings (see its docs/configuration.md). Every key is also an environment",
-        "# variable RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND): it wins.",
+        "# nox-release settings (see release/docs/configuration.md). Every key is also an",
+        "# environment variable RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND):",
+        "# it wins.",
         "# Secrets never go here: use trusted publishing, keyring or RELEASE_PROD_PASSWORD.",
     ]
     for option in OPTIONS:
@@ -148,7 +157,7 @@ def with_tool_release(text: str, snippet: str) -> str:
     except Exception as exc:  # tomlkit and tomllib raise their own error types
         raise ConfigError(
             f"Appending a [tool.release] table would make pyproject.toml invalid ({exc}).",
-            "Add a [tool.release] table by hand (nox-release's docs/configuration.md lists its "
+            "Add a [tool.release] table by hand (release/docs/configuration.md lists its "
             "keys); every other file init copies is independent of it.",
         ) from None
     tool = dict(after.get("tool", {}))
@@ -250,7 +259,7 @@ def _pipeline(
         raise ConfigError(
             f"--compiled has a GitHub Actions workflow only, not one for --ci {ci}.",
             "Use --ci github, or --no-compiled and add a wheel matrix to your pipeline "
-            "(build -- --wheel --from, then gather: docs/compiled.md).",
+            "(build -- --wheel --from, then gather: release/docs/compiled.md).",
         )
     if compiled is None:
         compiled = ci == "github" and compiled_project(data, _setup_py(target))

@@ -125,7 +125,7 @@ OPTIONS: tuple[Option, ...] = (
         "",
         "`pypi`: hold every index to PyPI's upload rules, checked before a byte is sent (the "
         "rehearsal sets it); empty: PyPI's rules for PyPI and TestPyPI only. See "
-        "docs/pypi-rules.md.",
+        "release/docs/pypi-rules.md.",
     ),
     Option(
         "file-size-limit",
@@ -152,7 +152,7 @@ OPTIONS: tuple[Option, ...] = (
         [],
         "gather: wheel-tag patterns the release must have, with globs and braces "
         "(e.g. `cp3{10,11,12,13,14}-*-manylinux_*_x86_64`); a pattern no wheel matches is "
-        "refused. Unset: gather prints the matrix it found (docs/compiled.md).",
+        "refused. Unset: gather prints the matrix it found (release/docs/compiled.md).",
     ),
     Option(
         "version-files",
@@ -640,7 +640,7 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
     if unknown:
         raise ConfigError(
             f"Unknown key(s) in [tool.release]: {', '.join(unknown)}.",
-            "Check the spelling against nox-release's docs/configuration.md.",
+            "Check the spelling against release/docs/configuration.md.",
         )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

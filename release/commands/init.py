@@ -177,14 +177,14 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
     out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
     out.line(
         f"register the trusted publishers on TestPyPI and PyPI for {CI_PIPELINES[ci][1]} "
-        "(environments testpypi and pypi): see docs/adopt.md",
+        "(environments testpypi and pypi): see release/docs/adopt.md",
         "info",
     )
     if plan.compiled:
         out.line(
             "compiled project: the workflow builds wheels with cibuildwheel on Linux x86_64 and "
             "aarch64, macOS and Windows, then gathers them; after a first run, paste the "
-            "matrix gather prints into [tool.release] expected-wheels (docs/compiled.md)",
+            "matrix gather prints into [tool.release] expected-wheels (release/docs/compiled.md)",
             "info",
         )
     out.document = {

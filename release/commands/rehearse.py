@@ -154,7 +154,7 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
     out.add_summary("re-upload of the same bytes: nothing to do (exit 0)")
     out.add_summary("re-upload of other bytes under the same version: refused before sending")
     out.add_summary(
-        "PyPI's upload rules (platform tags, metadata, README, sizes: docs/pypi-rules.md): "
+        "PyPI's upload rules (platform tags, metadata, README, sizes: release/docs/pypi-rules.md): "
         "passed on both indexes"
     )
     out.add_summary("next: `nox -s doctor` to check your real credentials, then `nox -s release`")
