@@ -63,6 +63,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 destinations.py   where a credential may go (its host, https, loopback)
                 merge.py          many runners' partial manifests -> one release
                 matrix.py         expected-wheels, the matrix found, the post-publish audit
+                checklist.py      doctor's checks as data: each verdict from what was read
         |
     foundation  errors.py         one base exception, an exit code per class, every fix
                 config.py         [tool.release] + environment -> Settings (one OPTIONS table)

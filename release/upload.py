@@ -25,6 +25,7 @@ __all__ = [
     "form_fields",
     "private_copies",
     "private_copy",
+    "probe_auth",
     "upload_batches",
     "upload_files",
 ]
@@ -49,6 +50,7 @@ from requests_toolbelt import MultipartEncoder
 from twine.package import PackageFile
 
 from . import http
+from .checklist import AuthAnswer
 from .config import IndexSettings
 from .credentials import Credential
 from .diagnose import Diagnosis, explain_403_with_token, explain_upload
@@ -455,3 +457,22 @@ def upload_files(
             return results + _concurrently(uploader.one, queue, concurrency)
     finally:
         uploader.sender.close()
+
+
+def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) -> AuthAnswer:
+    """POST an upload form without a file: the index answers whether it knows the credential."""
+    encoder = MultipartEncoder(fields=[(":action", "file_upload"), ("protocol_version", "1")])
+    with http.make_session("doctor") as session:
+        try:
+            answer = http.exchange(
+                session,
+                "POST",
+                index.upload_url,
+                limits=http.Limits.short(timeout),
+                data=encoder,
+                headers={"Content-Type": encoder.content_type},
+                auth=credential.get(),
+            )
+        except Transient as exc:
+            return AuthAnswer(None, exc.what.split(" ", 1)[0], "")
+    return AuthAnswer(answer.status, answer.reason, answer.shown_text[:2000])

@@ -13,11 +13,12 @@ import pytest
 import requests
 
 from release import cli
-from release.commands.doctor import AuthAnswer, judge_auth, probe_auth
+from release.checklist import AuthAnswer, judge_auth
 from release.config import IndexSettings
 from release.credentials import Credential
 from release.errors import ExitCode
 from release.localindex import LocalIndex
+from release.upload import probe_auth
 from tests.oidc_double import OIDCDouble, make_macaroon_token
 
 UPLOAD = "http://127.0.0.1:9/"

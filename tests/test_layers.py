@@ -94,6 +94,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "guard", "indexstate", "versions", "pypi_rules", "pypi_metadata", "pypi_archives",
         "diagnose", "tokens", "claims",
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
+        "checklist",
         "verifyadvice",
     ),
     "foundation": (

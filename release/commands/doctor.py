@@ -18,17 +18,23 @@ failing check (:class:`release.errors.ExitCode`: 2 configuration, 4 index unreac
 
 from __future__ import annotations
 
-__all__ = ["Check", "configure", "probe_auth", "run", "run_checks"]
+__all__ = ["configure", "run", "run_checks"]
 
 import argparse
-import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
 
-from requests_toolbelt.multipart.encoder import MultipartEncoder
-
-from .. import http, provenance, trusted
+from .. import provenance, trusted
+from ..checklist import (
+    Check,
+    Status,
+    exit_code,
+    failed_check,
+    judge_auth,
+    listing_checks,
+    settle_identity,
+    token_checks,
+)
 from ..claims import compare, parse_publisher, report_lines
 from ..config import (
     INDEX_NAMES,
@@ -38,7 +44,7 @@ from ..config import (
     load_settings,
     trusted_mode,
 )
-from ..credentials import Credential, resolve
+from ..credentials import resolve
 from ..endpoints import strip_credentials
 from ..errors import (
     ConfigError,
@@ -46,7 +52,6 @@ from ..errors import (
     DistError,
     ExitCode,
     IndexUnavailable,
-    ReleaseError,
 )
 from ..index import fetch_index_state
 from ..indexstate import IndexState
@@ -54,124 +59,10 @@ from ..manifest import DistFile, kind_of
 from ..metadata import resolved_info
 from ..output import Reporter
 from ..project import ProjectInfo
-from ..retry import RetryPolicy, Transient, is_transient_status
+from ..retry import RetryPolicy
+from ..upload import probe_auth
 
-Status = Literal["ok", "fail", "warn", "skip"]
 _MARK = {"ok": "ok", "fail": "fail", "warn": "warn", "skip": "info"}
-
-
-@dataclasses.dataclass
-class Check:
-    """One line of the checklist. ``name`` is stable (for --json and tests)."""
-
-    name: str
-    status: Status
-    title: str
-    fix: str = ""
-    exit_code: ExitCode | None = None  # for "fail": what a release would exit with
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "title": self.title,
-            "fix": self.fix,
-            "exit_code": int(self.exit_code) if self.exit_code is not None else None,
-        }
-
-
-def _fail(name: str, error: ReleaseError) -> Check:
-    return Check(name, "fail", error.message, error.fix, error.exit_code)
-
-
-@dataclasses.dataclass(frozen=True)
-class AuthAnswer:
-    status: int | None  # None: no answer (connection failed)
-    reason: str
-    body: str
-
-
-def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) -> AuthAnswer:
-    """POST an upload form without a file: the index answers whether it knows the credential."""
-    encoder = MultipartEncoder(fields=[(":action", "file_upload"), ("protocol_version", "1")])
-    with http.make_session("doctor") as session:
-        try:
-            answer = http.exchange(
-                session,
-                "POST",
-                index.upload_url,
-                limits=http.Limits.short(timeout),
-                data=encoder,
-                headers={"Content-Type": encoder.content_type},
-                auth=credential.get(),
-            )
-        except Transient as exc:
-            return AuthAnswer(None, exc.what.split(" ", 1)[0], "")
-    return AuthAnswer(answer.status, answer.reason, answer.shown_text[:2000])
-
-
-def judge_auth(
-    answer: AuthAnswer, index: IndexSettings, project: str, token_hint: str | None
-) -> Check:
-    """What the answer to the empty upload says about the credential. Pure."""
-    from ..diagnose import explain_upload
-
-    name = f"{index.name}.auth"
-    where = strip_credentials(index.upload_url)
-    if answer.status is None:
-        return Check(
-            name,
-            "fail",
-            f"{where} did not answer an upload request ({answer.reason}).",
-            "Check the upload URL (RELEASE_" + index.name.upper() + "_UPLOAD_URL) and the "
-            "connection.",
-            ExitCode.INDEX_UNAVAILABLE,
-        )
-    status = answer.status
-    said = f"{status} {answer.reason}".strip()
-    if status in (401, 403) or 300 <= status < 400:
-        diagnosis = explain_upload(
-            status, answer.reason, answer.body, project=project, index_name=index.name
-        )
-        title = f"{where} refuses the credential ({said}): {diagnosis.cause}"
-        if diagnosis.code != "unknown" and said not in diagnosis.title:
-            title = f"{where} refuses the credential ({said}): {diagnosis.title.rstrip('.')}. "
-            title += diagnosis.cause
-        if status in (401, 403) and token_hint:
-            title += f"\n{token_hint}"
-        code = ExitCode.CREDENTIALS if status in (401, 403) else ExitCode.USAGE
-        return Check(name, "fail", title, diagnosis.fix, code)
-    if status in (404, 405):
-        return Check(
-            name,
-            "fail",
-            f"{where} is not an upload endpoint (answered {said}).",
-            f"Set RELEASE_{index.name.upper()}_UPLOAD_URL to the index's upload URL "
-            "(for Warehouse: .../legacy/).",
-            ExitCode.USAGE,
-        )
-    if 400 <= status < 500 and not is_transient_status(status):
-        return Check(
-            name,
-            "ok",
-            f"{where} accepts the credential (an upload without a file was answered {said}, "
-            "after authentication; upload permission for the project is checked with the "
-            "first real file)",
-        )
-    if 200 <= status < 300:
-        return Check(
-            name,
-            "warn",
-            f"{where} answered {said} to an upload without a file: it cannot tell whether "
-            "the credential is good.",
-            "Nothing to do unless the upload is refused.",
-        )
-    return Check(
-        name,
-        "warn",
-        f"{where} answered {said}: the credential could not be checked now.",
-        "Run doctor again later.",
-    )
 
 
 def identity_check(
@@ -237,64 +128,6 @@ def provenance_checks(
     return checks
 
 
-def _settle_identity(identity: Check | None, credential: Credential, mode: str) -> None:
-    """A mismatch only fails when trusted publishing is what the upload would use."""
-    if identity is None or identity.status != "fail" or credential.renewer is not None:
-        return
-    if mode != "force":
-        identity.status = "warn"
-        identity.exit_code = None
-
-
-def _listing_checks(index: IndexSettings, info: ProjectInfo, state: IndexState) -> list[Check]:
-    """The project and its version on the index that was read."""
-    name = index.name
-    checks: list[Check] = []
-    if state.exists:
-        count = len(state.versions)
-        checks.append(
-            Check(
-                f"{name}.project",
-                "ok",
-                f"{info.name} is on the {name} index ({count} version(s))",
-            )
-        )
-    else:
-        checks.append(
-            Check(
-                f"{name}.project",
-                "ok",
-                f"{info.name} is not on the {name} index yet: the first upload creates it"
-                + (
-                    " (with a user-wide token or a pending trusted publisher)"
-                    if index.warehouse is not None
-                    else ""
-                ),
-            )
-        )
-    if info.version is None:
-        checks.append(
-            Check(f"{name}.version", "skip", "version is dynamic: compared after the build")
-        )
-    elif info.version in state.versions:
-        files = state.files_for(info.version)
-        checks.append(
-            Check(
-                f"{name}.version",
-                "warn",
-                f"{info.version} is already on the {name} index ({len(files)} file(s)): "
-                "files identical byte for byte are skipped, any other is refused.",
-                "Bump the version (nox -s bump_version -- patch), unless you are resuming "
-                "an interrupted release of these very files.",
-            )
-        )
-    else:
-        checks.append(
-            Check(f"{name}.version", "ok", f"{info.version} is not on the {name} index yet")
-        )
-    return checks
-
-
 def _index_checks(
     settings: Settings,
     name: IndexName,
@@ -315,11 +148,11 @@ def _index_checks(
             timeout=timeout,
         )
     except IndexUnavailable as exc:
-        checks.append(_fail(f"{name}.index", exc))
+        checks.append(failed_check(f"{name}.index", exc))
     else:
         where = strip_credentials(index.index_url)
         checks.append(Check(f"{name}.index", "ok", f"{name} index reachable: {where}"))
-        checks += _listing_checks(index, info, state)
+        checks += listing_checks(index, info, state)
         checks += provenance_checks(settings, index, info, state, environ)
     # The CI identity's claims, before anything is minted.
     identity = identity_check(settings, index, environ)
@@ -328,9 +161,13 @@ def _index_checks(
     try:
         credential = resolve(index, info.name, environ, options=settings.values)
     except CredentialError as exc:
-        checks.append(_fail(f"{name}.credential", exc))
+        checks.append(failed_check(f"{name}.credential", exc))
         return checks
-    _settle_identity(identity, credential, trusted_mode(environ, settings.values))
+    settle_identity(
+        identity,
+        trusted_publishing=credential.renewer is not None,
+        mode=trusted_mode(environ, settings.values),
+    )
     checks.append(
         Check(
             f"{name}.credential",
@@ -353,17 +190,7 @@ def _index_checks(
         project=info.name,
         now=datetime.now(timezone.utc),
     )
-    for finding in findings:
-        level = {"error": "fail", "warning": "warn", "info": "ok"}[finding.level]
-        checks.append(
-            Check(
-                f"{name}.token.{finding.code or 'check'}",
-                level,  # type: ignore[arg-type]  # one of Status by the mapping above
-                finding.message,
-                finding.fix,
-                ExitCode.CREDENTIALS if level == "fail" else None,
-            )
-        )
+    checks += token_checks(name, findings)
     # Does the index accept it?
     if auth_check:
         answer = probe_auth(index, credential, timeout=timeout)
@@ -385,7 +212,7 @@ def run_checks(
     try:
         info = resolved_info(settings.root, settings.pyproject, settings.dist_dir)
     except (ConfigError, DistError) as exc:
-        return [_fail("project", exc)]
+        return [failed_check("project", exc)]
     kind = "dynamic version" if info.version is None else "static version in pyproject.toml"
     checks = [
         Check(
@@ -395,14 +222,6 @@ def run_checks(
     for name in indexes:
         checks += _index_checks(settings, name, info, environ, auth_check=auth_check)
     return checks
-
-
-def exit_code(checks: list[Check]) -> ExitCode:
-    """The exit code of the first failing check, or OK."""
-    for check in checks:
-        if check.status == "fail":
-            return check.exit_code or ExitCode.FAILURE
-    return ExitCode.OK
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
