@@ -56,9 +56,10 @@ import zlib
 from collections.abc import Iterator, Mapping
 from email.message import Message
 from typing import IO, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.auth import AuthBase
 
 from . import __version__, redact
@@ -85,10 +86,32 @@ class AnswerError(IndexUnavailable):
 
 
 def _transient(exc: Exception, method: str, url: str) -> Transient:
-    """A connection failure or timeout, named and placed, its text redacted."""
-    return Transient(
-        redact.redact(f"{type(exc).__name__} {_verb(method)} {strip_credentials(url)}")
-    )
+    """A connection failure or timeout, named and placed, its text redacted; a host name that
+    does not resolve is named as such (and retried with longer waits, release.retry)."""
+    where = f"{_verb(method)} {strip_credentials(url)}"
+    if _unresolved(exc):
+        host = urlsplit(url).hostname or "?"
+        return Transient(
+            redact.redact(f"the name {host} does not resolve (DNS) {where}"),
+            unresolved_host=redact.redact(host),
+        )
+    return Transient(redact.redact(f"{type(exc).__name__} {where}"))
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """A DNS failure somewhere in the chain: urllib3's NameResolutionError (inside requests'
+    ConnectionError, inside MaxRetryError) or the socket's gaierror."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (socket.gaierror, urllib3.exceptions.NameResolutionError)):
+            return True
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
 
 
 class AnswerTooSlow(AnswerError):

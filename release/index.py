@@ -206,8 +206,12 @@ def fetch_index_state(
             raise IndexUnavailable(
                 f"Could not read {strip_credentials(url)}: {exc.what} (after "
                 f"{(policy or RetryPolicy()).attempts} attempts); nothing was uploaded.",
-                "Check the index URL and your connection, then run the same command again; "
-                "raise RELEASE_RETRIES to wait longer.",
+                f"Check the host name in the index URL ({exc.unresolved_host} may be misspelt) "
+                "and that this machine can resolve names (DNS, network), then run the same "
+                "command again."
+                if exc.unresolved_host
+                else "Check the index URL and your connection, then run the same command "
+                "again; raise RELEASE_RETRIES to wait longer.",
             ) from None
         if answer is None:
             return IndexState(index_url=index_url, project=name, exists=False, files=())

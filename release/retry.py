@@ -33,12 +33,26 @@ _DELTA_SECONDS = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() 
 
 
 class Transient(Exception):
-    """A failure worth another attempt (connection error, timeout, :func:`is_transient_status`)."""
+    """A failure worth another attempt (connection error, timeout, :func:`is_transient_status`).
 
-    def __init__(self, what: str, retry_after: float | None = None) -> None:
+    ``unresolved_host``: the failure is a host name that does not resolve (DNS); retries of it
+    back off longer (:func:`backoff_delay`) and messages name it as such.
+    """
+
+    def __init__(
+        self, what: str, retry_after: float | None = None, *, unresolved_host: str | None = None
+    ) -> None:
         super().__init__(what)
         self.what = what
         self.retry_after = retry_after
+        self.unresolved_host = unresolved_host
+
+    @property
+    def short(self) -> str:
+        """What failed, in a few words: the DNS failure named, else the exception's name."""
+        if self.unresolved_host:
+            return f"the name {self.unresolved_host} does not resolve (DNS)"
+        return self.what.split(" ", 1)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,15 +76,28 @@ def is_transient_status(status: int) -> bool:
 
 
 def backoff_delay(
-    attempt: int, policy: RetryPolicy, retry_after: float | None, rand: Callable[[], float]
+    attempt: int,
+    policy: RetryPolicy,
+    retry_after: float | None,
+    rand: Callable[[], float],
+    *,
+    dns: bool = False,
 ) -> float:
     """Seconds to wait before attempt ``attempt + 1`` (attempt counts from 1). Pure.
 
     Full jitter (AWS architecture blog): uniform in [0, min(max_wait, base * 2**(attempt-1))].
     A server's Retry-After is honoured as a floor, capped by max_wait.
+    A name that does not resolve (``dns``) is not a busy server: a resolver or a network
+    coming up needs seconds, not milliseconds. Its waits start one step later and never below
+    half the ceiling (equal jitter): 0.5-1, 1-2, 2-4, 4-8 s with the defaults, 7.5 s at least
+    over five attempts, where full jitter could spend under 2 s.
     """
-    ceiling = min(policy.max_wait, policy.base * (2 ** (attempt - 1)))
-    delay = ceiling * rand()
+    if dns:
+        ceiling = min(policy.max_wait, policy.base * (2**attempt))
+        delay = ceiling / 2 + ceiling / 2 * rand()
+    else:
+        ceiling = min(policy.max_wait, policy.base * (2 ** (attempt - 1)))
+        delay = ceiling * rand()
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.max_wait))
     return float(delay)
@@ -113,7 +140,9 @@ def retry_call(
         except Transient as exc:
             if attempt >= policy.attempts:
                 raise
-            delay = backoff_delay(attempt, policy, exc.retry_after, rand)
+            delay = backoff_delay(
+                attempt, policy, exc.retry_after, rand, dns=exc.unresolved_host is not None
+            )
             if on_retry is not None:
                 on_retry(attempt, delay, exc)
             sleep(delay)

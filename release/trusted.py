@@ -186,7 +186,7 @@ def fetch_audience(session: requests.Session, base: str, timeout: float) -> str:
 def _what(exc: Exception) -> str:
     """A short cause for a failed exchange: the requests error's name, or the bound broken."""
     if isinstance(exc, Transient):
-        return exc.what.split(" ", 1)[0]
+        return exc.short
     return type(exc).__name__
 
 

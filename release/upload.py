@@ -213,7 +213,9 @@ class _Sender:
                     auth=self.credential.get(),  # renewed here when short-lived
                 )
             except Transient as exc:
-                raise Transient(f"{exc.what.split(' ', 1)[0]} sending {path.name}") from None
+                raise Transient(
+                    f"{exc.short} sending {path.name}", unresolved_host=exc.unresolved_host
+                ) from None
 
     def close(self) -> None:
         session = getattr(self._local, "session", None)
@@ -474,5 +476,5 @@ def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) 
                 auth=credential.get(),
             )
         except Transient as exc:
-            return AuthAnswer(None, exc.what.split(" ", 1)[0], "")
+            return AuthAnswer(None, exc.short, "")
     return AuthAnswer(answer.status, answer.reason, answer.shown_text[:2000])

@@ -289,7 +289,7 @@ def _download_url(url: str, dest: Path, timeout: float, size: int) -> Path:
                 )
     except Transient as exc:
         raise VerificationFailed(
-            f"Could not download {strip_credentials(url)}: {exc.what.split(' ', 1)[0]}.",
+            f"Could not download {strip_credentials(url)}: {exc.short}.",
             "Check that the test index serves its files, then run verify_test_install again.",
         ) from None
     return target

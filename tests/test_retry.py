@@ -228,3 +228,47 @@ def test_policy_from_settings_reads_the_environment(tmp_path: Path) -> None:
     assert RetryPolicy.from_settings(settings) == RetryPolicy(attempts=2, max_wait=0.25)
     zero = load_settings(tmp_path, {"RELEASE_RETRIES": "0"})
     assert RetryPolicy.from_settings(zero).attempts == 1  # at least one attempt
+
+
+# -- a name that does not resolve ------------------------------------------------------------
+
+
+@given(st.floats(min_value=0.0, max_value=1.0))
+def test_a_dns_failure_backs_off_longer_and_never_below_half_the_ceiling(r: float) -> None:
+    waits = [backoff_delay(n, POLICY, None, lambda: r, dns=True) for n in range(1, 5)]
+    for n, wait in enumerate(waits, start=1):
+        ceiling = min(POLICY.max_wait, POLICY.base * 2**n)
+        assert ceiling / 2 <= wait <= ceiling
+    assert sum(waits) >= 7.5  # five attempts: full jitter could spend under 2 s
+
+
+def test_retry_call_gives_a_dns_failure_the_longer_waits() -> None:
+    slept: list[float] = []
+
+    def unresolved() -> None:
+        raise Transient("the name x.invalid does not resolve", unresolved_host="x.invalid")
+
+    with pytest.raises(Transient) as failed:
+        retry_call(unresolved, POLICY, sleep=slept.append, rand=lambda: 0.0)
+    assert slept == [0.5, 1.0, 2.0, 4.0]
+    assert failed.value.short == "the name x.invalid does not resolve (DNS)"
+
+
+def test_an_index_whose_name_does_not_resolve_is_named_so() -> None:
+    """A real lookup of a name that cannot exist (RFC 2606's .invalid)."""
+    from release.errors import IndexUnavailable
+    from release.index import fetch_index_state
+
+    delays: list[float] = []
+    with pytest.raises(IndexUnavailable) as failed:
+        fetch_index_state(
+            "http://no-such-index.invalid/simple/",
+            "demo",
+            policy=RetryPolicy(attempts=3, base=0.01, max_wait=0.1),
+            timeout=10,
+            on_retry=lambda _n, delay, _exc: delays.append(delay),
+        )
+    assert "the name no-such-index.invalid does not resolve (DNS)" in failed.value.message
+    assert "no-such-index.invalid may be misspelt" in failed.value.fix
+    assert delays[0] >= 0.01  # equal jitter: never below half the ceiling (0.02)
+    assert delays[1] >= 0.02
