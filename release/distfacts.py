@@ -9,8 +9,9 @@ files PyPI needs and "this sdist has compiled code"), and the zip/tar facts PyPI
 
 from __future__ import annotations
 
-__all__ = ["read_facts", "zip_framing_problem"]
+__all__ = ["read_facts", "stale_versions", "zip_framing_problem"]
 
+import ast
 import struct
 import tarfile
 import zipfile
@@ -38,6 +39,61 @@ def read_facts(path: Path) -> DistFacts:
             f"{path.name} cannot be read as an archive: {exc}.", "Build it again."
         ) from None
     return DistFacts(path.name, path.stat().st_size, metadata, frozenset(members), archive)
+
+
+def stale_versions(wheel: Path, version: str) -> list[tuple[str, str]]:
+    """``(member, its __version__)`` for each top-level module or package ``__init__.py`` of
+    ``wheel`` whose literal ``__version__`` is not ``version`` (compared as PEP 440 versions).
+
+    A bump rewrites the ``__version__`` of the package named like the distribution; one under
+    another import name goes stale silently, and the release then reports a wrong version.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        wanted: Version | str = Version(version)
+    except InvalidVersion:
+        wanted = version
+    found: list[tuple[str, str]] = []
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            parts = name.split("/")
+            top_module = len(parts) == 1 and name.endswith(".py")
+            if not (top_module or (len(parts) == 2 and parts[1] == "__init__.py")):
+                continue
+            if ".dist-info" in parts[0] or ".data" in parts[0]:
+                continue
+            literal = _version_literal(zf.read(name))
+            if literal is not None and _parsed(literal) != wanted:
+                found.append((name, literal))
+    return found
+
+
+def _parsed(text: str) -> object:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return text
+
+
+def _version_literal(source: bytes) -> str | None:
+    """The last module-level ``__version__ = "..."`` string literal, if any."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    value = None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        named = any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets)
+        body = getattr(node, "value", None)
+        if named and isinstance(body, ast.Constant) and isinstance(body.value, str):
+            value = body.value
+    return value
 
 
 def zip_framing_problem(path: Path, zf: zipfile.ZipFile) -> str:

@@ -24,6 +24,7 @@ class Result(TypedDict, total=False):
     gather: JSONObject  # the merged manifest
     matrix: JSONObject  # wheels found, suggested expected-wheels, missing, unexpected
     pypi_rules: list[JSONObject]  # PyPI's offline rules' findings over the built files
+    stale_versions: dict[str, str]  # build: wheel member -> its __version__, not the release's
     # upload, plan, verify, release
     plans: dict[str, JSONObject]  # index name -> the guard's plan (Plan.to_json)
     uploads: dict[str, JSONObject]  # index name -> what was sent and proven listed

@@ -97,3 +97,16 @@ def test_a_setup_py_projects_name_comes_from_its_backend(tmp_path: Path) -> None
     assert resolved_info(tmp_path, {}, tmp_path / "dist") == ProjectInfo("Legacy.Proj", None)
     with pytest.raises(ConfigError, match="no \\[project\\] table"):
         resolved_info(tmp_path / "nowhere", {}, tmp_path / "dist")
+
+
+def test_a_stale_version_in_the_wheel_is_found(tmp_path: Path) -> None:
+    """bump rewrites the package named like the distribution; another import name's
+    __version__ goes stale and build says so."""
+    from release.distfacts import stale_versions
+    from tests.sample_projects import write_wheel
+
+    same = write_wheel(tmp_path / "a", "demo-pkg", "1.0.0")
+    assert stale_versions(same, "1.0.0") == []
+    assert stale_versions(same, "1.0") == []  # PEP 440: 1.0 is 1.0.0
+    stale = write_wheel(tmp_path / "b", "demo-pkg", "1.1.0", payload='__version__ = "1.0.0"\n')
+    assert stale_versions(stale, "1.1.0") == [("demo_pkg/__init__.py", "1.0.0")]

@@ -387,6 +387,24 @@ def test_a_dry_run_predicts_the_refusal_of_a_version_already_published(
     assert "1.0.0 is already on the test index" in text(ctx)
 
 
+def test_a_stale_version_under_another_import_name_is_reported(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
+    test, prod = index_pair
+    root = make_project(module="other_mod")  # __version__ = "1.0.0" there
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace('version = "1.0.0"', 'version = "1.1.0"'),
+        encoding="utf-8",
+    )
+    ctx = make_ctx(root, environ_for(test, prod))
+    build_command.build(ctx)
+    assert "other_mod/__init__.py in demo_pkg-1.1.0-py3-none-any.whl says __version__ = " in (
+        text(ctx)
+    )
+    assert ctx.reporter.document["stale_versions"] == {"other_mod/__init__.py": "1.0.0"}
+
+
 def test_a_wheel_with_nothing_to_import_stops_before_any_upload(
     make_project: ProjectFactory, index_pair: IndexPair
 ) -> None:

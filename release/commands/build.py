@@ -20,6 +20,7 @@ from .. import attestations
 from ..childenv import without_credentials
 from ..config import Settings
 from ..distdir import dist_candidates, hash_file, write_manifest
+from ..distfacts import stale_versions
 from ..errors import (
     ConfigError,
     DistError,
@@ -69,6 +70,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
         explanation = explain_vcs_version(settings, built.version, out)
         for wheel in built.wheels:
             _refuse_vendored_release_package(wheel, info.canonical_name)
+            _warn_stale_versions(out, wheel, str(built.version))
         try:
             check_rules(ctx, built.paths, complete=kind == "both")
         except IndexRulesRefusal as exc:
@@ -163,6 +165,18 @@ def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
     if declared is None:
         return f"{settings.root.name} (name and version from the built metadata)"
     return f"{declared.name} {declared.version or '(dynamic version)'}"
+
+
+def _warn_stale_versions(out: Reporter, wheel: Path, version: str) -> None:
+    """A ``__version__`` in the wheel that is not the release's version: said, with the fix."""
+    for member, found in stale_versions(wheel, version):
+        out.warn(
+            f"{member} in {wheel.name} says __version__ = {found!r}, but this release is "
+            f"{version}: the package would report a wrong version. Add its source file to "
+            "version-files in [tool.release] so that bump_version rewrites it, or read the "
+            "version with importlib.metadata.version()."
+        )
+        out.document.setdefault("stale_versions", {})[member] = found
 
 
 def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
