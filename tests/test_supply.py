@@ -320,6 +320,21 @@ def test_paths_from_configuration_stay_inside_the_root(tmp_path: Path, path: str
 def test_a_path_inside_the_root_is_accepted(tmp_path: Path) -> None:
     assert inside_root(tmp_path, "dist", "dist-dir") == tmp_path.resolve() / "dist"
     assert inside_root(tmp_path, "a/../b", "dist-dir") == tmp_path.resolve() / "a/../b"
+    # absolute, inside the project: $GITHUB_WORKSPACE/dist in a workflow
+    inside = str(tmp_path / "dist")
+    assert inside_root(tmp_path, inside, "dist-dir") == tmp_path.resolve() / "dist"
+
+
+def test_an_absolute_dist_dir_inside_the_project_is_used(
+    make_project: ProjectFactory, tmp_path: Path
+) -> None:
+    from release.config import load_settings
+
+    root = make_project()
+    environ = {"RELEASE_DIST_DIR": str(root / "out" / "dist")}
+    assert load_settings(root, environ).dist_dir == root / "out" / "dist"
+    with pytest.raises(ConfigError, match="absolute path outside the project"):
+        load_settings(root, {"RELEASE_DIST_DIR": str(tmp_path / "elsewhere")})
 
 
 @pytest.mark.parametrize(
