@@ -35,7 +35,7 @@ from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import MANIFEST_NAME, check_filename
 from release.paths import inside_root
-from release.sessions import LOCK_HEADER, LOCKS, input_digest, lock_problem
+from release.sessions import LOCK, LOCK_HEADER, LOCKS, input_digest, lock_problem, uv_pin
 from tests.conftest import IndexPair, ProjectFactory
 from tests.pipeline import environ_for, make_ctx, text
 
@@ -584,6 +584,20 @@ def test_every_requirement_is_pinned_with_hashes_for_every_supported_python(
         assert all(req.specifier.contains(v, prereleases=True) for v in live), (
             f"{req.name}: the lock pins {live}, outside {req.specifier}: run `nox -s lock`"
         )
+
+
+def test_the_release_environment_gets_uv_from_the_lock_with_its_hashes() -> None:
+    """sessions.py installs the lock's uv first (pip, --require-hashes): its entry, whole."""
+    pin = uv_pin()
+    assert pin is not None
+    first, *hashes = pin.splitlines()
+    assert first.startswith("uv==")
+    assert first.endswith("\\")
+    assert hashes
+    assert all(h.strip().startswith("--hash=sha256:") for h in hashes)
+    assert not hashes[-1].endswith("\\")  # the last line ends the requirement
+    version = Version(first.removeprefix("uv==").rstrip(" \\"))
+    assert [v for v, _m, _n in _pins(LOCK)["uv"]] == [version]
 
 
 def test_a_lock_made_from_other_requirements_is_reported(tmp_path: Path) -> None:

@@ -120,6 +120,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert code == ExitCode.OK, err
     assert the_document(code, out, err)["result"]["build"]["version"] == "1.0.0"
     assert "Creating the shared release environment" in err
+    # made by the lock's own uv (pip installs it first), with uv's installer for the build
+    assert "(the lock's uv)" in err
+    assert (root / ".nox" / "release-env" / ("Scripts" if os.name == "nt" else "bin")).is_dir()
     return root
 
 
