@@ -13,15 +13,21 @@ with the "mutation" profile (``--hypothesis-profile=mutation``).
 from __future__ import annotations
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 THOROUGH_EXAMPLES = 400
 settings.register_profile("thorough", max_examples=THOROUGH_EXAMPLES)
 # `nox -s mutate` (tests/mutation/gate.py) reruns a module's tests for every mutant: fewer
-# examples, the same ones on every run (a mutant's verdict must not depend on luck), no database.
+# examples, the same ones on every run (a mutant's verdict must not depend on luck), no database,
+# and no timing checks (mutmut traces every call, on a loaded machine).
 MUTATION_EXAMPLES = 20
 settings.register_profile(
-    "mutation", max_examples=MUTATION_EXAMPLES, derandomize=True, database=None
+    "mutation",
+    max_examples=MUTATION_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
 )
 
 
