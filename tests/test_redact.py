@@ -288,3 +288,62 @@ def test_looks_like_secret_names_what_it_saw() -> None:
     redact.register("short")
     assert redact.looks_like_secret("x registered-one y") == "a credential of this process"
     assert redact.looks_like_secret("a short one") == ""
+
+
+def test_every_character_spelled_out_is_hidden() -> None:
+    secret = "Sé/crët-42"
+    raw = secret.encode()
+    forms = redact.forms_of(secret)
+    for form in (
+        raw.hex(),
+        raw.hex().upper(),
+        "".join(f"%{b:02x}" for b in raw),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"\\u{ord(c):04x}" for c in secret),
+        "".join(f"\\u{ord(c):04X}" for c in secret),
+        "S%c3%a9%2fcr%c3%abt-42",  # lower-case escapes, as some servers write them
+        json.dumps(secret).strip('"').replace("/", "\\/"),  # JSON may escape '/'
+        "S\\u00e9\\/cr\\u00ebt-42",
+    ):
+        assert form in forms, form
+        redact.register(secret)
+        assert redact.redact(f"[{form}]") == f"[{HIDDEN}]", form
+    # A character outside the BMP has no \uXXXX spelling of its own (JSON uses a surrogate
+    # pair, which json.dumps's form covers).
+    assert not any(
+        f.startswith("\\u") and len(f) == 6 * 5 for f in redact.forms_of("ab\U0001f600cd")
+    )
+
+
+def test_long_forms_are_found_across_whitespace_and_quoting() -> None:
+    assert redact.MIN_ACROSS == 16
+    secret = "0123456789abcdef"  # 16 characters: across any gap
+    redact.register(secret)
+    for text in (
+        "01234567 89abcdef",
+        "0123\n> 4567\n> 89ab cdef",
+        "0123|4567|89abcdef",
+        "01234567\\n89abcdef",
+        "0123456789abcde\r\n\tf",
+    ):
+        assert redact.redact(f"before {text} after") == f"before {HIDDEN} after", text
+    assert redact.redact("x0123456789abcdef0123456789abcdefy") == f"x{HIDDEN}{HIDDEN}y"
+    assert redact.redact("0123456789abcde") == "0123456789abcde"  # not the whole secret
+    assert redact.redact("a b c 0123456789abcdef") == f"a b c {HIDDEN}"
+
+
+def test_shorter_forms_only_across_a_line_break() -> None:
+    secret = "0123456789abcde"  # 15 characters
+    redact.register(secret)
+    assert redact.redact("0123456\n   789abcde") == HIDDEN
+    assert redact.redact("0123456\n> 789abcde") == HIDDEN
+    assert redact.redact("0123456 789abcde") == "0123456 789abcde"
+    assert redact.redact("0123456|789abcde") == "0123456|789abcde"
+
+
+def test_text_around_hidden_long_forms_is_kept_exactly() -> None:
+    redact.register("long-secret-number-one")
+    redact.register("long-secret-number-two")
+    text = "  a: long-secret-\n  number-one, b: long-secret-number-two\n\nend  "
+    assert redact.redact(text) == f"  a: {HIDDEN}, b: {HIDDEN}\n\nend  "
+    assert redact.redact("nothing here\n> at all") == "nothing here\n> at all"
