@@ -184,7 +184,8 @@ OPTIONS: tuple[Option, ...] = (
         list,
         [],
         "The trusted publisher as registered on the index, e.g. `repository=owner/name`, "
-        "`workflow=release.yml` (GitLab: the CI file's path), `environment=pypi`: doctor and "
+        "`workflow=release.yml` (GitLab: the CI file's path), `environment=pypi`, or as a "
+        "table `{repository = ..., workflow = ..., environment = ...}`: doctor and "
         "an `invalid-publisher` refusal compare the CI identity's claims with it.",
     ),
     Option(
@@ -488,6 +489,8 @@ def _convert(option: Option, raw: Any, origin: str) -> Any:
     """``raw`` (from pyproject.toml or the environment) as the option's type, checked."""
     kind = option.kind
     value: Any = raw
+    if option.key in _TABLES_AS_PAIRS and isinstance(raw, dict):
+        value = raw = _pairs(raw, origin)
     if isinstance(raw, str) and kind is not str:
         try:
             value = _from_text(kind, raw.strip())
@@ -512,6 +515,24 @@ def _convert(option: Option, raw: Any, origin: str) -> Any:
             f"Set {option.key} in [tool.release] (or {env_name(option.key)}) to {want}.",
         )
     return list(cast("list[str]", value)) if kind is list else value
+
+
+# List options a person may also write as a TOML table, the shape written first:
+# trusted-publisher = {repository = "o/n", workflow = "release.yml", environment = "pypi"}.
+_TABLES_AS_PAIRS = frozenset({"trusted-publisher"})
+
+
+def _pairs(table: dict[str, Any], origin: str) -> list[str]:
+    """A table of strings as ``key=value`` items (the list's own form)."""
+    bad = [key for key, value in table.items() if not isinstance(value, str)]
+    if bad:
+        value = table[bad[0]]
+        raise ConfigError(
+            f"{origin}.{bad[0]} = {_shown(value)} is {_a(value)}, expected a string.",
+            'Write each value as a string, e.g. {repository = "owner/name", '
+            'workflow = "release.yml", environment = "pypi"}.',
+        )
+    return [f"{key}={value}" for key, value in table.items()]
 
 
 def split_outside_braces(text: str) -> list[str]:

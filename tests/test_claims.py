@@ -271,3 +271,22 @@ def test_every_mint_failure_shows_the_claims(
     assert "job_workflow_ref     example/demo/.github/workflows/release.yml@refs/heads/main" in text
     for jwt in double.jwts:
         assert jwt not in text
+
+
+def test_trusted_publisher_may_be_written_as_a_table(tmp_path: Path) -> None:
+    """The shape a person writes first: a TOML table, read like the list of key=value."""
+    from release.config import load_settings
+
+    head = '[project]\nname = "x"\nversion = "1"\n[tool.release]\n'
+    (tmp_path / "pyproject.toml").write_text(
+        head + 'trusted-publisher = {repository = "o/n", workflow = "release.yml", '
+        'environment = "pypi"}\n',
+        encoding="utf-8",
+    )
+    table = load_settings(tmp_path, {}).get("trusted-publisher")
+    assert parse_publisher(table) == Publisher("o/n", "release.yml", "pypi")
+    (tmp_path / "pyproject.toml").write_text(
+        head + "trusted-publisher = {repository = 1}\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"trusted-publisher\.repository = 1 is an integer"):
+        load_settings(tmp_path, {})
