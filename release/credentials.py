@@ -8,9 +8,10 @@ For the index named ``test`` (``prod`` likewise), the first source that has some
    another index);
 4. keyring: service = the upload URL (as twine does), user = the index's username;
 5. ``~/.pypirc`` (``HOME`` of the environment): a section named after the project first, then
-   ``[testpypi]`` / ``[pypi]``; a section counts only when its ``repository`` is this index's
-   upload URL (``[pypi]`` / ``[testpypi]`` without one mean PyPI / TestPyPI, a project section
-   without one means the index its token was made for);
+   ``[testpypi]`` / ``[pypi]``, then any other section whose ``repository`` is this index's
+   upload URL; a section counts only when its ``repository`` is this index's upload URL
+   (``[pypi]`` / ``[testpypi]`` without one mean PyPI / TestPyPI, a project section without
+   one means the index its token was made for);
 6. trusted publishing, in CI (option ``trusted-publishing``: ``auto`` | ``off`` | ``force``;
    ``force`` skips 1-5).
 
@@ -233,9 +234,9 @@ def _section_matches(
 
 def _from_pypirc(ctx: _Context, tried: list[Attempt]) -> Credential | None:
     path = _pypirc_path(ctx.environ)
-    how = (
-        f"add to {path}: [{ctx.project}] repository = {ctx.index.upload_url}, "
-        "username = __token__, password = <token>"
+    how = (  # INI lines a person can paste
+        f"add to {path}:\n[{ctx.project}]\nrepository = {ctx.index.upload_url}\n"
+        "username = __token__\npassword = <token>"
     )
     if not path.is_file():
         tried.append(Attempt(str(path), "no such file", how))
@@ -261,6 +262,15 @@ def _from_pypirc(ctx: _Context, tried: list[Attempt]) -> Credential | None:
     sections = [s for s in parser.sections() if canonicalize_name(s) == name]
     defaults = ["testpypi", "pypi"] if ctx.index.name == "test" else ["pypi", "testpypi"]
     sections += [s for s in defaults if parser.has_section(s) and s not in sections]
+    # Then any other section whose repository line names this index ([my-pkg-test]).
+    sections += [
+        s
+        for s in parser.sections()
+        if s not in sections
+        and endpoints.same_url(
+            parser.get(s, "repository", fallback="").strip(), ctx.index.upload_url
+        )
+    ]
     notes: list[str] = []
     for section in sections:
         ok, why = _section_matches(ctx, section, parser)
@@ -337,7 +347,9 @@ def _no_credential(
 ) -> CredentialError:
     """Every source tried and how to set each; a trusted-publishing failure's own fix first."""
     lines = [f"  - {a.source}: {a.outcome}" for a in tried]
-    hows = "\n".join(dict.fromkeys(f"  - {a.how}" for a in tried if a.how))
+    hows = "\n".join(
+        dict.fromkeys("  - " + a.how.replace("\n", "\n      ") for a in tried if a.how)
+    )
     message = (
         f"No credential for the {ctx.index.name} index ({ctx.index.upload_url}). "
         "Tried, in order:\n" + "\n".join(lines)

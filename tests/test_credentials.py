@@ -238,6 +238,31 @@ def test_pypirc_section_for_another_index_is_skipped(home: Path, base_env: dict[
     assert f"[demo] is for {PROD.upload_url}" in info.value.message
 
 
+def test_pypirc_any_section_whose_repository_names_the_index(
+    home: Path, base_env: dict[str, str]
+) -> None:
+    """docs/credentials.md's example: [my-pkg] for PyPI, [my-pkg-test] named by its
+    repository line for the test index."""
+    write_pypirc(
+        home,
+        f"[demo]\nrepository = {PROD.upload_url}\npassword = s-prod\n\n"
+        f"[demo-test]\nrepository = {TEST.upload_url}\npassword = s-test\n",
+    )
+    assert resolve(PROD, "demo", base_env).password == "s-prod"
+    credential = resolve(TEST, "demo", base_env)
+    assert credential.password == "s-test"
+    assert credential.source.endswith("[demo-test]")
+
+
+def test_the_pypirc_hint_is_ini_a_person_can_paste(home: Path, base_env: dict[str, str]) -> None:
+    with pytest.raises(CredentialError) as info:
+        resolve(TEST, "demo", base_env)
+    assert (
+        f"  - add to {home / '.pypirc'}:\n      [demo]\n      repository = {TEST.upload_url}\n"
+        "      username = __token__\n      password = <token>"
+    ) in info.value.fix
+
+
 def test_pypirc_default_sections_mean_pypi_and_testpypi(
     home: Path, base_env: dict[str, str]
 ) -> None:
