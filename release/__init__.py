@@ -58,6 +58,8 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 vcsversion.py     versions from git tags: why a build is no release, what
                                   to tag
                 verifyadvice.py   what a failed verify means: the advice that matches its cause
+                backendadvice.py  each build backend's own lines (sdist/wheel excludes), the
+                                  leftovers of an unpacked sdist, a compiled project's rehearsal
                 childenv.py       environments for third-party code: no credentials,
                                   no index settings
                 destinations.py   where a credential may go (its host, https, loopback)

@@ -7,7 +7,7 @@ with uncommitted changes (untracked files do not make a version dirty).
 
 from __future__ import annotations
 
-__all__ = ["explain_version", "read", "vcs_plugin_of"]
+__all__ = ["explain_version", "read", "tracked", "vcs_plugin_of"]
 
 import subprocess
 from collections.abc import Mapping
@@ -44,6 +44,11 @@ def read(root: Path) -> GitState | None:
     status = _git(root, "status", "--porcelain", "--untracked-files=no") or ""
     dirty = tuple(line[3:].split(" -> ")[-1] for line in status.splitlines() if len(line) > 3)
     return GitState(head.strip(), last_tag, distance, dirty)
+
+
+def tracked(root: Path, path: str) -> bool:
+    """Is ``path`` (relative to ``root``) tracked by git there?"""
+    return _git(root, "ls-files", "--error-unmatch", "--", path) is not None
 
 
 def _setup_text(root: Path) -> str:

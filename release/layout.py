@@ -37,7 +37,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .backendadvice import backend_of, wheel_exclude
+from .backendadvice import sdist_exclude as _sdist_exclude
 from .childenv import without_credentials
+from .indexstate import parse_filename
 
 # What init adds that a backend might package: (path in the project, how it shows in an sdist)
 ADDED = ("release/", "noxfile.py", ".github/")
@@ -53,12 +56,7 @@ class Probe:
     sdist_ships: tuple[str, ...]  # which of ADDED the sdist holds
     own_packages: tuple[str, ...]  # the project's own top-level packages (folders)
     own_modules: tuple[str, ...]  # ... and top-level modules
-
-
-def backend_of(pyproject: Mapping[str, Any]) -> str:
-    build_system = pyproject.get("build-system", {})
-    backend = build_system.get("build-backend") if isinstance(build_system, dict) else None
-    return str(backend or "setuptools.build_meta:__legacy__")
+    version: str = ""  # the version the build made ("" when it did not build)
 
 
 def top_levels(names: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -154,7 +152,7 @@ def _fix(
         return _in_pyproject(("[tool.hatch.build.targets.wheel]", 'exclude = ["/release"]'))
     if backend.startswith("poetry"):
         return 'In pyproject.toml, add "release" to [tool.poetry] exclude = [...]', ""
-    return f"Exclude release/ from the wheel in {backend}'s configuration.", ""
+    return wheel_exclude(pyproject, setup_py + "\n" + setup_cfg) + ".", ""
 
 
 def advice(
@@ -183,26 +181,12 @@ def advice(
     return [Advice(problem, fix, toml, edit)]
 
 
-def sdist_exclude(pyproject: Mapping[str, Any], shipped: Sequence[str]) -> str:
-    """The one configuration line that keeps ``shipped`` (of :data:`ADDED`) out of the sdist."""
-    if not shipped:
-        return ""
-    backend = backend_of(pyproject)
-    bare = [s.rstrip("/") for s in shipped]
-    if backend.startswith("setuptools"):
-        pairs = zip(shipped, bare, strict=True)
-        words = [f"prune {b}" if s.endswith("/") else f"exclude {b}" for s, b in pairs]
-        return "MANIFEST.in:  " + "  /  ".join(words)
-    if backend.startswith("hatchling"):
-        paths = _quoted([f"/{b}" for b in bare])
-        return f"pyproject.toml:  [tool.hatch.build.targets.sdist]  exclude = [{paths}]"
-    if backend.startswith("flit"):
-        return f"pyproject.toml:  [tool.flit.sdist]  exclude = [{_quoted(shipped)}]"
-    if backend.startswith("pdm.backend"):
-        return f"pyproject.toml:  [tool.pdm.build]  excludes = [{_quoted(bare)}]"
-    if backend.startswith("poetry"):
-        return f"pyproject.toml:  [tool.poetry]  exclude = [{_quoted(bare)}]"
-    return f"exclude {', '.join(shipped)} from the sdist in {backend}'s configuration"
+def sdist_exclude(
+    pyproject: Mapping[str, Any], shipped: Sequence[str], setup_text: str = ""
+) -> str:
+    """The configuration lines that keep ``shipped`` (of :data:`ADDED`) out of the sdist
+    (:func:`release.backendadvice.sdist_exclude`)."""
+    return _sdist_exclude(pyproject, shipped, setup_text)
 
 
 # ----------------------------------------------------------------------------- I/O
@@ -254,8 +238,68 @@ def _sdist_names(path: Path) -> list[str]:
         return [n.split("/", 1)[1] for n in tf.getnames() if "/" in n]
 
 
-def probe(target: Path, added: Mapping[str, bytes]) -> Probe:
-    """Build the project with ``added`` (init's files) in a temporary copy; see the module."""
+def _egg_top_level(sdist: Path) -> tuple[str, ...]:
+    """setuptools' ``*.egg-info/top_level.txt`` in an sdist: the wheel's top-level names."""
+    if sdist.name.endswith(".zip"):
+        return ()
+    with tarfile.open(sdist) as tf:
+        for member in tf.getmembers():
+            if member.name.endswith(".egg-info/top_level.txt") and member.isfile():
+                data = tf.extractfile(member)
+                text = data.read().decode("utf-8", "replace") if data else ""
+                return tuple(sorted({line.strip() for line in text.splitlines() if line.strip()}))
+    return ()
+
+
+def _sdist_probe(names: Sequence[str], tops: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """(packages, modules) of the wheel, from an sdist's file names and its top_level.txt."""
+    folders = {n.split("/")[0] for n in names if "/" in n} | {
+        n.split("/")[1] for n in names if n.startswith("src/") and n.count("/") >= 2
+    }
+    own = [t for t in tops if t != "release"]
+    return tuple(t for t in own if t in folders), tuple(t for t in own if t not in folders)
+
+
+def _version_of(out: Path) -> str:
+    for path in sorted(out.iterdir()):
+        parsed = parse_filename(path.name)
+        if parsed is not None:
+            return str(parsed[1])
+    return ""
+
+
+def _ships(sdist_names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(a for a in ADDED if any(n == a or n.startswith(a) for n in sdist_names))
+
+
+def _probe_sdist(copy: Path, tmp: Path) -> Probe:
+    """A compiled project: build the sdist alone (what ships, without compiling anything); the
+    wheel's top-level names come from setuptools' top_level.txt in it (compiled backends such
+    as meson-python and scikit-build-core install what they are told, never release/)."""
+    out = tmp / "out"
+    ok, tail = _build(copy, out, "--sdist")
+    if ok:
+        sdist = next(out.iterdir())
+        names = _sdist_names(sdist)
+        tops = _egg_top_level(sdist)
+        packages, modules = _sdist_probe(names, tops)
+        ships_release = "release" in tops
+        return Probe(
+            True, ships_release, False, "", _ships(names), packages, modules, _version_of(out)
+        )
+    shutil.rmtree(copy / "release", ignore_errors=True)
+    without = tmp / "without"
+    again, _ = _build(copy, without, "--sdist")
+    if not again:
+        return Probe(False, False, False, tail, (), (), ())
+    sdist = next(without.iterdir())
+    packages, modules = _sdist_probe(_sdist_names(sdist), _egg_top_level(sdist))
+    return Probe(False, False, True, tail, (), packages, modules, _version_of(without))
+
+
+def probe(target: Path, added: Mapping[str, bytes], *, compiled: bool = False) -> Probe:
+    """Build the project with ``added`` (init's files) in a temporary copy; see the module.
+    ``compiled``: build the sdist only (what ships), never a compiled extension."""
     with tempfile.TemporaryDirectory(prefix="nox-release-layout-") as tmp:
         copy = Path(tmp) / target.name
         shutil.copytree(target, copy, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
@@ -268,21 +312,25 @@ def probe(target: Path, added: Mapping[str, bytes]) -> Probe:
         if (copy / ".git").is_dir():  # a copy of the repository: committing there is harmless
             _git(copy, "add", "-A")
             _git(copy, "commit", "-q", "--no-verify", "-m", "nox-release init (layout check)")
+        if compiled:
+            return _probe_sdist(copy, Path(tmp))
         out = Path(tmp) / "out"
         ok, tail = _build(copy, out)
         if ok:
             wheel = next(out.glob("*.whl"))
             names = zipfile.ZipFile(wheel).namelist()
             sdist_names = [_sdist_names(p) for p in out.iterdir() if not p.name.endswith(".whl")]
-            in_sdist = set(sdist_names[0]) if sdist_names else set()
-            ships = tuple(a for a in ADDED if any(n == a or n.startswith(a) for n in in_sdist))
+            ships = _ships(sdist_names[0] if sdist_names else [])
             packages, modules = top_levels([n for n in names if not n.startswith("release/")])
             ships_release = any(n.startswith("release/") for n in names)
-            return Probe(True, ships_release, False, "", ships, packages, modules)
+            version = _version_of(out)
+            return Probe(True, ships_release, False, "", ships, packages, modules, version)
         shutil.rmtree(copy / "release")
         again, _ = _build(copy, Path(tmp) / "without", "--wheel")
         if not again:
             return Probe(False, False, False, tail, (), (), ())
         wheel = next((Path(tmp) / "without").glob("*.whl"))
         packages, modules = top_levels(zipfile.ZipFile(wheel).namelist())
-        return Probe(False, False, True, tail, (), packages, modules)
+        return Probe(
+            False, False, True, tail, (), packages, modules, _version_of(Path(tmp) / "without")
+        )

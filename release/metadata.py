@@ -14,6 +14,7 @@ __all__ = [
     "metadata_bytes",
     "name_from_backend",
     "resolved_info",
+    "root_pkg_info_version",
     "same_identity",
 ]
 
@@ -156,3 +157,12 @@ def resolved_info(root: Path, pyproject: Mapping[str, Any], dist: Path) -> Proje
     if not (root / "setup.py").is_file() and not (root / "setup.cfg").is_file():
         return project_info(pyproject)  # names nothing and has no setup files: the usage error
     return ProjectInfo(name_from_backend(root), None)
+
+
+def root_pkg_info_version(root: Path) -> str:
+    """The Version of a PKG-INFO at the project's root (an unpacked sdist's), "" without one."""
+    try:
+        raw, _unparsed = parse_email((root / "PKG-INFO").read_bytes())
+    except OSError:
+        return ""
+    return str(raw.get("version") or "")

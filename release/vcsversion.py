@@ -15,6 +15,7 @@ __all__ = [
     "Explanation",
     "GitState",
     "adoption_steps",
+    "default_tag_format",
     "explain",
     "first_tag",
     "next_release",
@@ -23,9 +24,12 @@ __all__ = [
 ]
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 SHOWN = 5  # dirty files named in a message; the rest are counted
@@ -38,31 +42,70 @@ def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
     return data
 
 
+def _requirement_names(pyproject: Mapping[str, Any]) -> set[str]:
+    """The canonical names in ``[build-system].requires`` (unparseable entries skipped)."""
+    names: set[str] = set()
+    for text in _table(pyproject, "build-system").get("requires", []):
+        try:
+            names.add(canonicalize_name(Requirement(str(text)).name))
+        except InvalidRequirement:
+            continue
+    return names
+
+
+_SETUP_VERSION = re.compile(r"^\s*version\s*=\s*\S|\bversion\s*=\s*\S", re.MULTILINE)
+
+
+def _setuptools_version_elsewhere(pyproject: Mapping[str, Any], setup_text: str) -> bool:
+    """setuptools is told the version by other means than git: ``[tool.setuptools.dynamic]
+    version`` (``attr:``/``file:``), or ``version =`` in setup.cfg's [metadata] or setup.py."""
+    if "version" in _table(pyproject, "tool", "setuptools", "dynamic"):
+        return True
+    return bool(_SETUP_VERSION.search(setup_text))
+
+
+def _setuptools_scm(pyproject: Mapping[str, Any], setup_text: str, requires: set[str]) -> bool:
+    tool = _table(pyproject, "tool")
+    if "setuptools_scm" in tool or "setuptools-scm" in tool or "use_scm_version" in setup_text:
+        return True  # configured: it sets the version whatever else is written
+    listed = "setuptools-scm" in requires or "setuptools_scm" in setup_text
+    # only listed as a build requirement (often for its file finder): it decides the version
+    # only when nothing else does (a `version = attr: pkg.__version__` wins)
+    return listed and not _setuptools_version_elsewhere(pyproject, setup_text)
+
+
 def vcs_plugin(pyproject: Mapping[str, Any], setup_text: str = "") -> str | None:
     """The plugin that derives the version from git tags, or None (a version written down).
 
-    ``setup_text``: the text of setup.py and setup.cfg, for projects configured there
-    (``use_scm_version=True``, ``setup_requires = setuptools_scm``).
+    Read from the backend's configuration, not from the build requirements alone:
+    ``setup_text`` is the text of setup.py and setup.cfg, for projects configured there
+    (``use_scm_version=True``, ``version = attr: pkg.__version__``, ``pbr=True``).
     """
     project = _table(pyproject, "project")
     if "version" in project and "version" not in project.get("dynamic", []):
         return None  # a version written down wins (pdm-backend writes it into its sdists)
     tool = _table(pyproject, "tool")
-    requires = " ".join(str(r) for r in _table(pyproject, "build-system").get("requires", []))
-    requires = requires.lower().replace("_", "-")
+    requires = _requirement_names(pyproject)
+    backend = str(_table(pyproject, "build-system").get("build-backend", ""))
     if "poetry-dynamic-versioning" in tool or "poetry-dynamic-versioning" in requires:
         return "poetry-dynamic-versioning"
     if "versioningit" in tool or "versioningit" in requires:
         return "versioningit"
-    if _table(tool, "hatch", "version").get("source") == "vcs" or "hatch-vcs" in requires:
+    hatch = _table(tool, "hatch", "version")
+    if hatch.get("source") == "vcs" or ("hatch-vcs" in requires and not hatch):
         return "hatch-vcs"
     if _table(tool, "pdm", "version").get("source") == "scm":
         return "pdm-backend (scm)"
-    if "setuptools_scm" in tool or "setuptools-scm" in tool or "setuptools-scm" in requires:
-        return "setuptools-scm"
-    if "use_scm_version" in setup_text or "setuptools_scm" in setup_text:
+    if "pbr" in requires or backend.startswith("pbr") or re.search(r"\bpbr\s*=\s*True", setup_text):
+        return "pbr"
+    if _setuptools_scm(pyproject, setup_text, requires):
         return "setuptools-scm"
     return None
+
+
+def default_tag_format(plugin: str | None) -> str:
+    """The tag spelling a plugin reads: pbr takes bare versions (``1.2.3``, not ``v1.2.3``)."""
+    return "{version}" if plugin == "pbr" else "v{version}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,15 +222,22 @@ def explain(
     return Explanation(why, fix, suggested, tag)
 
 
-def first_tag(state: GitState | None, tag_format: str = "v{version}") -> str:
+def first_tag(
+    state: GitState | None, tag_format: str = "v{version}", known: Version | None = None
+) -> str:
     """The tag to put on the commit that adopts nox-release: the release after the last tag
-    (following its spelling), or 0.1.0 for a repository without one."""
+    (following its spelling); without a tag, the version the project states (``known``: its
+    PKG-INFO or what its build made, when that is a release), else 0.1.0."""
     last = state.last_tag if state else None
+    if last is None and known is not None and not (known.is_devrelease or known.local):
+        return tag_format.replace("{version}", str(known))
     version = next_release(Version("0.0.0.dev0"), last)
     return _tag_name(version, last, tag_format)
 
 
-def adoption_steps(state: GitState | None, tag_format: str = "v{version}") -> tuple[str, ...]:
+def adoption_steps(
+    state: GitState | None, tag_format: str = "v{version}", known: Version | None = None
+) -> tuple[str, ...]:
     """The commands that make a VCS-versioned project's next build a release: commit what init
     wrote, and tag that commit (``state`` None: not a git repository yet)."""
     steps = ("git init",) if state is None else ()
@@ -195,5 +245,5 @@ def adoption_steps(state: GitState | None, tag_format: str = "v{version}") -> tu
         *steps,
         "git add -A",
         'git commit -m "Adopt nox-release"',
-        tag_command(first_tag(state, tag_format)),
+        tag_command(first_tag(state, tag_format, known)),
     )

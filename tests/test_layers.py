@@ -28,6 +28,7 @@ PURE = (
     "project",
     "vcsversion",
     "verifyadvice",
+    "backendadvice",
     "endpoints",
     "errors",
     "redact",
@@ -95,7 +96,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "diagnose", "tokens", "claims",
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
         "checklist",
-        "verifyadvice",
+        "verifyadvice", "backendadvice",
     ),
     "foundation": (
         "", "errors", "config", "output", "paths", "endpoints", "redact", "retry", "terminal",

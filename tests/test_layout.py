@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from release.backendadvice import backend_name, leftovers, wheel_exclude
 from release.layout import Probe, advice, sdist_exclude, telling_line, top_levels
 
 SETUPTOOLS = {"build-system": {"build-backend": "setuptools.build_meta"}, "project": {"name": "x"}}
@@ -104,6 +105,31 @@ def test_other_backends(backend: str, toml: str) -> None:
             "poetry.core.masonry.api",
             'pyproject.toml:  [tool.poetry]  exclude = ["release", "noxfile.py", ".github"]',
         ),
+        (
+            "pbr.build",
+            "MANIFEST.in:  prune release  /  exclude noxfile.py  /  prune .github",
+        ),
+        (
+            "scikit_build_core.build",
+            'pyproject.toml:  [tool.scikit-build]  sdist.exclude = ["/release", "/noxfile.py", '
+            '"/.github"]',
+        ),
+        (
+            "mesonpy",
+            ".gitattributes (then commit it):  release export-ignore  /  noxfile.py "
+            "export-ignore  /  .github export-ignore",
+        ),
+        (
+            "maturin",
+            'pyproject.toml:  [tool.maturin]  exclude = [{ path = "release/**/*", format = '
+            '"sdist" }, { path = "noxfile.py", format = "sdist" }, { path = ".github/**/*", '
+            'format = "sdist" }]',
+        ),
+        (
+            "whey",
+            "nox-release does not know how the build backend whey chooses an sdist's files: "
+            "its documentation says how to leave out release/, noxfile.py, .github/",
+        ),
     ],
 )
 def test_sdist_exclude_line_per_backend(backend: str, line: str) -> None:
@@ -126,3 +152,57 @@ def test_a_plain_find_packages_call_is_an_edit() -> None:
         "find_packages()",
         'find_packages(exclude=["release", "release.*"])',
     )
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "setup_text", "fix"),
+    [
+        ({}, "setuptools.setup(pbr=True)", "[files]  packages = your_package"),
+        (
+            {"build-system": {"build-backend": "scikit_build_core.build"}},
+            "",
+            "wheel.packages",
+        ),
+        ({"build-system": {"build-backend": "mesonpy"}}, "", "py.install_sources"),
+        (
+            {"build-system": {"build-backend": "whey"}},
+            "",
+            "nox-release does not know how the build backend whey chooses a wheel's files",
+        ),
+    ],
+)
+def test_the_wheel_fix_is_concrete_or_says_the_backend_is_unknown(
+    pyproject: dict[str, object], setup_text: str, fix: str
+) -> None:
+    got = wheel_exclude(pyproject, setup_text)
+    assert fix in got
+    assert "in pbr.build's configuration" not in got  # the old garbled sentence
+
+
+def test_the_pbr_sdist_advice_is_manifest_in_even_with_setup_py_only() -> None:
+    line = sdist_exclude({}, ("release/",), "setuptools.setup(pbr=True)")
+    assert line == "MANIFEST.in:  prune release"
+    assert backend_name({}, "setuptools.setup(pbr=True)") == "pbr"
+
+
+@pytest.mark.parametrize(
+    ("names", "in_git", "says"),
+    [
+        (["PKG-INFO", "black.egg-info", "src"], False, "PKG-INFO, black.egg-info at the root"),
+        (["PKG-INFO", "src"], True, "PKG-INFO committed at the root"),
+        (["demo.egg-info", "src"], False, None),  # setuptools' own work folder, rewritten
+        (["src", "pyproject.toml"], False, None),
+    ],
+)
+def test_leftovers_of_an_unpacked_sdist_are_named(
+    names: list[str], in_git: bool, says: str | None
+) -> None:
+    found = leftovers(names, in_git)
+    if says is None:
+        assert found is None
+        return
+    assert found is not None
+    assert says in found.problem
+    assert "hatchling copies PKG-INFO" in found.problem
+    assert "build/" not in found.fix  # names the real cause, not files that are not there
+    assert "Delete PKG-INFO" in found.fix

@@ -9,7 +9,14 @@ import pytest
 from packaging.version import Version
 
 from release import gitstate
-from release.vcsversion import GitState, adoption_steps, explain, first_tag, vcs_plugin
+from release.vcsversion import (
+    GitState,
+    adoption_steps,
+    default_tag_format,
+    explain,
+    first_tag,
+    vcs_plugin,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +41,36 @@ from release.vcsversion import GitState, adoption_steps, explain, first_tag, vcs
         ({}, "[options]\nsetup_requires = setuptools_scm\n", "setuptools-scm"),
         ({"project": {"version": "1.0"}}, "setup(version='1.0')", None),
         ({"tool": {"hatch": {"version": {"path": "x/__init__.py"}}}}, "", None),
+        (  # setuptools-scm listed (for its file finder), the version from setup.cfg: attr:
+            {"build-system": {"requires": ["setuptools", "setuptools_scm"]}},
+            "[metadata]\nname = demo\nversion = attr: demo.__version__\n",
+            None,
+        ),
+        (  # ... or from [tool.setuptools.dynamic]
+            {
+                "build-system": {"requires": ["setuptools", "setuptools-scm"]},
+                "project": {"name": "demo", "dynamic": ["version"]},
+                "tool": {"setuptools": {"dynamic": {"version": {"attr": "demo.__version__"}}}},
+            },
+            "",
+            None,
+        ),
+        (  # configured, setuptools-scm decides whatever else is written
+            {"tool": {"setuptools_scm": {}}},
+            "[metadata]\nversion = attr: demo.__version__\n",
+            "setuptools-scm",
+        ),
+        ({}, "import setuptools\nsetuptools.setup(setup_requires=['pbr>=2.0.0'], pbr=True)", "pbr"),
+        ({"build-system": {"requires": ["pbr>=6"], "build-backend": "pbr.build"}}, "", "pbr"),
+        ({"build-system": {"requires": ["pybrowser-backend"]}}, "", None),  # not pbr
+        (  # hatch-vcs listed, the version from a file
+            {
+                "build-system": {"requires": ["hatchling", "hatch-vcs"]},
+                "tool": {"hatch": {"version": {"path": "demo/__about__.py"}}},
+            },
+            "",
+            None,
+        ),
         (  # pdm-backend's sdist: the scm version written in, the source left in place
             {"project": {"version": "0.15.1"}, "tool": {"pdm": {"version": {"source": "scm"}}}},
             "",
@@ -106,6 +143,29 @@ def test_a_local_label_only_suggests_the_next_patch() -> None:
 )
 def test_first_tag_after_init(state: GitState | None, tag: str) -> None:
     assert first_tag(state) == tag
+
+
+@pytest.mark.parametrize(
+    ("state", "known", "tag"),
+    [
+        (None, "8.0.0", "v8.0.0"),  # an unpacked sdist at 8.0.0: not v0.1.0
+        (GitState("abc", None, 3), "24.2.0", "v24.2.0"),
+        (GitState("abc", None, 3), "0.1.dev3+gabc", "v0.1.0"),  # no release known
+        (GitState("abc", "v8.0.0", 0), "8.0.0", "v8.0.1"),  # a tag wins: the next release
+    ],
+)
+def test_first_tag_follows_the_version_the_project_states(
+    state: GitState | None, known: str, tag: str
+) -> None:
+    assert first_tag(state, known=Version(known)) == tag
+
+
+def test_pbr_reads_bare_version_tags() -> None:
+    assert default_tag_format("pbr") == "{version}"
+    assert default_tag_format("setuptools-scm") == "v{version}"
+    assert adoption_steps(None, default_tag_format("pbr"), Version("5.1.0"))[-1] == (
+        'git tag -a 5.1.0 -m "Release 5.1.0"'
+    )
 
 
 def test_adoption_steps() -> None:

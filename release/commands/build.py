@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import attestations
+from ..backendadvice import Leftovers, leftovers
 from ..childenv import without_credentials
 from ..config import Settings
 from ..distdir import dist_candidates, hash_file, write_manifest
@@ -27,6 +28,7 @@ from ..errors import (
     ExitCode,
     IndexRulesRefusal,
 )
+from ..gitstate import tracked
 from ..installer import find_uv
 from ..manifest import MANIFEST_NAME, DistFile, Manifest, kind_of
 from ..metadata import built_info
@@ -63,9 +65,10 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
         if from_dir is not None:
             _copy_built_elsewhere(from_dir, outdir)
         else:
+            _warn_leftovers(settings.root, out)
             with out.running(f"building {what}"):
                 _run_build(settings, outdir, kind, ctx.environ)
-        info = built_info(sorted(outdir.iterdir()), declared)
+        info = _built_info(outdir, declared, settings.root)
         built = check_built_files(sorted(outdir.iterdir()), info, kind)
         explanation = explain_vcs_version(settings, built.version, out)
         for wheel in built.wheels:
@@ -159,6 +162,29 @@ def _copy_built_elsewhere(from_dir: Path, outdir: Path) -> None:
         )
     for path in found:
         shutil.copyfile(path, outdir / path.name)
+
+
+def _leftovers(root: Path) -> Leftovers | None:
+    names = [p.name for p in root.iterdir()] if root.is_dir() else []
+    return leftovers(names, tracked(root, "PKG-INFO"))
+
+
+def _built_info(outdir: Path, declared: ProjectInfo | None, root: Path) -> ProjectInfo:
+    """What the build made; when its files disagree, a PKG-INFO at the root is named."""
+    try:
+        return built_info(sorted(outdir.iterdir()), declared)
+    except DistError as exc:
+        leftover = _leftovers(root)
+        if leftover is None:
+            raise
+        raise DistError(f"{exc.message}\n{leftover.problem}.", leftover.fix + ".") from None
+
+
+def _warn_leftovers(root: Path, out: Reporter) -> None:
+    """A PKG-INFO at the root (an unpacked sdist's) makes backends reuse its stale metadata."""
+    found = _leftovers(root)
+    if found is not None:
+        out.warn(f"{found.problem}. Fix: {found.fix}.")
 
 
 def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:

@@ -19,7 +19,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .. import gitstate, layout, vcsversion
+from packaging.version import InvalidVersion, Version
+
+from .. import backendadvice, gitstate, layout, vcsversion
 from ..adoption import (
     CI_PIPELINES,
     IMPORT_LINES,
@@ -27,6 +29,7 @@ from ..adoption import (
     apply_plan,
     plan_init,
 )
+from ..metadata import root_pkg_info_version
 from ..output import Reporter
 
 
@@ -98,13 +101,20 @@ def _read_text(path: Path) -> str:
         return ""
 
 
+def _leftovers(target: Path) -> backendadvice.Leftovers | None:
+    names = [p.name for p in target.iterdir()] if target.is_dir() else []
+    tracked = gitstate.tracked(target, "PKG-INFO")
+    return backendadvice.leftovers(names, tracked)
+
+
 def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]:
-    """Build the project as it now is (release/ beside it) and say what the backend does."""
-    out.heading("Layout check: building your project with release/ in it (python -m build)")
-    found = layout.probe(target, {})
-    advice = layout.advice(
-        plan.pyproject, found, _read_text(target / "setup.py"), _read_text(target / "setup.cfg")
-    )
+    """Build the project as it now is (release/ beside it) and say what the backend does; a
+    compiled project's sdist only (what ships), never its compiled extension."""
+    what = "your sdist" if plan.compiled else "your project"
+    out.heading(f"Layout check: building {what} with release/ in it (python -m build)")
+    found = layout.probe(target, {}, compiled=plan.compiled)
+    setup_py, setup_cfg = _read_text(target / "setup.py"), _read_text(target / "setup.cfg")
+    advice = layout.advice(plan.pyproject, found, setup_py, setup_cfg)
     for item in advice:
         out.warn(item.problem)
         out.line(f"  Fix: {item.fix}")
@@ -113,8 +123,13 @@ def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]
         for line in found.error.splitlines()[-12:]:
             out.line(f"    {line}")
     elif not advice:
-        out.ok("your wheel holds your own packages and not release/")
-    exclude = layout.sdist_exclude(plan.pyproject, found.sdist_ships)
+        out.ok(
+            "your sdist builds, and release/ is not among your wheel's top-level names"
+            if plan.compiled
+            else "your wheel holds your own packages and not release/"
+        )
+    setup_text = setup_py + "\n" + setup_cfg
+    exclude = layout.sdist_exclude(plan.pyproject, found.sdist_ships, setup_text)
     if found.breaks_build:
         out.line(
             "once the fix is in, running init again (from your nox-release clone) checks the "
@@ -124,8 +139,8 @@ def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]
     elif found.sdist_ships:
         out.line(
             f"{', '.join(found.sdist_ships)} will ship in your sdist with "
-            f"{layout.backend_of(plan.pyproject)}; harmless, but to leave them out, add to "
-            f"{exclude}",
+            f"{backendadvice.backend_name(plan.pyproject, setup_text)}; harmless, but to leave "
+            f"them out: {exclude}",
             "info",
         )
     return {
@@ -134,23 +149,50 @@ def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]
         "sdist_ships": list(found.sdist_ships),
         "sdist_exclude": exclude,
         "own_packages": [*found.own_packages, *found.own_modules],
+        "version": found.version,
     }
 
 
-def _next_steps(target: Path, plan: InitPlan, tag_format: str) -> tuple[str | None, list[str]]:
+def _known_version(target: Path, built: str) -> Version | None:
+    """The version the project states: what its build made, else its PKG-INFO's."""
+    for text in (built, root_pkg_info_version(target)):
+        try:
+            return Version(text)
+        except InvalidVersion:  # "" included
+            continue
+    return None
+
+
+def _next_steps(
+    target: Path, plan: InitPlan, configured_format: str | None, known: Version | None
+) -> tuple[str | None, list[str]]:
     """(why, commands) that must come before the first rehearsal: for a version made from git
     tags, commit init's files and tag that commit (else the build is a development version)."""
     plugin = gitstate.vcs_plugin_of(target, plan.pyproject)
     if plugin is None:
         return None, []
     state = gitstate.read(target)
+    tag_format = configured_format or vcsversion.default_tag_format(plugin)
     why = (
         f"The version comes from git tags ({plugin}): commit init's files and tag that commit, "
         "or the build is a development version (1.2.4.dev1+g…) that no index takes. The "
         "rehearsal uploads only to local indexes; `git tag -d` removes the tag if you do not "
         "release it."
     )
-    return why, list(vcsversion.adoption_steps(state, tag_format))
+    if plugin == "pbr" and configured_format is None:
+        why += (
+            ' pbr reads tags without a "v" (5.1.0): set tag-format = "{version}" in '
+            "[tool.release] (or RELEASE_TAG_FORMAT) for bump_version's tags."
+        )
+    return why, list(vcsversion.adoption_steps(state, tag_format, known))
+
+
+def _remove_leftovers(target: Path) -> str:
+    names = sorted(
+        p.name for p in target.iterdir() if p.name == "PKG-INFO" or p.name.endswith(".egg-info")
+    )
+    tool = "git rm -r -q" if gitstate.tracked(target, "PKG-INFO") else "rm -r"
+    return f"{tool} {' '.join(names)}"
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
@@ -161,20 +203,37 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
     out.heading(f"nox-release init {target}")
     _print_files(out, plan)
     checked: dict[str, Any] = {"checked": False, "advice": [], "sdist_ships": []}
+    leftover = _leftovers(target)
+    if leftover:
+        out.warn(leftover.problem)
+        out.line(f"  Fix: {leftover.fix}")
     if not args.no_build_check:
         checked = _check_layout(target, plan, out)
     tool = plan.pyproject.get("tool", {})
     table = tool.get("release", {}) if isinstance(tool, dict) else {}
-    tag_format = environ.get("RELEASE_TAG_FORMAT") or str(table.get("tag-format", "v{version}"))
-    why, commands = _next_steps(target, plan, tag_format)
+    configured = environ.get("RELEASE_TAG_FORMAT") or table.get("tag-format")
+    known = _known_version(target, str(checked.get("version", "")))
+    why, commands = _next_steps(target, plan, str(configured) if configured else None, known)
+    if leftover:
+        commands = [_remove_leftovers(target), *commands]
+    rehearse = ["nox -s rehearse"]
+    if plan.compiled:
+        *commands_compiled, last = backendadvice.compiled_rehearsal()
+        commands, rehearse = [*commands, *commands_compiled], [last]
     out.heading("Next")
     if checked["advice"]:
         out.line("apply the fix above to your build configuration", "info")
     if why:
         out.line(why, "info")
-        for command in commands:
-            out.line(f"    {command}")
-    out.line("python -m pip install nox && nox -s rehearse   # a whole release, locally", "info")
+    if plan.compiled:
+        out.line(
+            "compiled project: this machine builds one wheel, and its linux_x86_64 tag is one "
+            "PyPI refuses; repair it with auditwheel (as cibuildwheel does) and rehearse with it",
+            "info",
+        )
+    for command in commands:
+        out.line(f"    {command}")
+    out.line(f"python -m pip install nox && {rehearse[0]}   # a whole release, locally", "info")
     out.line(
         f"register the trusted publishers on TestPyPI and PyPI for {CI_PIPELINES[ci][1]} "
         "(environments testpypi and pypi): see release/docs/adopt.md",
@@ -199,7 +258,7 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
         else ("none" if plan.pyproject_absent else "appended"),
         "advice": checked["advice"],
         "layout": checked,
-        "next_steps": [*commands, "nox -s rehearse"],
+        "next_steps": [*commands, *rehearse],
         "workflow": "compiled" if plan.compiled else "pure",
     }
     return 0

@@ -17,18 +17,20 @@ import dataclasses
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import Settings, load_settings
 from ..credentials import Credential
 from ..distdir import hash_file, write_manifest
-from ..errors import ExitCode, GuardRefusal
+from ..errors import ConfigError, ExitCode, GuardRefusal
 from ..localindex import LocalIndex
 from ..manifest import DistFile, Manifest
 from ..output import Reporter
 from .build import build
 from .checks import refuse_early
 from .context import Context
+from .gather import gather
 from .upload import upload
 from .verify import prepare_verify, verify
 
@@ -59,7 +61,32 @@ def _tampered_copy(dist: Path, manifest: Manifest, into: Path) -> Manifest:
     return changed
 
 
-def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> RehearsalResult:
+def _build(ctx: Context, tmp: Path, wheels: Sequence[Path]) -> Manifest:
+    """sdist + wheel built here; or, with ``wheels`` (folders of wheels another tool made:
+    auditwheel, cibuildwheel), the sdist built here and those wheels, each recorded as
+    ``build --wheel --from`` does and gathered into one release, as the compiled workflow does."""
+    if not wheels:
+        return build(ctx)
+    parts = tmp / "parts"
+
+    def part(name: str) -> Context:
+        return dataclasses.replace(
+            ctx, settings=ctx.settings.with_values(dist_dir=str(parts / name))
+        )
+
+    build(part("sdist"), "sdist")
+    for n, folder in enumerate(wheels):
+        build(part(f"wheels-{n}"), "wheel", folder)
+    folders = sorted(parts.iterdir())
+    return gather(ctx.settings, folders, ctx.reporter)
+
+
+def rehearse(
+    settings: Settings,
+    environ: dict[str, str],
+    out: Reporter,
+    wheels: Sequence[Path] = (),
+) -> RehearsalResult:
     with (
         tempfile.TemporaryDirectory(prefix="nox-release-rehearse-") as tmp,
         LocalIndex(Path(tmp) / "test-index") as test,
@@ -97,7 +124,7 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
             deps_from_pip_config=True,
         )
         with prepare_verify(ctx) as prepared:
-            manifest = build(ctx)
+            manifest = _build(ctx, Path(tmp), wheels)
             refuse_early(ctx, manifest)
             upload(ctx, "test")
             manifest = verify(ctx, prepared)
@@ -162,7 +189,17 @@ def rehearse(settings: Settings, environ: dict[str, str], out: Reporter) -> Rehe
 
 
 def configure(command: str, parser: argparse.ArgumentParser) -> None:
-    """No options of its own (--json is declared in release.cli)."""
+    del command  # the Command protocol's signature; one parser per command
+    parser.add_argument(
+        "--wheels",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="rehearse with the wheels in DIR (repaired by auditwheel, or cibuildwheel's "
+        "wheelhouse) and the sdist built here, instead of this machine's own wheel: a "
+        "compiled project's linux_x86_64 wheel is one PyPI refuses (repeatable)",
+    )
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
@@ -172,5 +209,15 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
         "normal pip index."
     )
     out.summary_title = "Rehearsal summary"
-    rehearse(load_settings(args.root, environ), environ, out)
+    wheels = [p if p.is_absolute() else args.root / p for p in args.wheels]  # like --root
+    for folder in wheels:
+        if not folder.is_dir() or not any(folder.glob("*.whl")):
+            raise ConfigError(
+                f"--wheels {folder}: no wheels there.",
+                "Build and repair the wheels first (release/docs/compiled.md: `python -m build "
+                "--wheel --outdir dist/raw`, `auditwheel repair dist/raw/*.whl -w "
+                "dist/wheelhouse`), "
+                "then run nox -s rehearse -- --wheels dist/wheelhouse again.",
+            )
+    rehearse(load_settings(args.root, environ), environ, out, wheels)
     return int(ExitCode.OK)
