@@ -24,6 +24,7 @@ __all__ = [
     "compiled_rehearsal",
     "leftovers",
     "sdist_exclude",
+    "sdist_needs_git",
     "wheel_exclude",
 ]
 
@@ -62,6 +63,12 @@ def backend_name(pyproject: Mapping[str, Any], setup_text: str = "") -> str:
         "maturin": "maturin",
     }
     return names.get(module, backend)
+
+
+def sdist_needs_git(pyproject: Mapping[str, Any]) -> bool:
+    """meson-python makes its sdist with ``meson dist``, which archives a git repository's
+    committed files: outside a git repository there is no sdist."""
+    return backend_name(pyproject) == "meson-python"
 
 
 def _quoted(items: Sequence[str]) -> str:

@@ -297,9 +297,13 @@ def _probe_sdist(copy: Path, tmp: Path) -> Probe:
     return Probe(False, False, True, tail, (), packages, modules, _version_of(without))
 
 
-def probe(target: Path, added: Mapping[str, bytes], *, compiled: bool = False) -> Probe:
+def probe(
+    target: Path, added: Mapping[str, bytes], *, compiled: bool = False, needs_git: bool = False
+) -> Probe:
     """Build the project with ``added`` (init's files) in a temporary copy; see the module.
-    ``compiled``: build the sdist only (what ships), never a compiled extension."""
+    ``compiled``: build the sdist only (what ships), never a compiled extension. ``needs_git``:
+    the backend's sdist is what git holds (meson-python), so a copy that is no git repository
+    is made one, as the maintainer's checkout is."""
     with tempfile.TemporaryDirectory(prefix="nox-release-layout-") as tmp:
         copy = Path(tmp) / target.name
         shutil.copytree(target, copy, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
@@ -309,6 +313,8 @@ def probe(target: Path, added: Mapping[str, bytes], *, compiled: bool = False) -
             path.write_bytes(content)
         if (copy / ".git").is_file():  # a worktree's link to the real repository: drop it
             (copy / ".git").unlink()
+        if needs_git and not (copy / ".git").exists():
+            _git(copy, "init", "-q")
         if (copy / ".git").is_dir():  # a copy of the repository: committing there is harmless
             _git(copy, "add", "-A")
             _git(copy, "commit", "-q", "--no-verify", "-m", "nox-release init (layout check)")

@@ -190,3 +190,34 @@ def test_build_names_a_pkg_info_left_at_the_root(tmp_path: Path) -> None:
     out = " ".join(text(ctx).split())
     assert "PKG-INFO at the root of the project: files of an unpacked sdist" in out
     assert "Delete PKG-INFO" in out
+
+
+@pytest.mark.slow
+def test_a_meson_python_project_outside_git_is_checked_as_its_checkout_would_be(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """meson-python's sdist is `meson dist`: what git holds. An unpacked one is no repository."""
+    root = tmp_path / "mesondemo"
+    (root / "mesondemo").mkdir(parents=True)
+    (root / "mesondemo" / "__init__.py").write_text('__version__ = "1.0.0"\n', encoding="utf-8")
+    (root / "meson.build").write_text(
+        "project('mesondemo', version: '1.0.0')\n"
+        "py = import('python').find_installation()\n"
+        "py.install_sources('mesondemo/__init__.py', subdir: 'mesondemo')\n",
+        encoding="utf-8",
+    )
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["meson-python"]\nbuild-backend = "mesonpy"\n\n'
+        '[project]\nname = "mesondemo"\nversion = "1.0.0"\n',
+        encoding="utf-8",
+    )
+    result = _init(root, capsys)
+    assert result["layout"]["checked"], result["layout"]
+    assert "release/" in result["layout"]["sdist_ships"]
+    assert result["layout"]["sdist_exclude"].startswith(".gitattributes (then commit it):  ")
+    assert "release export-ignore" in result["layout"]["sdist_exclude"]
+    assert result["next_steps"][:3] == [
+        "git init",
+        "git add -A",
+        'git commit -m "Adopt nox-release"',
+    ]

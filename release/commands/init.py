@@ -112,7 +112,8 @@ def _check_layout(target: Path, plan: InitPlan, out: Reporter) -> dict[str, Any]
     compiled project's sdist only (what ships), never its compiled extension."""
     what = "your sdist" if plan.compiled else "your project"
     out.heading(f"Layout check: building {what} with release/ in it (python -m build)")
-    found = layout.probe(target, {}, compiled=plan.compiled)
+    needs_git = backendadvice.sdist_needs_git(plan.pyproject)
+    found = layout.probe(target, {}, compiled=plan.compiled, needs_git=needs_git)
     setup_py, setup_cfg = _read_text(target / "setup.py"), _read_text(target / "setup.cfg")
     advice = layout.advice(plan.pyproject, found, setup_py, setup_cfg)
     for item in advice:
@@ -187,12 +188,44 @@ def _next_steps(
     return why, list(vcsversion.adoption_steps(state, tag_format, known))
 
 
+def _commit_steps(target: Path) -> list[str]:
+    """A backend whose sdist is what git holds (meson-python): commit init's files, in a new
+    repository when there is none."""
+    first = [] if gitstate.read(target) is not None else ["git init"]
+    return [*first, "git add -A", 'git commit -m "Adopt nox-release"']
+
+
 def _remove_leftovers(target: Path) -> str:
     names = sorted(
         p.name for p in target.iterdir() if p.name == "PKG-INFO" or p.name.endswith(".egg-info")
     )
     tool = "git rm -r -q" if gitstate.tracked(target, "PKG-INFO") else "rm -r"
     return f"{tool} {' '.join(names)}"
+
+
+def _all_steps(
+    target: Path,
+    plan: InitPlan,
+    environ: dict[str, str],
+    checked: dict[str, Any],
+    leftover: bool,
+) -> tuple[str | None, list[str], list[str]]:
+    """(why, commands, [the rehearsal command]): the leftovers removed, the commit and tag a
+    version from git needs (or the commit a meson-python sdist needs), a compiled project's
+    repaired wheel."""
+    tool = plan.pyproject.get("tool", {})
+    table = tool.get("release", {}) if isinstance(tool, dict) else {}
+    configured = environ.get("RELEASE_TAG_FORMAT") or table.get("tag-format")
+    known = _known_version(target, str(checked.get("version", "")))
+    why, commands = _next_steps(target, plan, str(configured) if configured else None, known)
+    if not commands and backendadvice.sdist_needs_git(plan.pyproject):
+        commands = _commit_steps(target)  # meson dist archives what git holds
+    if leftover:
+        commands = [_remove_leftovers(target), *commands]
+    if not plan.compiled:
+        return why, commands, ["nox -s rehearse"]
+    *compiled, last = backendadvice.compiled_rehearsal()
+    return why, [*commands, *compiled], [last]
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
@@ -209,17 +242,7 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
         out.line(f"  Fix: {leftover.fix}")
     if not args.no_build_check:
         checked = _check_layout(target, plan, out)
-    tool = plan.pyproject.get("tool", {})
-    table = tool.get("release", {}) if isinstance(tool, dict) else {}
-    configured = environ.get("RELEASE_TAG_FORMAT") or table.get("tag-format")
-    known = _known_version(target, str(checked.get("version", "")))
-    why, commands = _next_steps(target, plan, str(configured) if configured else None, known)
-    if leftover:
-        commands = [_remove_leftovers(target), *commands]
-    rehearse = ["nox -s rehearse"]
-    if plan.compiled:
-        *commands_compiled, last = backendadvice.compiled_rehearsal()
-        commands, rehearse = [*commands, *commands_compiled], [last]
+    why, commands, rehearse = _all_steps(target, plan, environ, checked, leftover is not None)
     out.heading("Next")
     if checked["advice"]:
         out.line("apply the fix above to your build configuration", "info")
