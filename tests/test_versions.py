@@ -381,9 +381,9 @@ def test_parse_version() -> None:
         "Write it like 1.2.3, 1.2.3rc1, 1.2.3.post1 or 1.2.3.dev1 "
         "(see https://packaging.python.org/en/latest/specifications/version-specifiers/)."
     )
-    for where, origin in (("", ""), ("pyproject.toml", " (in pyproject.toml)")):
+    for where, origin in (((), ""), (("",), ""), (("pyproject.toml",), " (in pyproject.toml)")):
         with pytest.raises(ConfigError) as info:
-            parse_version("one", where)
+            parse_version("one", *where)
         assert (info.value.message, info.value.fix) == (
             f"'one'{origin} is not a valid PEP 440 version.",
             fix,

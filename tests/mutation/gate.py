@@ -67,6 +67,10 @@ _NOT_LINKED = frozenset({".git", ".nox", ".mutate", "mutants", "pyproject.toml"}
 _RESULT = re.compile(r"^\s+(\S+): (.+?)\s*$")
 
 
+class MutmutFailed(Exception):
+    """A mutmut command failed (the tests failed without a mutant, a missing package...)."""
+
+
 @dataclasses.dataclass
 class Score:
     """One module's verdicts, the equivalent mutants set apart."""
@@ -78,6 +82,7 @@ class Score:
     survivors: list[str] = dataclasses.field(default_factory=list)
     unchecked: list[str] = dataclasses.field(default_factory=list)
     stale: list[str] = dataclasses.field(default_factory=list)
+    failed: str = ""  # why mutmut did not run to the end
 
     @property
     def score(self) -> float:
@@ -85,6 +90,8 @@ class Score:
         return 100.0 * self.killed / real if real else 100.0
 
     def row(self) -> str:
+        if self.failed:
+            return f"| `{self.module}.py` | - | - | - | - | mutmut failed |"
         return (
             f"| `{self.module}.py` | {self.mutants} | {self.equivalent} | {self.killed} "
             f"| {len(self.survivors)} | {self.score:.1f}% |"
@@ -159,7 +166,7 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
         output = ""
     if done.returncode != 0:
         where = log or "its output"
-        raise SystemExit(
+        raise MutmutFailed(
             f"mutmut {' '.join(args)} failed in {work} (exit {done.returncode}); see {where}"
         )
     return output
@@ -169,7 +176,11 @@ def run_module(module: str, equivalent: dict[str, str], *, resume: bool, diffs: 
     """mutmut on ``release/<module>.py`` with its tests; the survivors' diffs to a file."""
     work = _layout(module, MODULES[module], resume)
     print(f"mutate: {module} ({', '.join(MODULES[module])})", flush=True)
-    _mutmut(work, "run", log=work / "run.log")
+    try:
+        _mutmut(work, "run", log=work / "run.log")
+    except MutmutFailed as exc:
+        print(exc, flush=True)
+        return Score(module, failed=str(exc))
     score = score_module(
         module, parse_results(_mutmut(work, "results", "--all", "true")), equivalent
     )
@@ -189,6 +200,9 @@ def report(scores: Iterable[Score], minimum: float) -> int:
         print(score.row())
     status = 0
     for s in scores:
+        if s.failed:
+            print(f"{s.module}: {s.failed}")
+            status = 1
         if s.unchecked:
             print(f"{s.module}: {len(s.unchecked)} mutants not checked (run again)")
             status = 1
