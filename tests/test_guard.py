@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from release import pypi_rules
 from release.endpoints import Warehouse
 from release.guard import Fate, Plan, Rules, Verdict, decide, examples, file_key
 from release.indexstate import IndexFile, IndexState, parse_filename
@@ -726,6 +727,8 @@ def _refused(*whys: str, names: tuple[str, ...] = (SDIST, WHEEL)) -> list[tuple[
 
 
 NOT_YET = "1.0.0 is not on the index yet"
+# pypi_rules' words (tests/test_pypi_rules.py pins them); the guard's part is where they go.
+STDLIB = pypi_rules.stdlib_name_problem("json") or Finding("", "", "")
 RESUME = "1.0.0 is there, this file is missing (resume)"
 VR = "refused with the rest of 1.0.0"
 
@@ -964,11 +967,8 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
         _plan(
             "refused",
             _refused(VR, VR, names=("json-1.0.0.tar.gz", "json-1.0.0-py3-none-any.whl")),
-            reasons=(
-                "'json' is the name of a standard-library module; PyPI refuses new projects "
-                "with such names",
-            ),
-            fix="Choose another project name ([project].name) and build again.",
+            reasons=(STDLIB.message,),
+            fix=STDLIB.fix,
             project="json",
         ),
     ),
@@ -982,10 +982,7 @@ EXACT_PLANS: dict[str, tuple[Manifest, IndexState, Rules, dict[str, object]]] = 
                 ("json-1.0.0.tar.gz", "upload", NOT_YET),
                 ("json-1.0.0-py3-none-any.whl", "upload", NOT_YET),
             ],
-            warnings=(
-                "'json' is the name of a standard-library module; PyPI refuses new projects "
-                "with such names",
-            ),
+            warnings=(STDLIB.message,),
             project="json",
         ),
     ),
