@@ -13,6 +13,7 @@ ever sees a secret.
 from __future__ import annotations
 
 __all__ = [
+    "FILENAME_MAX_BYTES",
     "MISSING_ID_TOKEN_PERMISSION",
     "REUSABLE_WORKFLOW",
     "Diagnosis",
@@ -21,6 +22,7 @@ __all__ = [
     "explain_mint_error",
     "explain_mint_failure",
     "explain_upload",
+    "retry_cannot_cure",
 ]
 
 import dataclasses
@@ -88,6 +90,9 @@ class Refusal:
     fix: str
     retry: bool = False
     values: Values | None = None
+    # what the row matches that Warehouse (at the commit docs/pypi-rules.md cites) no longer
+    # sends, and who does: other indexes, proxies, older Warehouse ("" when all is current)
+    kept: str = ""
     regex: re.Pattern[str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -174,6 +179,40 @@ def _our_names(_m: re.Match[str], ctx: _Context) -> dict[str, str]:
     }
 
 
+def _field(m: re.Match[str], _ctx: _Context) -> dict[str, str]:
+    return {"field": _quoted(m, "field", "a field")}
+
+
+def _tag(m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    return {"tag": _quoted(m, "tag", "its platform tag"), **_our_names(m, ctx)}
+
+
+def _why(m: re.Match[str], ctx: _Context) -> dict[str, str]:
+    return {"why": _quoted(m, "why", "see its answer").rstrip("."), **_our_names(m, ctx)}
+
+
+def _limit(m: re.Match[str], _ctx: _Context) -> dict[str, str]:
+    return {"limit": _quoted(m, "limit", "512")}
+
+
+def _metadata_version(m: re.Match[str], _ctx: _Context) -> dict[str, str]:
+    return {"version": _quoted(m, "version", "of the file").strip("'\"")}
+
+
+def _too_new(m: re.Match[str], _ctx: _Context) -> dict[str, str]:
+    return {name: _quoted(m, name, "?") for name in ("field", "needed", "version")}
+
+
+_CLIENT_BUG = (
+    "nox-release and twine always send it right: if this came from nox-release, please report "
+    "it with the command's --json output; otherwise upgrade the uploading tool."
+)
+_REBUILD = (
+    "Build the file again with a current backend (`python -m build`) and never re-pack or "
+    "edit built files; `nox -s build` checks this offline (docs/pypi-rules.md, rule `archive`)."
+)
+
+
 # --- the rows, first match wins ---------------------------------------------------------------
 _RULES: tuple[Refusal, ...] = (
     # Invalid API token (its caveats failed on the server). These come before the generic
@@ -219,12 +258,61 @@ _RULES: tuple[Refusal, ...] = (
         "Copy the token again exactly (one line, nothing before or after), or create a new one.",
     ),
     Refusal(
+        "token-oidc",
+        r"invalid api token:.*oidc",
+        (403,),
+        "The trusted-publishing token does not fit this upload.",
+        "The token was minted for another trusted publisher or project, or is used outside a "
+        "trusted-publishing request ({verbatim}).",
+        "Mint a new token in the same job, right before uploading, for a publisher registered "
+        "on this project (its Publishing settings); never reuse minted tokens across jobs.",
+    ),
+    Refusal(
+        "token-caveat",
+        r"invalid api token:.*(?:caveat|not enough values|invalid values for fields)",
+        (403,),
+        "The API token has a caveat {index} cannot read.",
+        "A restriction (caveat) inside the token is not one PyPI knows, or its values are "
+        "missing or of the wrong type: the token was edited by hand or made by another tool.",
+        "Create a new token and use it exactly as shown; `nox -s doctor` reads the caveats "
+        "offline and says which one PyPI refuses.",
+    ),
+    Refusal(
+        "token-malformed",
+        r"invalid api token:.*malformed",
+        (403,),
+        "The API token is malformed.",
+        "What follows pypi- is not a readable token: cut short, wrapped, re-encoded, or with "
+        "other text in it.",
+        "Copy the whole token again (one line starting with pypi-); `nox -s doctor` says what "
+        "is wrong with the current one.",
+    ),
+    Refusal(
+        "token-revoked",
+        r"invalid api token:.*(?:macaroon not found|deleted or nonexistent macaroon)",
+        (403,),
+        "The API token was deleted or revoked.",
+        "{Index} no longer knows this token: it was removed in the account settings, or revoked "
+        "(PyPI revokes tokens found in public places).",
+        "Create a new token (scoped to the project) and store it as the secret again.",
+    ),
+    Refusal(
+        "token-unverified",
+        r"invalid api token:.*unknown error",
+        (403,),
+        "{Index} could not verify the API token and gives no reason.",
+        "The token passed no check and failed none by name ({verbatim}).",
+        "Create a new token; if a new one fails the same way, contact PyPI support "
+        "(https://pypi.org/help/) with the time of the upload.",
+    ),
+    Refusal(
         "token-invalid",
         r"invalid api token",
         (403,),
         "The API token was refused.",
         "{Index} said: {verbatim}",
         "Create a new token for this project; `nox -s doctor` shows what the current one says.",
+        kept="older Warehouse wordings of a token refusal",
     ),
     # Account requirements.
     Refusal(
@@ -290,6 +378,17 @@ _RULES: tuple[Refusal, ...] = (
     ),
     # The index is (partly) closed.
     Refusal(
+        "org-inactive",
+        r"organization account owning this project is inactive",
+        (400,),
+        "The organization that owns {project} is inactive on {index}.",
+        "Uploads to an organization's projects stop when the organization is not in good "
+        "standing (unpaid billing for a company organization, or an administrator's action).",
+        "An owner of the organization settles it (billing, or support+orgs@pypi.org); nothing "
+        "in the release needs to change. Run the session again afterwards.",
+        values=_our_names,
+    ),
+    Refusal(
         "read-only",
         r"read-only mode",
         (),
@@ -333,6 +432,68 @@ _RULES: tuple[Refusal, ...] = (
     ),
     # The file itself.
     Refusal(
+        "form-field-tuple",
+        r"(?P<field>[\w-]+): should not be a tuple",
+        (400,),
+        "The upload form sent the field {field} as a file.",
+        "PyPI takes only the distribution itself as a file part; a text field arrived as one.",
+        "The uploading tool built a wrong request. " + _CLIENT_BUG,
+        values=_field,
+    ),
+    Refusal(
+        "protocol-version",
+        r"unknown protocol version",
+        (400,),
+        "The upload used a protocol version {index} does not know.",
+        "PyPI's upload API has one version, protocol_version 1.",
+        "The uploading tool built a wrong request. " + _CLIENT_BUG,
+    ),
+    Refusal(
+        "no-file",
+        r"upload payload does not have a file",
+        (400,),
+        "The upload request carried no file.",
+        "The form arrived without its content part (an interrupted or truncated request, or a "
+        "client bug).",
+        "Run the session again; if it repeats: " + _CLIENT_BUG,
+    ),
+    Refusal(
+        "form-filetype",
+        r"invalid value for filetype",
+        (400,),
+        "{Index} did not recognise the kind of file uploaded.",
+        "The form's filetype must be sdist or bdist_wheel: eggs, bdist_wininst and other old "
+        "formats are no longer taken ({verbatim}).",
+        "Release wheels and a .tar.gz sdist only (`python -m build` makes both).",
+    ),
+    Refusal(
+        "form-pyversion",
+        r"invalid value for pyversion",
+        (400,),
+        "The upload form's Python version does not fit the file.",
+        "A wheel needs its Python tag and an sdist the value 'source' ({verbatim}).",
+        "The uploading tool built a wrong request. " + _CLIENT_BUG,
+    ),
+    Refusal(
+        "form-digest",
+        r"message digest",
+        (400,),
+        "The upload form's digest is missing or malformed.",
+        "PyPI needs a hex SHA256 (or BLAKE2) digest of the file with it ({verbatim}).",
+        "The uploading tool built a wrong request. " + _CLIENT_BUG,
+    ),
+    Refusal(
+        "digest-mismatch",
+        r"digest supplied does not match",
+        (400,),
+        "{File} arrived with other bytes than the ones hashed.",
+        "The digest sent with the file does not match what PyPI received: the file changed "
+        "while it was being sent, or the transfer was corrupted (a proxy rewriting the body).",
+        "Run the session again (dist/ is checked against the manifest first); if it repeats, "
+        "upload from a network without an intercepting proxy.",
+        values=_our_names,
+    ),
+    Refusal(
         "file-exists",
         r"file already exists(?: \(['\"]?(?P<filename>[^'\",)]+))?"
         r"|package ['\"]?(?P<filename2>[^'\"]+?)['\"]? already exists!"
@@ -346,6 +507,8 @@ _RULES: tuple[Refusal, ...] = (
         "build and release again. If a parallel job uploaded it, check that the index's file "
         "is the one you meant.",
         values=_existing_file,
+        kept='pypiserver: "Package \'<file>\' already exists!"; devpi: "<file> already exists '
+        'in non-volatile index"',
     ),
     Refusal(
         "filename-reused",
@@ -357,6 +520,7 @@ _RULES: tuple[Refusal, ...] = (
         "Release a new version: `nox -s bump_version -- patch`, build and release again "
         "(a post-release, e.g. 1.0.post1, keeps the version's meaning).",
         values=_our_names,
+        kept='Warehouse before 2025-10: "This filename has already been used"',
     ),
     Refusal(
         "release-too-old",
@@ -378,6 +542,7 @@ _RULES: tuple[Refusal, ...] = (
         "Build from a clean, tagged commit (or set a version without '+...'), then build "
         "and release again.",
         values=_local_version,
+        kept='older Warehouse: "Can\'t use PEP 440 local versions"',
     ),
     Refusal(
         "one-sdist",
@@ -398,6 +563,7 @@ _RULES: tuple[Refusal, ...] = (
         "Make the distribution smaller (exclude data and tests from the wheel/sdist), or ask "
         "PyPI for a higher limit (https://github.com/pypi/support, 'file size limit request').",
         values=_size_limit,
+        kept='proxies and other indexes: 413 "Request Entity Too Large"',
     ),
     Refusal(
         "project-too-large",
@@ -410,6 +576,38 @@ _RULES: tuple[Refusal, ...] = (
         values=_our_names,
     ),
     # Names and metadata.
+    Refusal(
+        "name-stdlib",
+        r"the name ['\"]?(?P<project>[^'\"]+)['\"]? (?:isn't|is not) allowed \(conflict with "
+        r"python standard library",
+        (400,),
+        "The project name {project!r} is a standard-library module's name.",
+        "PyPI refuses new projects named like a module of any Python version's standard "
+        "library, submodules included (xml.etree, test, _thread as thread).",
+        "Choose another name in pyproject.toml; `nox -s plan` checks PyPI's list offline for a "
+        "new project.",
+    ),
+    Refusal(
+        "name-conflict",
+        r"the name ['\"]?(?P<project>[^'\"]+)['\"]? conflicts with an existing project",
+        (400, 409),
+        "The project name {project!r} was taken while this upload created it.",
+        "Another project with this name (compared normalised: My_Pkg == my-pkg) appeared "
+        "between PyPI's lookup and the creation: usually a parallel upload of the same new "
+        "project, which then owns it.",
+        "Run the session again: if the parallel upload was yours, the files are recognised; "
+        "if the project is someone else's, choose another name in pyproject.toml.",
+    ),
+    Refusal(
+        "name-invalid",
+        r"the name ['\"]?(?P<project>[^'\"]+)['\"]? is invalid"
+        r"|'(?P<bare>[^']+)' is an invalid value for name\.",
+        (400,),
+        "The project name {project!r} is not a valid name.",
+        "A project name starts and ends with a letter or digit and holds only ASCII letters, "
+        "digits, '.', '_' and '-' ({verbatim}).",
+        "Fix [project] name in pyproject.toml, build and release again.",
+    ),
     Refusal(
         "name-not-allowed",
         r"the name ['\"]?(?P<project>[^'\"]+)['\"]? (?:isn't|is not) allowed",
@@ -429,18 +627,401 @@ _RULES: tuple[Refusal, ...] = (
         values=_our_names,
     ),
     Refusal(
-        "pypi-rule",
-        r"unsupported platform tag|is not a valid classifier|classifier .{1,200} has been "
-        r"deprecated|description failed to render|license is deprecated when "
-        r"license-expression|license-file .{1,300} does not exist|filename is too long|"
-        r"start filename for|should contain the normalized project name|version in filename "
-        r"should be|is not a valid metadata version|filename .{1,300} is invalid, should be",
+        "platform-tag",
+        r"unsupported platform tag ['\"](?P<tag>[^'\"]+)['\"]",
         (400,),
-        "{Index} refused a file that breaks one of PyPI's upload rules.",
+        "{File} has a platform tag PyPI does not accept ({tag}).",
+        "PyPI takes only platform tags with a known ABI: a plain linux_* wheel is built "
+        "against this machine's libraries (manylinux/musllinux are the portable ones), and "
+        "macOS, iOS and Android tags must name known versions and architectures.",
+        "Build the Linux wheels with cibuildwheel, or repair them with `auditwheel repair` and "
+        "release the manylinux wheel (docs/compiled.md); `nox -s build` checks tags offline.",
+        values=_tag,
+    ),
+    Refusal(
+        "wheel-filename",
+        r"invalid wheel filename|invalid build number|invalid project name:",
+        (400,),
+        "{File} is not a valid wheel filename.",
+        "A wheel's name is <name>-<version>[-<build number>]-<python>-<abi>-<platform>.whl, "
+        "lower-case, its build number starting with a digit ({verbatim}).",
+        "Build the wheel with `python -m build` (or cibuildwheel) and never rename wheels.",
+        values=_our_names,
+    ),
+    Refusal(
+        "sdist-filename",
+        r"invalid source distribution filename|filename .{1,300} is invalid, should be",
+        (400,),
+        "{File} is not the sdist name PyPI expects.",
+        "PEP 625: an sdist is <normalized_name>-<version>.tar.gz, the name lower-case with '_' "
+        "for '-', '.' and runs of them, the version normalised ({verbatim}).",
+        "Build the sdist with a current backend (`python -m build`; setuptools 69.3+ names it "
+        "right) and never rename it.",
+        values=_our_names,
+    ),
+    Refusal(
+        "filename-project",
+        r"start filename for|should contain the normalized project name",
+        (400,),
+        "{File} does not start with the project's normalized name.",
+        "PyPI compares the filename's name part with the project's name, normalised "
+        "(lower-case, '_' for '-' and '.'): a file of another project, or one named by an "
+        "old backend ({verbatim}).",
+        "Build with a current backend (`python -m build`) from the project the index expects; "
+        "never rename built files.",
+        values=_our_names,
+    ),
+    Refusal(
+        "filename-version",
+        r"version in filename should be",
+        (400,),
+        "{File}'s version is not the version in its metadata.",
+        "The filename and the METADATA disagree ({verbatim}): a renamed file, or a build that "
+        "mixed two versions.",
+        "Build again from a clean tree (`python -m build`); never rename built files.",
+        values=_our_names,
+    ),
+    Refusal(
+        "filename-characters",
+        r"cannot upload a file with",
+        (400,),
+        "{File} has characters PyPI does not allow in a filename.",
+        "Control characters, DEL, '/' and '\\' are refused in filenames ({verbatim}).",
+        "Build with `python -m build` and never rename built files.",
+        values=_our_names,
+    ),
+    Refusal(
+        "file-extension",
+        r"invalid file extension",
+        (400,),
+        "{File} has an extension PyPI does not take for its kind.",
+        "PyPI takes .whl wheels and .tar.gz sdists (.zip sdists only from old uploads); eggs, "
+        ".exe and .msi are refused ({verbatim}).",
+        "Release wheels and a .tar.gz sdist (`python -m build`).",
+        values=_our_names,
+    ),
+    Refusal(
+        "filename-too-long",
+        r"filename is too long",
+        (400,),
+        "{File}'s name is too long for PyPI.",
+        "PyPI stores each wheel's METADATA as <filename>.metadata: the name plus those 9 bytes "
+        "must fit the file system's 255 bytes.",
+        "Shorten the name, the version or the tags (fewer compressed platform tags); "
+        "`nox -s build` checks the length offline.",
+        values=_our_names,
+    ),
+    Refusal(
+        "content-type",
+        r"^invalid distribution file\.?\s*(?:\n|$)",
+        (400,),
+        "{Index} did not take the upload's content type.",
+        "The file part of the form had no content type, or an image one.",
+        "The uploading tool built a wrong request. " + _CLIENT_BUG,
+    ),
+    Refusal(
+        "archive-compression",
+        r"compression ratio|supported compression type",
+        (400,),
+        "{File} is compressed in a way PyPI refuses.",
+        "PyPI takes only stored and deflated zip members, and refuses a zip that unpacks to "
+        "more than 64 MiB at over 50 times its size (it takes it for a zip bomb) ({verbatim}).",
+        "Build the wheel again with a current backend (no LZMA/BZIP2), and leave large "
+        "compressible data (test fixtures, generated files) out of it; `nox -s build` checks "
+        "this offline.",
+        values=_our_names,
+    ),
+    Refusal(
+        "zip-structure",
+        r"zip archive not accepted: (?P<why>[^.]+)",
+        (400,),
+        "PyPI refused {File}'s zip structure: {why}.",
+        "PyPI reads zips strictly so every installer sees the same files "
+        "(https://docs.pypi.org/archives): no data descriptors, comments, duplicate names, "
+        "ZIP64 extras or bytes after the end. The file was written or edited by a tool that "
+        "does one of these (a streaming zip writer, a zip tool run on the wheel).",
+        _REBUILD,
+        values=_why,
+    ),
+    Refusal(
+        "tar-sparse",
+        r"sparse members are not allowed",
+        (400,),
+        "{File} has sparse tar members.",
+        "Sparse files are a GNU tar extension PyPI refuses in sdists.",
+        "Build the sdist with `python -m build` (it never writes sparse members) instead of "
+        "tar; do not re-pack it.",
+        values=_our_names,
+    ),
+    Refusal(
+        "sdist-layout",
+        r"top-level directories in sdist|pkg-info not found at",
+        (400,),
+        "{File} is not laid out as an sdist.",
+        "An sdist holds exactly one top-level folder <name>-<version>/ with PKG-INFO in it "
+        "({verbatim}).",
+        _REBUILD,
+        values=_our_names,
+    ),
+    Refusal(
+        "wheel-dist-info",
+        r"unable to parse name and version from wheel filename|wheel not found at",
+        (400,),
+        "{File}'s .dist-info folder is not where PyPI looks.",
+        "PyPI reads <name>-<version>.dist-info/WHEEL with name and version spelled exactly as "
+        "in the filename; a wheel renamed by hand, or a backend that spells the folder "
+        "otherwise, fails ({verbatim}).",
+        _REBUILD,
+        values=_our_names,
+    ),
+    Refusal(
+        "wheel-record",
+        r"does not contain the required record file",
+        (400,),
+        "{File} has no RECORD file where PyPI looks.",
+        "Every wheel lists its files in <name>-<version>.dist-info/RECORD.",
+        _REBUILD,
+        values=_our_names,
+    ),
+    Refusal(
+        "wheel-metadata",
+        r"does not contain the required metadata file",
+        (400,),
+        "{File} has no METADATA file where PyPI looks.",
+        "PyPI reads <name>-<version>.dist-info/METADATA, spelled as in the filename.",
+        _REBUILD,
+        values=_our_names,
+    ),
+    Refusal(
+        "wheel-entry-points",
+        r"has invalid entry points",
+        (400,),
+        "{File}'s entry_points.txt is not valid.",
+        "It must be an INI file, and console_scripts/gui_scripts names may hold only letters, "
+        "digits, '_', '.' and '-' (no paths).",
+        "Fix [project.scripts] / [project.gui-scripts] (or entry_points in setup.py), build "
+        "again; `nox -s build` checks this offline.",
+        values=_our_names,
+    ),
+    Refusal(
+        "archive-invalid",
+        r"invalid distribution file\. (?:file is both a zip and a tar|file is not a (?:zip|tar)"
+        r"file|none\b)",
+        (400,),
+        "{File} is not a readable archive of its kind.",
+        "A wheel must be a zip, a .tar.gz sdist a gzip'd tar, and neither may also be the other "
+        "({verbatim}): a damaged or hand-made file.",
+        _REBUILD,
+        values=_our_names,
+    ),
+    Refusal(
+        "obfuscated-code",
+        r"encrypted content is not allowed",
+        (400,),
+        "{File} holds encrypted (obfuscated) code, which PyPI does not allow.",
+        "PyPI's acceptable-use policy refuses PyArmor- and SourceDefender-encrypted code "
+        "(https://pypi.org/policy/acceptable-use-policy/).",
+        "Release the code unencrypted, or distribute the encrypted build elsewhere (a private "
+        "index).",
+        values=_our_names,
+    ),
+    Refusal(
+        "license-file-missing",
+        r"license-file (?P<what>.{1,300}?) does not exist",
+        (400,),
+        "A License-File named in the metadata is not in {File}.",
+        "From Metadata-Version 2.4, every License-File must be in the file (a wheel's "
+        "<name>-<version>.dist-info/licenses/, an sdist's top folder) ({verbatim}).",
+        "List the files with license-files in [project] (the backend copies them), or stop "
+        "naming the missing one; `nox -s build` checks this offline.",
+        values=_our_names,
+    ),
+    Refusal(
+        "readme-render",
+        r"description failed to render",
+        (400,),
+        "The README does not render, so {index} refused it.",
+        "PyPI renders the long description with readme_renderer as its content type "
+        "(reStructuredText when none is given) and refuses what fails ({verbatim}).",
+        'Fix the markup, or set the README\'s content type (readme = "README.md" sets '
+        "text/markdown); `nox -s build` renders it offline.",
+    ),
+    Refusal(
+        "license-and-expression",
+        r"license is deprecated when license-expression",
+        (400,),
+        "The metadata has both License and License-Expression.",
+        "PEP 639: with a License-Expression, the old License field must go.",
+        'Keep only license = "<SPDX expression>" in [project]; drop the license text/table '
+        "and the License :: classifiers.",
+    ),
+    Refusal(
+        "classifier-deprecated",
+        r"classifier .{1,200} has been deprecated",
+        (400,),
+        "A classifier is deprecated, so {index} refused it.",
+        "PyPI refuses deprecated classifiers ({verbatim}).",
+        "In [project].classifiers use the replacement PyPI names, or remove it.",
+    ),
+    Refusal(
+        "classifier-invalid",
+        r"is not a valid classifier",
+        (400,),
+        "A classifier is not one PyPI knows.",
+        "PyPI takes only the classifiers of trove-classifiers ({verbatim}).",
+        "Fix or remove it in [project].classifiers (the list: https://pypi.org/classifiers/).",
+    ),
+    Refusal(
+        "metadata-version",
+        r"(?P<version>\S+) is not a valid metadata version",
+        (400,),
+        "Metadata-Version {version} is not one {index} accepts.",
+        "PyPI takes Metadata-Version 1.0, 1.1, 1.2 and 2.1 to 2.5; the build backend wrote "
+        "another (one newer than PyPI, or none).",
+        "Upgrade or pin the build backend to one that writes a version PyPI knows; `nox -s "
+        "build` checks it offline.",
+        values=_metadata_version,
+    ),
+    Refusal(
+        "attestations-invalid",
+        r"invalid attestations supplied during upload: (?P<why>.+?)(?:\n|$)",
+        (400,),
+        "{Index} refused the file's attestations: {why}.",
+        "PEP 740 attestations are taken only from trusted publishing (GitHub, GitLab, Google), "
+        "at most one per kind and file, signed over the very bytes uploaded.",
+        "With an API token, or a publisher PyPI takes no attestations from: set attestations = "
+        "false. Otherwise delete the *.attestation files beside dist/ (they may be for other "
+        "bytes) and let the upload sign again in CI.",
+        values=_why,
+    ),
+    Refusal(
+        "name-required",
+        r"'' is an invalid value for name|'name' is a required field",
+        (400,),
+        "The distribution's metadata has no project name.",
+        "Name is empty, or UNKNOWN (what setup.py writes when none is given; PyPI drops "
+        "UNKNOWN values).",
+        "Set name in [project] (or name= in setup.py), build and release again.",
+    ),
+    Refusal(
+        "summary-too-long",
+        r"'summary' field must be (?P<limit>\d+) characters or less",
+        (400,),
+        "The summary (description in [project]) is too long.",
+        "PyPI takes a summary of at most {limit} characters.",
+        "Shorten description in [project] to one sentence; the README is the long text.",
+        values=_limit,
+    ),
+    Refusal(
+        "single-line",
+        r"'(?P<field>[^']+)' must be a single line",
+        (400,),
+        "The metadata field {field} spans several lines.",
+        "Single-value fields such as the summary may not contain a line break.",
+        "Remove the line breaks from the field in pyproject.toml (description is the summary), "
+        "build again.",
+        values=_field,
+    ),
+    Refusal(
+        "email-invalid",
+        r"is not a valid email address",
+        (400,),
+        "An author or maintainer email is not a valid address.",
+        "PyPI checks Author-email and Maintainer-email with email-validator ({verbatim}).",
+        "Fix email in [project].authors / maintainers (a real address, or leave email out).",
+    ),
+    Refusal(
+        "url-invalid",
+        r"is not a valid url",
+        (400,),
+        "A URL in the metadata is not a valid http(s) URL.",
+        "PyPI checks Home-page, Download-URL and each Project-URL: http or https, with valid "
+        "parts ({verbatim}).",
+        "Fix [project.urls] (full https:// URLs), build again; `nox -s build` checks this offline.",
+    ),
+    Refusal(
+        "project-url-invalid",
+        r"must have a label|must have a url|must be \d+ characters or less",
+        (400,),
+        "A project URL has no label, no URL, or a label over 32 characters.",
+        "Each Project-URL is 'label, URL' with a label of at most 32 characters ({verbatim}).",
+        "Fix [project.urls] in pyproject.toml (short labels, each with its URL), build again.",
+    ),
+    Refusal(
+        "direct-dependency",
+        r"can't have direct dependency",
+        (400,),
+        "A dependency is a direct reference (a URL), which PyPI refuses.",
+        "Requires-Dist, Provides-Dist and Obsoletes-Dist may not point at URLs "
+        "(`pkg @ https://...`): installers from PyPI must resolve every dependency by name "
+        "({verbatim}).",
+        "Depend on a released project by name and version; publish the dependency first, "
+        "or leave it out and document how to install it.",
+    ),
+    Refusal(
+        "dist-field-invalid",
+        r"'[^']*' is invalid: ",
+        (400,),
+        "A Provides-Dist or Obsoletes-Dist value is not a valid requirement.",
+        "PyPI parses them as requirements ({verbatim}).",
+        "Fix or remove the field (few projects need it), build again.",
+    ),
+    Refusal(
+        "dynamic-invalid",
+        r"dynamic field",
+        (400,),
+        "A Dynamic value is not one PyPI allows.",
+        "Dynamic may name only fields PyPI lists (not Name, Version, Metadata-Version or an "
+        "unknown field) ({verbatim}).",
+        "Upgrade the build backend (it wrote the value); `nox -s build` checks this offline.",
+    ),
+    Refusal(
+        "field-too-new",
+        r"(?P<field>[\w-]+) introduced in metadata version (?P<needed>\d+(?:\.\d+)*), not "
+        r"(?P<version>\d+(?:\.\d+)*)",
+        (400,),
+        "The metadata field {field} needs Metadata-Version {needed}; the file says {version}.",
+        "A field may appear only from the metadata version that introduced it.",
+        "Upgrade the build backend (it writes the field with a metadata version too old for "
+        "it), build again.",
+        values=_too_new,
+    ),
+    Refusal(
+        "content-type-invalid",
+        r"is not a valid content type for",
+        (400,),
+        "The README's content type is not one PyPI renders.",
+        "PyPI renders text/markdown, text/x-rst and text/plain ({verbatim}).",
+        'Set readme = "README.md" (or .rst) in [project], or the content type explicitly.',
+    ),
+    Refusal(
+        "field-required",
+        r"'(?P<field>[^']+)' is a required field",
+        (400,),
+        "The metadata lacks {field}.",
+        "Every distribution's metadata names at least its metadata version, name and version "
+        "({verbatim}).",
+        "Set it in [project] (a version: `version` or the backend's version source), build again.",
+        values=_field,
+    ),
+    Refusal(
+        "field-invalid",
+        r"is invalid for '(?P<field>[^']+)'|is not a valid identifier",
+        (400,),
+        "A metadata field has a value PyPI refuses ({field}).",
         "{Index} said: {verbatim}",
-        "Fix what it names (release/docs/pypi-rules.md has every rule and its fix) and build "
-        "again: `nox -s build` checks PyPI's rules offline. For an index other than PyPI set "
-        'index-rules = "pypi" so the plan catches this before a byte is sent.',
+        "Fix that field in pyproject.toml (a version must follow PEP 440, requires-python be "
+        "a specifier, an extra a valid name), build again.",
+        values=_field,
+    ),
+    Refusal(
+        "form-invalid-data",
+        r"'(?P<field>[^']+)' has invalid data",
+        (400,),
+        "The metadata field {field} could not be read.",
+        "A single-value field came more than once, or a Project-URL label twice.",
+        "Fix the field in pyproject.toml (one value; distinct URL labels), build again.",
+        values=_field,
     ),
     Refusal(
         "metadata-invalid",
@@ -449,6 +1030,7 @@ _RULES: tuple[Refusal, ...] = (
         "The index refused the distribution's metadata or file.",
         "{Index} said: {verbatim}",
         "Run `twine check dist/*`, fix the field it names in pyproject.toml, then build again.",
+        kept='older Warehouse ("Unknown type of file") and other indexes',
     ),
     # Private servers.
     Refusal(
@@ -459,6 +1041,7 @@ _RULES: tuple[Refusal, ...] = (
         "devpi: the index's acl_upload does not include this user.",
         "Ask the index owner to add you (devpi index <index> acl_upload+=<user>), or log in "
         "as a user who may upload.",
+        kept='devpi: "no permission to submit"',
     ),
     Refusal(
         "auth-missing",
@@ -469,6 +1052,7 @@ _RULES: tuple[Refusal, ...] = (
         "(pypiserver answers 401 when nothing was sent, devpi when a login fails).",
         "Set RELEASE_<TEST|PROD>_USERNAME and RELEASE_<TEST|PROD>_PASSWORD (or another source "
         "from the Credentials section) for this index; `nox -s doctor` shows what is found.",
+        kept="pypiserver and devpi: 401",
     ),
     Refusal(
         "auth-refused",
@@ -479,8 +1063,25 @@ _RULES: tuple[Refusal, ...] = (
         "elsewhere a credential without upload rights.",
         "Check the username and password for this index (`nox -s doctor`), and that the user "
         "may upload.",
+        kept="pypiserver: 403 without a reason (a wrong username or password)",
     ),
     # Redirects, limits, server faults.
+    Refusal(
+        "pre-registration",
+        r"pre-registration is no longer required",
+        (410,),
+        "A project registration was sent: {index} creates projects on the first upload.",
+        "The register step of old tools (setup.py register, twine register) is gone.",
+        "Upload the files; no registration step is needed.",
+    ),
+    Refusal(
+        "doc-upload",
+        r"uploading documentation is no longer supported",
+        (410,),
+        "A documentation upload was sent; PyPI no longer hosts documentation.",
+        "The doc upload of old tools (setup.py upload_docs) is gone.",
+        "Host the documentation on Read the Docs (https://readthedocs.org/) or GitHub Pages.",
+    ),
     Refusal(
         "redirect",
         r".*",
@@ -499,6 +1100,7 @@ _RULES: tuple[Refusal, ...] = (
         "Too many requests in a short time.",
         "Wait a little and run the session again (it retries with backoff on its own).",
         retry=True,
+        kept='proxies and other indexes: 429 other than "Too many new projects created"',
     ),
     Refusal(
         "server-error",
@@ -508,6 +1110,7 @@ _RULES: tuple[Refusal, ...] = (
         "A server or gateway error, not a problem with your files or credential.",
         "Run the session again: files already uploaded are recognised and skipped.",
         retry=True,
+        kept="any index's server or gateway failure (Warehouse sends no 5xx on purpose)",
     ),
 )
 
@@ -519,6 +1122,31 @@ _SPACES = re.compile(r"\s+")
 
 def _plain(text: str) -> str:
     return _SPACES.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()
+
+
+FILENAME_MAX_BYTES = 255  # the file-system limit PyPI's temporary copy of an upload meets
+
+
+def retry_cannot_cure(status: int, filename: str) -> Diagnosis | None:
+    """A server error no retry can cure, explained; None for any other answer.
+
+    PyPI writes each upload to a temporary file named after it: a filename longer than the
+    file system's 255 bytes makes that fail, and the answer is a bare 500, every time.
+    """
+    size = len(filename.encode())
+    if status != 500 or size <= FILENAME_MAX_BYTES:
+        return None
+    return Diagnosis(
+        f"The index failed on {filename[:40]}…, whose name is {size} bytes long.",
+        f"A 500 for a filename over {FILENAME_MAX_BYTES} bytes is not transient: PyPI stores "
+        "each upload under its own name, and the file system refuses names that long. "
+        "Retrying cannot help, so nox-release did not retry.",
+        "Shorten the filename (the project name, the version, or fewer compressed platform "
+        'tags) and build again; with index-rules = "pypi" `nox -s build` refuses such names '
+        "offline.",
+        False,
+        "filename-too-long-500",
+    )
 
 
 def explain_upload(
@@ -536,6 +1164,9 @@ def explain_upload(
     ``publisher_project``: the pending trusted publisher's project name, when known, so a
     ``Non-user identities cannot create new projects`` refusal can say which names differ.
     """
+    incurable = retry_cannot_cure(status, filename)
+    if incurable is not None:
+        return incurable
     plain_reason = _SPACES.sub(" ", reason).strip()  # a status line is text, not HTML
     text = f"{plain_reason}\n{_plain(body)}"
     ctx = _Context(

@@ -53,7 +53,7 @@ from . import http
 from .checklist import AuthAnswer
 from .config import IndexSettings
 from .credentials import Credential
-from .diagnose import Diagnosis, explain_403_with_token, explain_upload
+from .diagnose import Diagnosis, explain_403_with_token, explain_upload, retry_cannot_cure
 from .distdir import CHUNK
 from .endpoints import strip_credentials
 from .errors import DistError, GuardRefusal, UploadRejected
@@ -362,7 +362,7 @@ class _Uploader:
         status = response.status
         if status == 200:
             return Outcome.UPLOADED
-        if is_transient_status(status):
+        if is_transient_status(status) and retry_cannot_cure(status, entry.filename) is None:
             raise Transient(
                 f"HTTP {status} {response.reason} for {entry.filename}",
                 parse_retry_after(response.headers.get("Retry-After")),

@@ -219,6 +219,9 @@ class _Handler(LoopbackHandler):
         other = dict(one, hashes={"sha256": "b" * 64})
         self.send_body(200, json.dumps(page([one, other])).encode(), JSON)
 
+    def _server_error(self) -> None:
+        self.send_body(500, b"Internal Server Error", "text/plain")
+
     def _long_file(self) -> None:
         self.send_body(200, self.server_owner.file_bytes, "application/octet-stream")
 

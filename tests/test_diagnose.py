@@ -112,7 +112,8 @@ WAREHOUSE: list[tuple[int, str, str, str, bool, str]] = [
         False,
         "expired",
     ),
-    (403, "Invalid API Token: unknown error", "", "token-invalid", False, "unknown error"),
+    (403, "Invalid API Token: unknown error", "", "token-unverified", False, "no reason"),
+    (403, "Invalid API Token: a reason never seen", "", "token-invalid", False, "never seen"),
     (
         403,
         "User 'alice', associated with the API token used, does not have two-factor "
@@ -224,9 +225,9 @@ WAREHOUSE: list[tuple[int, str, str, str, bool, str]] = [
         "Binary wheel 'demo-1.0-cp312-cp312-linux_x86_64.whl' has an unsupported platform tag "
         "'linux_x86_64'.",
         "",
-        "pypi-rule",
+        "platform-tag",
         False,
-        "pypi-rules.md",
+        "auditwheel repair",
     ),
     (
         400,
@@ -350,6 +351,8 @@ def test_rules_have_distinct_codes_and_each_is_in_the_table() -> None:
     codes = [rule.code for rule in diagnose._RULES]
     assert len(codes) == len(set(codes))
     tested = {row[3] for row in WAREHOUSE + PRIVATE}
+    data = Path(__file__).parent / "data" / "warehouse_refusals.json"
+    tested |= {r["code"] for r in json.loads(data.read_text(encoding="utf-8"))["refusals"]}
     assert set(codes) <= tested, set(codes) - tested
 
 
