@@ -538,8 +538,8 @@ def stdlib_name_problem(project: str) -> Finding | None:
         return None
     return Finding(
         "stdlib-name",
-        f"{project!r} is the name of a standard-library module (of some Python version); "
-        "PyPI refuses new projects with such names",
+        f"{project!r} is the name of a standard-library module; PyPI refuses new projects "
+        "with such names",
         "Choose another project name ([project].name) and build again.",
     )
 
