@@ -853,7 +853,7 @@ _RULES: tuple[Refusal, ...] = (
         "The metadata has both License and License-Expression.",
         "PEP 639: with a License-Expression, the old License field must go.",
         'Keep only license = "<SPDX expression>" in [project]; drop the license text/table '
-        "and the License :: classifiers.",
+        "and the License :: classifiers; `nox -s build` checks this offline.",
     ),
     Refusal(
         "classifier-deprecated",
@@ -861,7 +861,8 @@ _RULES: tuple[Refusal, ...] = (
         (400,),
         "A classifier is deprecated, so {index} refused it.",
         "PyPI refuses deprecated classifiers ({verbatim}).",
-        "In [project].classifiers use the replacement PyPI names, or remove it.",
+        "In [project].classifiers use the replacement PyPI names, or remove it; `nox -s build` "
+        "checks classifiers offline.",
     ),
     Refusal(
         "classifier-invalid",
@@ -869,7 +870,8 @@ _RULES: tuple[Refusal, ...] = (
         (400,),
         "A classifier is not one PyPI knows.",
         "PyPI takes only the classifiers of trove-classifiers ({verbatim}).",
-        "Fix or remove it in [project].classifiers (the list: https://pypi.org/classifiers/).",
+        "Fix or remove it in [project].classifiers (the list: https://pypi.org/classifiers/); "
+        "`nox -s build` checks classifiers offline.",
     ),
     Refusal(
         "metadata-version",
