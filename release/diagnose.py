@@ -209,7 +209,8 @@ _CLIENT_BUG = (
 )
 _REBUILD = (
     "Build the file again with a current backend (`python -m build`) and never re-pack or "
-    "edit built files; `nox -s build` checks this offline (docs/pypi-rules.md, rule `archive`)."
+    "edit built files; `nox -s build` checks this offline (release/docs/pypi-rules.md, rule "
+    "`archive`)."
 )
 
 
@@ -635,7 +636,8 @@ _RULES: tuple[Refusal, ...] = (
         "against this machine's libraries (manylinux/musllinux are the portable ones), and "
         "macOS, iOS and Android tags must name known versions and architectures.",
         "Build the Linux wheels with cibuildwheel, or repair them with `auditwheel repair` and "
-        "release the manylinux wheel (docs/compiled.md); `nox -s build` checks tags offline.",
+        "release the manylinux wheel (release/docs/compiled.md); `nox -s build` checks tags "
+        "offline.",
         values=_tag,
     ),
     Refusal(

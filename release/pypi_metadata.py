@@ -14,7 +14,7 @@ Then :func:`warehouse_problems` applies Warehouse's own checks beyond ``packagin
 (``forklift/metadata.py``, ``_validate_metadata``, read at pypi/warehouse@6b62157): URLs,
 project URLs, direct references in ``Provides-Dist``/``Obsoletes-Dist``/``Requires-Dist``,
 ``Dynamic`` values outside PyPI's list, the summary's length. Author and maintainer emails are
-checked by PyPI with ``email-validator``; that check is left to PyPI (docs/pypi-rules.md).
+checked by PyPI with ``email-validator``; that check is left to PyPI (release/docs/pypi-rules.md).
 """
 
 from __future__ import annotations
