@@ -22,7 +22,8 @@ from common import REPO, Row, base_env, interleave_many, median, run_timed
 
 def _clone(code: Path, into: Path) -> Path:
     shutil.rmtree(into, ignore_errors=True)
-    subprocess.run(["git", "clone", "--quiet", "--shared", str(code), str(into)], check=True)
+    clone = ["git", "-c", "advice.detachedHead=false", "clone", "-q", "--shared"]
+    subprocess.run([*clone, str(code), str(into)], check=True)
     return into
 
 

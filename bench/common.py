@@ -107,7 +107,8 @@ def uvless_path(path: str) -> str:
 def checkout(ref: str, into: Path) -> Path:
     """A fresh clone of this repository at ``ref`` (the "before" side of the benchmarks)."""
     subprocess.run(["git", "clone", "--quiet", "--shared", str(REPO), str(into)], check=True)
-    subprocess.run(["git", "-C", str(into), "checkout", "--quiet", ref], check=True)
+    checkout = ["git", "-C", str(into), "-c", "advice.detachedHead=false", "checkout", "-q", ref]
+    subprocess.run(checkout, check=True)
     return into
 
 

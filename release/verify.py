@@ -256,15 +256,15 @@ def _pick_wheel(manifest: Manifest, listed: IndexState) -> tuple[DistFile, Index
     return best[1], best[2]
 
 
-def _download_url(url: str, dest: Path, timeout: float, size: int) -> Path:
-    """Fetch a file the index listed (the sdist: pip cannot fetch one without building it).
+def _download_url(url: str, dest: Path, timeout: float, size: int, name: str | None = None) -> Path:
+    """Fetch a file the index listed into ``dest``, as ``name`` (default: the URL's last part).
 
     At most ``size`` bytes (the manifest's) are accepted: a longer answer is cut off and
     refused (:class:`release.http.AnswerTooLarge`, exit 4). No credential is sent, so
     following a redirect to another host is safe; the bytes are checked against the manifest.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    target = dest / url.rsplit("/", 1)[-1].split("#", 1)[0]
+    target = dest / (name or url.rsplit("/", 1)[-1].split("#", 1)[0])
     limits = http.Limits(
         timeout=timeout,
         deadline=http.transfer_deadline(timeout, size),
@@ -452,11 +452,12 @@ def _fetch(
                 "Run verify_test_install again; if it persists, check the test index.",
             )
         remote = found
-    got = _download_url(remote.url, here / "dl", timeout, entry.size)
+    # saved under our name (an index may spell or escape it otherwise): the sha256 decides
+    got = _download_url(remote.url, here / "dl", timeout, entry.size, entry.filename)
     sha, _size = hash_file(got)
-    if got.name != entry.filename or entry.sha256 != sha:
+    if entry.sha256 != sha:
         raise VerificationFailed(
-            f"The test index served {got.name} (sha256 {sha[:12]}…), which is not "
+            f"The test index served {remote.filename} (sha256 {sha[:12]}…), which is not "
             "a file of this build.",
             "Something else was uploaded under this version; bump the version.",
         )

@@ -499,6 +499,30 @@ def test_a_dependency_only_the_test_index_has_is_never_installed(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["wheel", "sdist"])
+def test_bytes_served_after_the_proof_read_are_checked_again(
+    make_project: ProjectFactory, index_pair: IndexPair, kind: str
+) -> None:
+    """verify reuses the upload's proof read, so what the index serves afterwards is checked
+    by its own sha256: a file changed on the index after the proof is refused, never installed."""
+    test, prod = index_pair
+    root = make_project()
+    ctx = make_ctx(root, environ_for(test, prod))
+    build_command.build(ctx)
+    upload_command.upload(ctx, "test")
+    assert "test" in ctx.proofs  # the proof read that verify reuses
+    served = next(
+        p for p in test.root.iterdir() if p.name.endswith((".whl", ".tar.gz")[kind == "sdist"])
+    )
+    changed = bytearray(served.read_bytes())
+    changed[len(changed) // 2] ^= 0xFF  # other bytes, same size, under our name
+    served.write_bytes(bytes(changed))
+    with pytest.raises(VerificationFailed, match="not a file of this build"):
+        verify_command.verify(ctx)
+    assert f"{kind}: demo-pkg 1.0.0 installed" not in text(ctx)  # never installed
+
+
+@pytest.mark.slow
 def test_dependency_index_pip_uses_the_pip_configuration_on_purpose(
     make_project: ProjectFactory,
     index_pair: IndexPair,
