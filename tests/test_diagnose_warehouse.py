@@ -91,6 +91,15 @@ def test_every_code_is_on_the_refusals_page() -> None:
     assert not missing, missing
 
 
+def test_the_rules_page_says_where_each_refusal_is_caught() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "pypi-rules.md").read_text(encoding="utf-8")
+    table = page.split("## Every refusal of PyPI's upload, and where nox-release catches it", 1)[1]
+    table = table.split("\n## ", 1)[0]
+    first_column = " ".join(line.split(" | ")[0] for line in table.splitlines())
+    missing = sorted(r["code"] for r in REFUSALS if f"`{r['code']}`" not in first_column)
+    assert not missing, missing
+
+
 def _codes_on(page: str) -> Iterator[str]:
     for line in page.splitlines():
         if line.startswith("| `"):
