@@ -305,7 +305,11 @@ for name in sys.argv[3:]:
     try:
         importlib.import_module(name)
     except Exception as exc:
-        missing = getattr(exc, "name", None) if isinstance(exc, ImportError) else None
+        missing, cause = None, exc
+        while cause is not None and missing is None:  # blackd re-raises aiohttp's with advice
+            if isinstance(cause, ImportError):
+                missing = cause.name
+            cause = cause.__cause__ or cause.__context__
         result["failed"].append({"name": name, "error": type(exc).__name__,
                                  "text": str(exc)[:500], "missing": missing})
     else:

@@ -206,7 +206,7 @@ class ImportFailure:
     name: str  # the module verify imported
     error: str  # the exception's type, e.g. ModuleNotFoundError
     text: str  # str() of the exception
-    missing: str = ""  # ModuleNotFoundError.name: the module that was not there
+    missing: str = ""  # the module that was not there (ImportError.name, also as the cause)
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> ImportFailure:
@@ -264,7 +264,7 @@ def _one_import(
     failure: ImportFailure, project: str, requires: Sequence[str], configured: bool
 ) -> str | None:
     """The warning when the module is optional (it needs an extra's dependency), else None."""
-    if failure.error != "ModuleNotFoundError" or not failure.missing:
+    if not failure.missing:  # no ImportError of a missing module, even as the cause
         return None
     extras = extra_only(requires, failure.missing)
     if not extras or configured:
@@ -322,7 +322,7 @@ def _import_fault(
     listing = "\n    ".join(f"{f.name}: {f.error}: {f.text}" for f in fatal)
     others = [n for n in imported if n not in {f.name for f in fatal}]
     choose = f"import-names = [{', '.join(repr(n) for n in others)}]" if others else "import-names"
-    if first.error == "ModuleNotFoundError" and first.missing:
+    if first.missing:
         top = first.missing.split(".")[0]
         extras = extra_only(requires, first.missing)
         if extras and configured:

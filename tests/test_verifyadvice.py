@@ -181,6 +181,23 @@ def test_a_module_that_needs_an_optional_extra_is_a_warning() -> None:
     assert "import-names" in warnings[0]
 
 
+def test_an_import_error_raised_from_the_missing_module_is_read_through() -> None:
+    """blackd 24.2.0 raises ImportError("aiohttp dependency is not installed: ...") from the
+    ModuleNotFoundError; the smoke script reports the module its cause names."""
+    failure = ImportFailure(
+        "blackd",
+        "ImportError",
+        "aiohttp dependency is not installed: No module named 'aiohttp'. Please re-install "
+        "black with the '[d]' extra",
+        "aiohttp",
+    )
+    warnings, verdict = import_verdict(
+        [failure], ["black"], "black", BLACK_REQUIRES, configured=False, version="24.2.0"
+    )
+    assert verdict is None
+    assert "black[d]" in warnings[0]
+
+
 def test_a_module_named_in_import_names_must_import_even_when_optional() -> None:
     _, verdict = import_verdict(
         [_blackd()], ["black"], "black", BLACK_REQUIRES, configured=True, version="24.2.0"
@@ -275,8 +292,13 @@ def test_a_dependency_the_dependency_index_lacks_names_the_index_not_a_package_f
 
 
 def _with_optional_module(root: Path) -> Path:
-    """A second top-level module that needs a dependency only the extra [server] installs."""
-    (root / "src" / "demo_pkg_server.py").write_text("import dep_lib_xyz\n", encoding="utf-8")
+    """A second top-level module that needs a dependency only the extra [server] installs, and
+    says so in an ImportError of its own raised from the ModuleNotFoundError (as blackd)."""
+    (root / "src" / "demo_pkg_server.py").write_text(  # as blackd does it
+        "try:\n    import dep_lib_xyz\nexcept ImportError as exc:\n"
+        "    raise ImportError('install demo-pkg[server]') from exc\n",
+        encoding="utf-8",
+    )
     pyproject = root / "pyproject.toml"
     text_ = pyproject.read_text(encoding="utf-8").replace(
         "\n[tool.release]",
