@@ -20,8 +20,10 @@ __all__ = [
 ]
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
+
+from packaging.version import Version
 
 from .config import IndexSettings
 from .diagnose import explain_upload
@@ -31,6 +33,7 @@ from .indexstate import IndexState
 from .project import ProjectInfo
 from .retry import is_transient_status
 from .tokens import Finding
+from .versions import next_free_version
 
 Status = Literal["ok", "fail", "warn", "skip"]
 
@@ -138,8 +141,14 @@ def settle_identity(identity: Check | None, *, trusted_publishing: bool, mode: s
         identity.exit_code = None
 
 
-def listing_checks(index: IndexSettings, info: ProjectInfo, state: IndexState) -> list[Check]:
-    """The project and its version on the index that was read."""
+def listing_checks(
+    index: IndexSettings,
+    info: ProjectInfo,
+    state: IndexState,
+    taken: Iterable[Version] = (),
+) -> list[Check]:
+    """The project and its version on the index that was read; a version already there gets
+    the next one free on this index and on the others read (``taken``), never a published one."""
     name = index.name
     checks: list[Check] = []
     if state.exists:
@@ -170,14 +179,15 @@ def listing_checks(index: IndexSettings, info: ProjectInfo, state: IndexState) -
         )
     elif info.version in state.versions:
         files = state.files_for(info.version)
+        free = next_free_version(info.version, {*state.versions, *taken})
         checks.append(
             Check(
                 f"{name}.version",
                 "warn",
                 f"{info.version} is already on the {name} index ({len(files)} file(s)): "
                 "files identical byte for byte are skipped, any other is refused.",
-                "Bump the version (nox -s bump_version -- patch), unless you are resuming "
-                "an interrupted release of these very files.",
+                f"Bump to the next free version, {free}: nox -s bump_version -- {free} "
+                "(unless you are resuming an interrupted release of these very files).",
             )
         )
     else:

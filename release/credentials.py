@@ -23,7 +23,7 @@ process that needs it; never in argv, output, exceptions or files.
 
 from __future__ import annotations
 
-__all__ = ["Attempt", "Credential", "resolve", "source_names"]
+__all__ = ["Attempt", "Credential", "find_unbound", "resolve", "source_names"]
 
 import configparser
 import contextlib
@@ -406,6 +406,27 @@ def resolve(
         index.upload_url, f"{index.name}-upload-url", allow_http=_allow_http(ctx)
     )
     return _bound(ctx, _find(ctx, interactive=interactive))
+
+
+def find_unbound(
+    index: IndexSettings,
+    project: str,
+    environ: Mapping[str, str],
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> Credential | None:
+    """The credential :func:`resolve` would find, before its destination is checked, or None;
+    never trusted publishing (nothing is minted), never a prompt. For doctor only: to decode a
+    token offline when it may not go to this index, so both problems are reported at once.
+    Nothing found this way is ever sent."""
+    ctx = _Context(index, project, environ, options, True)
+    tried: list[Attempt] = []
+    for source in _SOURCES:
+        with contextlib.suppress(CredentialError):
+            credential = source(ctx, tried)
+            if credential is not None:
+                return credential
+    return None
 
 
 def _find(ctx: _Context, *, interactive: bool) -> Credential:

@@ -14,6 +14,7 @@ __all__ = [
     "UntrustedPage",
     "await_listed",
     "fetch_index_state",
+    "for_a_read",
     "make_session",
     "page_from_answer",
     "poll_index_state",
@@ -179,6 +180,13 @@ def page_from_answer(answer: http.Answer, project: NormalizedName) -> ProjectPag
     if page.last_serial is None:
         page.last_serial = answer.headers.get("X-PyPI-Last-Serial")
     return page
+
+
+def for_a_read(exc: IndexUnavailable) -> IndexUnavailable:
+    """The same failure for a command that uploads nothing anyway (doctor, plan): without
+    "nothing was uploaded", which only an upload needs to say."""
+    message = exc.message.replace("; nothing was uploaded.", ".")
+    return IndexUnavailable(message, exc.fix)
 
 
 def fetch_index_state(

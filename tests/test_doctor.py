@@ -147,6 +147,47 @@ def test_token_checks_explain_the_refusal(
     assert any(name.startswith("prod.token.") for name in failed)
 
 
+@pytest.mark.usefixtures("pair")
+def test_a_token_for_another_index_is_still_decoded(
+    clean_env: pytest.MonkeyPatch,
+    make_project: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A PyPI token set for the local test index: it may not go there (exit 7), and what it
+    says (offline) is reported as well, so both problems show at once."""
+    token = make_macaroon_token("pypi.org", [[1, ["other-project"]]])
+    clean_env.setenv("RELEASE_TEST_PASSWORD", token)
+    clean_env.setenv("RELEASE_TEST_USERNAME", "__token__")
+    document = doctor_json(make_project(), capsys, "--index", "test", "--no-auth-check")
+    checks = {c["name"]: c for c in document["checks"]}
+    assert document["exit_code"] == ExitCode.CREDENTIALS
+    assert checks["test.credential"]["status"] == "fail"
+    tokens = [c for name, c in checks.items() if name.startswith("test.token.")]
+    assert tokens, sorted(checks)
+    assert any("other-project" in c["title"] for c in tokens)
+    assert token not in json.dumps(document)
+
+
+def test_help_blocks_are_not_printed_twice(
+    clean_env: pytest.MonkeyPatch, make_project: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No credential for either index, neither readable: the second index's help shows only
+    what differs; doctor uploads nothing and does not say "nothing was uploaded"."""
+    for name in ("TEST", "PROD"):
+        clean_env.setenv(f"RELEASE_{name}_INDEX_URL", "http://127.0.0.1:9/simple/")
+        clean_env.setenv(f"RELEASE_{name}_UPLOAD_URL", f"https://{name.lower()}.invalid/legacy/")
+    assert doctor(make_project(), "--no-auth-check") == ExitCode.INDEX_UNAVAILABLE
+    out = capsys.readouterr().out
+    assert out.count("TWINE_USERNAME/TWINE_PASSWORD: TWINE_PASSWORD not set") == 1
+    assert out.count("export TWINE_USERNAME=__token__ TWINE_PASSWORD=<token>") == 1
+    prod = out[out.index("== prod index") :]
+    assert "export PYPI_API_TOKEN=<token>" in prod
+    assert "  Fix: Provide one through any of these:" in prod  # what introduces the lines
+    assert "repository = https://prod.invalid/legacy/\n        username = __token__" in prod
+    assert "(and the rest as for the test index above)" in prod
+    assert "nothing was uploaded" not in out
+
+
 def test_minted_style_token_is_described(
     clean_env: pytest.MonkeyPatch, make_project: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,7 +241,20 @@ def test_version_already_there_is_a_warning(
     out = capsys.readouterr().out
     assert "✓ demo-pkg is on the test index (2 version(s))" in out
     assert "! 1.0.0 is already on the test index (1 file(s))" in out
-    assert "Fix: Bump the version" in out
+    assert "Fix: Bump to the next free version, 1.0.1: nox -s bump_version -- 1.0.1" in out
+
+
+def test_the_suggested_version_is_free_on_every_index(
+    pair: tuple[LocalIndex, LocalIndex], make_project: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """1.0.1 is taken on prod already: doctor suggests 1.0.2, never a published version."""
+    test, prod = pair
+    (test.root / "demo_pkg-1.0.0.tar.gz").write_bytes(b"not really an sdist")
+    (prod.root / "demo_pkg-1.0.1.tar.gz").write_bytes(b"a later release")
+    doctor(make_project(), "--no-auth-check")
+    out = capsys.readouterr().out
+    assert "Fix: Bump to the next free version, 1.0.2: nox -s bump_version -- 1.0.2" in out
+    assert "1.0.1:" not in out
 
 
 @pytest.mark.usefixtures("pair")

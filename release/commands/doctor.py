@@ -24,6 +24,8 @@ import argparse
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from packaging.version import Version
+
 from .. import provenance, trusted
 from ..checklist import (
     Check,
@@ -44,7 +46,7 @@ from ..config import (
     load_settings,
     trusted_mode,
 )
-from ..credentials import resolve
+from ..credentials import find_unbound, resolve
 from ..endpoints import strip_credentials
 from ..errors import (
     ConfigError,
@@ -53,7 +55,7 @@ from ..errors import (
     ExitCode,
     IndexUnavailable,
 )
-from ..index import fetch_index_state
+from ..index import fetch_index_state, for_a_read
 from ..indexstate import IndexState
 from ..manifest import DistFile, kind_of
 from ..metadata import resolved_info
@@ -128,31 +130,42 @@ def provenance_checks(
     return checks
 
 
+def _read(settings: Settings, name: IndexName, info: ProjectInfo) -> IndexState | IndexUnavailable:
+    """The index's state for the project, or why it could not be read."""
+    index = settings.index(name)
+    try:
+        return fetch_index_state(
+            index.index_url,
+            info.name,
+            policy=RetryPolicy.from_settings(settings),
+            timeout=float(settings.get("timeout")),
+        )
+    except IndexUnavailable as exc:
+        return for_a_read(exc)
+
+
 def _index_checks(
     settings: Settings,
     name: IndexName,
     info: ProjectInfo,
     environ: Mapping[str, str],
+    read: tuple[IndexState | IndexUnavailable, set[Version]],
     *,
     auth_check: bool,
 ) -> list[Check]:
+    """``read``: this index's state (or why it could not be read), and the versions every
+    index read holds (a suggested version is free on all of them)."""
     index = settings.index(name)
     checks: list[Check] = []
     timeout = float(settings.get("timeout"))
     # Reachable, project, version.
-    try:
-        state = fetch_index_state(
-            index.index_url,
-            info.name,
-            policy=RetryPolicy.from_settings(settings),
-            timeout=timeout,
-        )
-    except IndexUnavailable as exc:
-        checks.append(failed_check(f"{name}.index", exc))
+    state, taken = read
+    if isinstance(state, IndexUnavailable):
+        checks.append(failed_check(f"{name}.index", state))
     else:
         where = strip_credentials(index.index_url)
         checks.append(Check(f"{name}.index", "ok", f"{name} index reachable: {where}"))
-        checks += listing_checks(index, info, state)
+        checks += listing_checks(index, info, state, taken)
         checks += provenance_checks(settings, index, info, state, environ)
     # The CI identity's claims, before anything is minted.
     identity = identity_check(settings, index, environ)
@@ -162,6 +175,10 @@ def _index_checks(
         credential = resolve(index, info.name, environ, options=settings.values)
     except CredentialError as exc:
         checks.append(failed_check(f"{name}.credential", exc))
+        # A token that may not go to this index is still decoded offline: both problems at once.
+        found = find_unbound(index, info.name, environ, options=settings.values)
+        if found is not None:
+            checks += _token_findings(name, index, info, found.username, found.password)
         return checks
     settle_identity(
         identity,
@@ -201,6 +218,17 @@ def _index_checks(
     return checks
 
 
+def _token_findings(
+    name: IndexName, index: IndexSettings, info: ProjectInfo, username: str, secret: str
+) -> list[Check]:
+    from ..tokens import check_token
+
+    findings = check_token(
+        secret, username=username, index=index, project=info.name, now=datetime.now(timezone.utc)
+    )
+    return token_checks(name, findings)
+
+
 def run_checks(
     settings: Settings,
     environ: Mapping[str, str],
@@ -219,8 +247,11 @@ def run_checks(
             "project", "ok", f"project {info.name} {info.version or ''} ({kind})".replace("  ", " ")
         )
     ]
+    states = {name: _read(settings, name, info) for name in indexes}
+    taken = {v for s in states.values() if isinstance(s, IndexState) for v in s.versions}
     for name in indexes:
-        checks += _index_checks(settings, name, info, environ, auth_check=auth_check)
+        read = (states[name], taken)
+        checks += _index_checks(settings, name, info, environ, read, auth_check=auth_check)
     return checks
 
 
@@ -234,22 +265,70 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _detail(check: Check) -> list[str]:
+    """The lines printed under a check's first line: the rest of its title, then its fix."""
+    lines = [f"  {extra}" for extra in check.title.splitlines()[1:]]
+    if check.fix and check.status in ("fail", "warn"):
+        fix_lines = check.fix.splitlines()
+        lines += [f"  Fix: {fix_lines[0]}", *(f"  {extra}" for extra in fix_lines[1:])]
+    return lines
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _units(detail: list[str]) -> list[list[str]]:
+    """``detail`` in units: a line and the more deeply indented lines that continue it (an
+    INI block under "add to ~/.pypirc:" is one unit, pasted whole)."""
+    units: list[list[str]] = []
+    for text in detail:
+        if units and _indent(text) > max(_indent(units[-1][0]), 4):
+            units[-1].append(text)
+        else:
+            units.append([text])
+    return units
+
+
+def _differing(detail: list[str], seen: set[str]) -> list[str]:
+    """The units of ``detail`` with a line not in ``seen``, each with the lines that introduce
+    it (ending with ":", less indented, above it), so that what is printed still reads."""
+    kept: list[str] = []
+    heads: list[str] = []  # the introducing lines above the current unit, outermost first
+    for unit in _units(detail):
+        while heads and _indent(heads[-1]) >= _indent(unit[0]):
+            heads.pop()
+        if any(text not in seen for text in unit):
+            kept += [head for head in heads if head not in kept]
+            kept += unit
+        if len(unit) == 1 and unit[0].rstrip().endswith(":"):
+            heads.append(unit[0])
+    return kept
+
+
 def _print(out: Reporter, checks: list[Check]) -> None:
+    """The checklist by section. A long help block already shown for the other index (the
+    13 lines of "no credential") is not printed twice: only its lines that differ are."""
     section = ""
+    shown: dict[str, tuple[str, set[str]]] = {}  # check kind -> (first index, its lines)
     for check in checks:
-        head = check.name.split(".")[0]
+        head, _, kind = check.name.partition(".")
         if head != section:
             section = head
             out.heading("project" if head == "project" else f"{head} index")
-        lines = check.title.splitlines() or [""]
-        out.line(lines[0], _MARK[check.status])
-        for extra in lines[1:]:
-            out.line(f"  {extra}")
-        if check.fix and check.status in ("fail", "warn"):
-            fix_lines = check.fix.splitlines()
-            out.line(f"  Fix: {fix_lines[0]}")
-            for extra in fix_lines[1:]:
-                out.line(f"  {extra}")
+        out.line((check.title.splitlines() or [""])[0], _MARK[check.status])
+        detail = _detail(check)
+        earlier = shown.get(kind)
+        if earlier is None or len(detail) <= 3:
+            shown.setdefault(kind, (head, set(detail)))
+            for text in detail:
+                out.line(text)
+            continue
+        new = _differing(detail, earlier[1])
+        for text in new:
+            out.line(text)
+        if len(new) < len(detail):
+            out.line(f"  (and the rest as for the {earlier[0]} index above)")
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:

@@ -12,6 +12,7 @@ from ..errors import (
     ExitCode,
     IndexUnavailable,
 )
+from ..index import for_a_read
 from ..output import Reporter
 from .checks import plan_for, print_plan
 from .context import Context, from_args, load_checked
@@ -24,7 +25,8 @@ def plan(ctx: Context, names: tuple[IndexName, ...]) -> int:
         index = ctx.settings.index(name)
         try:
             p = plan_for(ctx, index, manifest)
-        except IndexUnavailable as exc:
+        except IndexUnavailable as failed:
+            exc = for_a_read(failed)
             ctx.reporter.fail(str(exc))
             if exc.exit_code > worst:
                 ctx.reporter.failure = (exc.message, exc.fix)
