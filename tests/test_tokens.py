@@ -513,3 +513,427 @@ def test_any_caveats_are_checked_without_leaking(
 ) -> None:
     findings = check(make_token(caveats=caveats), idx, username=username)
     assert "summary" in codes(findings)
+
+
+# --- every finding, exactly ------------------------------------------------------------------
+# What doctor and upload print for each case: level, message, fix and code (found missing by
+# `nox -s mutate`: the findings were checked by code, their words and fixes were not).
+
+T = int(NOW.timestamp())
+SCENARIOS: dict[str, tuple[str, IndexSettings, str, str]] = {
+    "good": (make_token(caveats=UI_PROJECT), PYPI, "__token__", "my-project"),
+    "trusted": (
+        make_token(caveats=[[4, "pub-1"], [2, ["7f8e"]], [0, T + 600, T - 60]]),
+        PYPI,
+        "__token__",
+        "my-project",
+    ),
+    "user": (make_token(caveats=[[3, "u"]]), TESTPYPI, "__token__", ""),
+    "ids": (make_token(caveats=[[2, ["7f8e", "9a9b"]]]), PYPI, "__token__", "my-project"),
+    "unknown": (make_token(caveats=[]), PYPI, "__token__", "my-project"),
+    "wrongproj": (make_token(caveats=[[1, ["other", "third"]]]), PYPI, "__token__", "my-project"),
+    "near": (make_token(caveats=[[1, ["My_Project"]]]), PYPI, "__token__", "my-project"),
+    "noproj": (make_token(caveats=[[1, []]]), PYPI, "__token__", "my-project"),
+    "otherindex": (
+        make_token(location="test.pypi.org", caveats=[[3, "u"]]),
+        PYPI,
+        "alice",
+        "my-project",
+    ),
+    "unknownhost": (
+        make_token(location="evil.example", caveats=[[3, "u"]]),
+        TESTPYPI,
+        "__token__",
+        "my-project",
+    ),
+    "nolocation": (make_token(location=None, caveats=[[3, "u"]]), PYPI, "__token__", "my-project"),
+    "private_pypitok": (make_token(caveats=[[3, "u"]]), PRIVATE, "bob", "my-project"),
+    "unreadable": (make_token(caveats=[b"not json", [99, "x"]]), PYPI, "__token__", "my-project"),
+    "expired": (make_token(caveats=[[3, "u"], [0, T, T - 3600]]), PYPI, "__token__", "my-project"),
+    "soon": (
+        make_token(caveats=[[3, "u"], [0, T + 14 * 60 + 59, T - 3600]]),
+        PYPI,
+        "__token__",
+        "my-project",
+    ),
+    "fifteen": (
+        make_token(caveats=[[3, "u"], [0, T + 15 * 60, T - 3600]]),
+        PYPI,
+        "__token__",
+        "my-project",
+    ),
+    "notyet": (
+        make_token(caveats=[[3, "u"], [0, T + 3600, T + 1]]),
+        PYPI,
+        "__token__",
+        "my-project",
+    ),
+    "trailing": (
+        make_token(caveats=[[3, "u"]], trailing=b"source"),
+        PYPI,
+        "__token__",
+        "my-project",
+    ),
+    "padded": (make_token(caveats=[[3, "us"]]) + "==", PYPI, "__token__", "x"),
+    "empty": ("", PYPI, "__token__", "x"),
+    "password_pypi": ("hunter2hunter2", PYPI, "alice", "x"),
+    "password_tok": ("hunter2hunter2", TESTPYPI, "__token__", "x"),
+    "password_priv": ("hunter2hunter2", PRIVATE, "alice", "x"),
+    "quoted": ('"' + make_token(caveats=[[3, "u"]]) + '" ', PYPI, "__token__", "x"),
+    "noprefix": (make_token(caveats=[[3, "u"]])[5:], PYPI, "__token__", "x"),
+    "doubleprefix": ("pypi-" + make_token(caveats=[[3, "u"]]), PYPI, "__token__", "x"),
+}
+EXACT_FINDINGS: dict[str, list[tuple[str, str, str, str]]] = {
+    "good": [
+        ("info", "Token for PyPI (pypi.org), projects: my-project, no expiry.", "", "summary")
+    ],
+    "trusted": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), trusted publishing (short-lived, for the publisher's "
+            "projects), expires 2026-11-22 12:10:00 UTC.",
+            "",
+            "summary",
+        ),
+        (
+            "info",
+            "The token names projects by id only: whether it covers my-project is known to the "
+            "index, not checkable offline.",
+            "",
+            "scope-ids",
+        ),
+        ("info", "The token expires in 10 minute(s).", "", "expires-soon"),
+    ],
+    "user": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "This is a PyPI token, but the upload goes to TestPyPI (the test index). Each "
+            "index has its own accounts and tokens.",
+            "Create a token on TestPyPI (https://test.pypi.org/manage/account/token/) and use "
+            "it for the test index; keep the PyPI token for the other one",
+            "wrong-index",
+        ),
+    ],
+    "ids": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), 2 project id(s) only (no names in the token), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "info",
+            "The token names projects by id only: whether it covers my-project is known to the "
+            "index, not checkable offline.",
+            "",
+            "scope-ids",
+        ),
+    ],
+    "unknown": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), scope unknown (no readable caveat restricts it; not "
+            "proof it is unrestricted), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "warning",
+            "No caveat of the token says what it may upload to: scope unknown.",
+            "If the upload is refused, create a new token scoped to the project",
+            "scope-unknown",
+        ),
+    ],
+    "wrongproj": [
+        ("info", "Token for PyPI (pypi.org), projects: other, third, no expiry.", "", "summary"),
+        (
+            "error",
+            "The token is scoped to other, third, not to my-project.",
+            "Create a token scoped to my-project (or user-wide for the first upload of a new "
+            "project) at https://pypi.org/manage/account/token/",
+            "wrong-project",
+        ),
+    ],
+    "near": [
+        ("info", "Token for PyPI (pypi.org), projects: My_Project, no expiry.", "", "summary"),
+        (
+            "error",
+            "The token names 'My_Project', and PyPI compares the project's normalized name "
+            "(my-project) with the names in the token as they are written: they do not match.",
+            "Create a token scoped to my-project (or user-wide for the first upload of a new "
+            "project) at https://pypi.org/manage/account/token/",
+            "wrong-project",
+        ),
+    ],
+    "noproj": [
+        ("info", "Token for PyPI (pypi.org), projects: , no expiry.", "", "summary"),
+        (
+            "error",
+            "The token is scoped to no project, not to my-project.",
+            "Create a token scoped to my-project (or user-wide for the first upload of a new "
+            "project) at https://pypi.org/manage/account/token/",
+            "wrong-project",
+        ),
+    ],
+    "otherindex": [
+        (
+            "info",
+            "Token for TestPyPI (test.pypi.org), user-wide (every project of the account), no "
+            "expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "This is a TestPyPI token, but the upload goes to PyPI (the prod index). Each "
+            "index has its own accounts and tokens.",
+            "Create a token on PyPI (https://pypi.org/manage/account/token/) and use it for "
+            "the prod index; keep the TestPyPI token for the other one",
+            "wrong-index",
+        ),
+        (
+            "error",
+            "The username is 'alice', but API tokens only work with username __token__.",
+            "Set the username to __token__ (RELEASE_PROD_USERNAME, TWINE_USERNAME or .pypirc)",
+            "username",
+        ),
+    ],
+    "unknownhost": [
+        (
+            "info",
+            "Token for evil.example, user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "The token was issued by evil.example, not by TestPyPI (the test index).",
+            "Create a token on TestPyPI: https://test.pypi.org/manage/account/token/",
+            "wrong-index",
+        ),
+    ],
+    "nolocation": [
+        (
+            "info",
+            "Token for (no location), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "The token was issued by an unknown host, not by PyPI (the prod index).",
+            "Create a token on PyPI: https://pypi.org/manage/account/token/",
+            "wrong-index",
+        ),
+    ],
+    "private_pypitok": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "warning",
+            "This looks like a token issued by PyPI (pypi.org), but the test index (127.0.0.1) "
+            "is a private index, which usually has its own accounts.",
+            "Use the private index's own credentials (or check the upload URL)",
+            "pypi-token-for-private-index",
+        ),
+    ],
+    "unreadable": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), scope unknown (no readable caveat restricts it; not "
+            "proof it is unrestricted), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "2 caveat(s) of the token are not ones PyPI can read (not JSON, an unknown tag, "
+            "missing or mistyped values); PyPI refuses a token with such a caveat.",
+            "Create a new token at https://pypi.org/manage/account/token/ and use it as PyPI "
+            "showed it (do not add caveats by hand)",
+            "unreadable-caveat",
+        ),
+    ],
+    "expired": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), expires "
+            "2026-11-22 12:00:00 UTC.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "The token expired at 2026-11-22 12:00:00 UTC.",
+            "Create a new token at https://pypi.org/manage/account/token/",
+            "expired",
+        ),
+    ],
+    "soon": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), expires "
+            "2026-11-22 12:14:59 UTC.",
+            "",
+            "summary",
+        ),
+        ("info", "The token expires in 14 minute(s).", "", "expires-soon"),
+    ],
+    "fifteen": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), expires "
+            "2026-11-22 12:15:00 UTC.",
+            "",
+            "summary",
+        )
+    ],
+    "notyet": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), expires "
+            "2026-11-22 13:00:00 UTC.",
+            "",
+            "summary",
+        ),
+        (
+            "error",
+            "The token is not valid before 2026-11-22 12:00:01 UTC (PyPI reports this as "
+            "'token is expired').",
+            "Check this machine's clock, or wait until then",
+            "not-yet-valid",
+        ),
+    ],
+    "trailing": [
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+        (
+            "warning",
+            "The token has 6 stray byte(s) (about 8 character(s)) after its signature: text "
+            "was pasted after it. PyPI's library ignores them today; stricter tools refuse.",
+            "Remove the characters after the token",
+            "trailing",
+        ),
+    ],
+    "empty": [
+        ("error", "The password for PyPI (the prod index) is empty.", "Set the token", "empty")
+    ],
+    "password_pypi": [
+        (
+            "error",
+            "PyPI (the prod index) no longer accepts a username and password for uploads.",
+            "Create an API token at https://pypi.org/manage/account/token/ and use it with "
+            "username __token__, or set up trusted publishing",
+            "password-login",
+        )
+    ],
+    "password_tok": [
+        (
+            "error",
+            "The username is __token__ but the password is not an API token (it does not start "
+            "with pypi-).",
+            "Set the password to the whole API token, pypi- included "
+            "(https://test.pypi.org/manage/account/token/)",
+            "not-a-token",
+        )
+    ],
+    "password_priv": [
+        (
+            "info",
+            "The credential for the test index (127.0.0.1) is a password (not a PyPI token); "
+            "only the index itself can check it.",
+            "",
+            "password",
+        )
+    ],
+    "quoted": [
+        (
+            "warning",
+            "The token has a space or newline before or after it. PyPI strips it; other "
+            "indexes and tools may not.",
+            "Remove the surrounding whitespace (a file read with its final newline is the "
+            "usual cause) and set it again",
+            "whitespace",
+        ),
+        (
+            "error",
+            "The token is wrapped in quotes; the quotes became part of it.",
+            "Remove the quotes (in CI secrets and .env files, store the bare token)",
+            "quotes",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "padded": [
+        (
+            "warning",
+            "The token ends with base64 padding ('='), which PyPI's tokens never have; PyPI "
+            "accepts it, other tools may not.",
+            "Remove the '=' at the end (copy the token exactly as PyPI showed it)",
+            "padding",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "noprefix": [
+        (
+            "error",
+            "The token lacks its pypi- prefix.",
+            "Put pypi- in front of it: the prefix is part of the token",
+            "missing-prefix",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "doubleprefix": [
+        (
+            "error",
+            "The token has its pypi- prefix twice: it was added once too often.",
+            "Remove one pypi- (PyPI's token already includes it)",
+            "doubled-prefix",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", SCENARIOS)
+def test_every_finding_exactly(case: str) -> None:
+    secret, idx, username, project = SCENARIOS[case]
+    found = check(secret, idx, username=username, project=project)
+    assert [(f.level, f.message, f.fix, f.code) for f in found] == EXACT_FINDINGS[case]
+
+
+def test_the_scenarios_and_their_findings_match() -> None:
+    assert set(SCENARIOS) == set(EXACT_FINDINGS)
