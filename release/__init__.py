@@ -66,6 +66,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 merge.py          many runners' partial manifests -> one release
                 matrix.py         expected-wheels, the matrix found, the post-publish audit
                 checklist.py      doctor's checks as data: each verdict from what was read
+                reprodiff.py      two builds of one file: the members that differ, and why
         |
     foundation  errors.py         one base exception, an exit code per class, every fix
                 config.py         [tool.release] + environment -> Settings (one OPTIONS table)

@@ -38,6 +38,7 @@ PURE = (
     "merge",
     "matrix",
     "terminal",
+    "reprodiff",
 )
 # The HTTP stack, and nox-release's own I/O, commands and CLI.
 FORBIDDEN = (
