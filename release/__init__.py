@@ -35,6 +35,8 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 metadata.py       name and version from the built files' PKG-INFO/METADATA
                 gitstate.py       what git says: last tag, commits since, dirty files
                 layout.py         init's layout check: build the project, see what ships
+                buildrun.py       run a build (pybuild.py, a child process: build's API),
+                                  SOURCE_DATE_EPOCH set, build requirements recorded or pinned
                 attestations.py   PEP 740 attestations beside dist/, checked and sent
                 signing.py        PEP 740 attestations made in CI (sigstore), own folder
                 provenance.py     the index's integrity API: who published each file

@@ -7,8 +7,9 @@ with uncommitted changes (untracked files do not make a version dirty).
 
 from __future__ import annotations
 
-__all__ = ["explain_version", "read", "tracked", "vcs_plugin_of"]
+__all__ = ["Checkout", "checkout", "explain_version", "read", "tracked", "vcs_plugin_of"]
 
+import dataclasses
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,39 @@ def read(root: Path) -> GitState | None:
 def tracked(root: Path, path: str) -> bool:
     """Is ``path`` (relative to ``root``) tracked by git there?"""
     return _git(root, "ls-files", "--error-unmatch", "--", path) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkout:
+    """The commit a build reads, for the manifest's source (release.manifest.Source)."""
+
+    commit: str  # full object name of HEAD
+    committed: int  # its committer time (seconds since the epoch): the SOURCE_DATE_EPOCH
+    dirty: tuple[str, ...]  # changed, staged or untracked paths under the project (not ignored)
+
+    @property
+    def clean(self) -> bool:
+        return not self.dirty
+
+
+def checkout(root: Path, ignore: tuple[str, ...] = ()) -> Checkout | None:
+    """HEAD of the work tree at ``root`` and what in the project's folder differs from it:
+    changed and untracked files count (a backend would ship them), ignored ones do not, nor
+    the folders in ``ignore`` (relative to ``root``: dist/, .nox/, which the pipeline writes).
+    None outside a git work tree or before the first commit."""
+    head = _git(root, "rev-parse", "--verify", "HEAD^{commit}")
+    committed = _git(root, "log", "-1", "--format=%ct", "HEAD")
+    if head is None or committed is None or not committed.strip().isdigit():
+        return None
+    excludes = [f":(exclude){p}" for p in ignore]
+    status = _git(
+        root, "status", "--porcelain", "-z", "--untracked-files=all", "--", ".", *excludes
+    )
+    entries = [e for e in (status or "").split("\0") if len(e) > 3]
+    dirty = tuple(e[3:] for e in entries)
+    if status is None:
+        dirty = ("(git status failed)",)
+    return Checkout(head.strip(), int(committed.strip()), dirty)
 
 
 def _setup_text(root: Path) -> str:

@@ -20,7 +20,10 @@ every addition is optional, so a manifest written before them still reads:
   (``--allow-missing``), so the post-publish audit does not count them as missing;
 - ``partial``: true when the folder holds one runner's share of a release (``build --sdist``,
   ``build --wheel``, ``build --wheel --from DIR``): ``gather`` merges such folders into dist/,
-  and the upload steps refuse a partial manifest.
+  and the upload steps refuse a partial manifest;
+- ``source``: what ``reproduce`` needs to build the files again (docs/reproduce.md): the git
+  commit built, whether its tree was clean, the ``SOURCE_DATE_EPOCH`` used, the build backend
+  and the version of every build requirement resolved.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "DistFile",
     "Manifest",
     "Runner",
+    "Source",
     "check_filename",
 ]
 
@@ -86,6 +90,51 @@ class Runner:
 
 
 @dataclasses.dataclass(frozen=True)
+class Source:
+    """Where the files came from, and with what: enough to build them again."""
+
+    commit: str = ""  # the git commit built (full sha); "" outside a git work tree
+    clean: bool = False  # no changed or untracked file in the project's tree at build time
+    source_date_epoch: int | None = None  # SOURCE_DATE_EPOCH the build ran with
+    backend: str = ""  # [build-system] build-backend, e.g. "hatchling.build"
+    # canonical name -> version of every distribution in the build's isolated environments
+    # (or, without isolation, of the named build requirements)
+    requirements: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "clean": self.clean,
+            "source_date_epoch": self.source_date_epoch,
+            "backend": self.backend,
+            "requirements": dict(sorted(self.requirements.items())),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Source:
+        if not isinstance(data, dict):
+            raise ValueError("source is not a table")
+        commit = str(data.get("commit") or "")
+        if commit and not (
+            len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit)
+        ):
+            raise ValueError(f"source commit {commit!r} is not a full git object name")
+        epoch = data.get("source_date_epoch")
+        if epoch is not None and (not isinstance(epoch, int) or epoch < 0):
+            raise ValueError("source_date_epoch is not a number of seconds")
+        requirements = data.get("requirements") or {}
+        if not isinstance(requirements, dict):
+            raise ValueError("source requirements is not a table")
+        return cls(
+            commit,
+            data.get("clean") is True,
+            epoch,
+            str(data.get("backend") or ""),
+            {str(k): str(v) for k, v in requirements.items()},
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class Manifest:
     name: str  # the project's name as in its metadata
     version: str  # normalised PEP 440
@@ -103,6 +152,7 @@ class Manifest:
     partial: bool = False  # one runner's share of the release: gather before uploading
     # expected-wheels patterns gather was told to release without (--allow-missing)
     allowed_missing: tuple[str, ...] = ()
+    source: Source | None = None  # None: built before sources were recorded, or --from DIR
 
     @property
     def canonical_name(self) -> str:
@@ -170,6 +220,8 @@ class Manifest:
             data["partial"] = True
         if self.allowed_missing:
             data["allowed_missing"] = list(self.allowed_missing)
+        if self.source is not None:
+            data["source"] = self.source.to_json()
         return data
 
     @classmethod
@@ -210,6 +262,7 @@ class Manifest:
             runners={str(k): Runner.from_json(v) for k, v in runners.items()},
             partial=data.get("partial") is True,
             allowed_missing=tuple(str(p) for p in data.get("allowed_missing") or ()),
+            source=None if data.get("source") is None else Source.from_json(data["source"]),
         )
 
 
