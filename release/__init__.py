@@ -14,11 +14,12 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 __main__.py       place where exceptions (errors.py) become exit status
         |
     commands    commands/         one module per command, each its thin driver: build, gather,
-                                  upload, plan, verify, release, rehearse, doctor, bump, init;
-                                  commands/context.py (the loaded, checked context) and
-                                  commands/checks.py (rules, plans, offline credential and
-                                  provenance checks) hold what several share. Only cli, and a
-                                  command made of steps (release, rehearse), imports them.
+                                  upload, plan, verify, release, rehearse, reproduce, doctor,
+                                  bump, init; commands/context.py (the loaded, checked
+                                  context) and commands/checks.py (rules, plans, offline
+                                  credential and provenance checks) hold what several share.
+                                  Only cli, and a command made of steps (release, rehearse),
+                                  imports them.
         |
     I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
                 index.py          read a Simple API page (and poll until it lists files)
@@ -35,6 +36,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 metadata.py       name and version from the built files' PKG-INFO/METADATA
                 gitstate.py       what git says: last tag, commits since, dirty files
                 layout.py         init's layout check: build the project, see what ships
+                reproduce.py      rebuild a release's commit in a clean worktree, compare
                 buildrun.py       run a build (pybuild.py, a child process: build's API),
                                   SOURCE_DATE_EPOCH set, build requirements recorded or pinned
                 attestations.py   PEP 740 attestations beside dist/, checked and sent

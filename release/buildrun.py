@@ -12,7 +12,6 @@ __all__ = ["BuildRecord", "installer", "run_build"]
 
 import dataclasses
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Literal
 
 from .childenv import without_credentials
 from .errors import ConfigError, DistError
+from .installer import find_uv
 
 DRIVER = Path(__file__).with_name("pybuild.py")
 Kind = Literal["both", "sdist", "wheel"]
@@ -42,8 +42,8 @@ def installer(choice: str, isolation: bool) -> str:
         )
     if not isolation:
         return "none"
-    if choice == "auto":
-        return "uv" if shutil.which("uv") else "pip"
+    if choice == "auto":  # the release environment's pinned uv (build finds the same one)
+        return "uv" if find_uv() else "pip"
     return choice
 
 

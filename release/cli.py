@@ -95,6 +95,12 @@ def _bump() -> Command:
     return bump
 
 
+def _reproduce() -> Command:
+    from .commands import reproduce
+
+    return reproduce
+
+
 def _init() -> Command:
     from .commands import init
 
@@ -137,6 +143,12 @@ COMMANDS: dict[str, Spec] = {
     "rehearse": Spec(_rehearse, "The whole release against two local throw-away indexes."),
     "doctor": Spec(_doctor, "Check everything an upload needs, without uploading.", index=_EITHER),
     "bump": Spec(_bump, "Bump the version (PEP 440), refusing published versions.", dry_run=True),
+    "reproduce": Spec(
+        _reproduce,
+        "Rebuild the recorded commit; compare with dist/ or --index test|prod.",
+        dry_run=True,
+        index=("test", "prod", "dist"),
+    ),
     "init": Spec(_init, "Copy nox-release (release/, noxfile, workflow) into a project."),
 }
 

@@ -205,6 +205,14 @@ OPTIONS: tuple[Option, ...] = (
         "`require` (any index; missing fails), `off`.",
     ),
     Option(
+        "reproducible",
+        str,
+        "check",
+        "release and the rehearsal, after the build and before any upload: rebuild the "
+        "commit in a clean checkout and compare (docs/reproduce.md). `check`: a difference "
+        "is a warning; `require`: it stops the release (exit 9); `off`: no rebuild.",
+    ),
+    Option(
         "test-trusted-publishing-url",
         str,
         "",
@@ -455,6 +463,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "smoke-command": (_shell_words, "a command split like a shell would (balanced quotes)"),
     "build-installer": (lambda v: v in {"auto", "pip", "uv"}, "one of auto, pip, uv"),
     "trusted-publishing": (_trusted_mode, "one of auto, off, force"),
+    "reproducible": (lambda v: v in {"off", "check", "require"}, "one of off, check, require"),
     "tag-format": (
         lambda v: v.count("{version}") == 1,
         'a tag name holding {version} exactly once (e.g. "v{version}")',

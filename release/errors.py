@@ -8,6 +8,7 @@ filenames, URLs without credentials, and index answers, never from a token.
 from __future__ import annotations
 
 __all__ = [
+    "CannotReproduce",
     "ConfigError",
     "CredentialError",
     "DistError",
@@ -16,6 +17,7 @@ __all__ = [
     "GuardRefusal",
     "IndexRulesRefusal",
     "IndexUnavailable",
+    "NotReproducible",
     "ReleaseError",
     "UploadRejected",
     "VerificationFailed",
@@ -37,6 +39,7 @@ class ExitCode(enum.IntEnum):
     VERIFY_FAILED = 6  # the uploaded release did not install or pass its smoke test
     CREDENTIALS = 7  # no usable credential, or a credential that cannot work
     GIT = 8  # a git command failed (bump: commit, tag, push); see the steps already done
+    NOT_REPRODUCIBLE = 9  # a clean rebuild of the recorded commit gave other bytes (reproduce)
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); run the same command again: it resumes
 
 
@@ -117,3 +120,17 @@ class GitFailed(ReleaseError):
     """A git command that ``bump`` runs (commit, tag, push) failed."""
 
     exit_code = ExitCode.GIT
+
+
+class NotReproducible(ReleaseError):
+    """A clean rebuild of the recorded commit differs from the release (reproduce, or
+    ``reproducible = "require"`` before an upload)."""
+
+    exit_code = ExitCode.NOT_REPRODUCIBLE
+
+
+class CannotReproduce(ReleaseError):
+    """reproduce cannot even try: no source commit recorded, the commit is missing, or the
+    release was built from a tree with changes not committed."""
+
+    exit_code = ExitCode.USAGE

@@ -181,10 +181,14 @@ def _manifest(parts: Sequence[Part], chosen: Mapping[str, tuple[DistFile, Part]]
     used = {e.runner for e, _p in chosen.values()}
     files = sorted((e for e, _p in chosen.values()), key=lambda e: (e.kind != "sdist", e.filename))
     first = parts[0].manifest
+    # the source reproduce rebuilds: one commit for every part that recorded one (the sdist's
+    # runner; wheels recorded with --from have none), else none at all
+    sources = {p.manifest.source.commit: p.manifest.source for p in parts if p.manifest.source}
     return Manifest(
         name=first.name,
         version=first.version,
         files=tuple(files),
         runners={k: r for k, r in runners.items() if k in used},
         partial=False,
+        source=next(iter(sources.values())) if len(sources) == 1 else None,
     )

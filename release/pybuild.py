@@ -44,7 +44,11 @@ def _installed(python: str) -> dict[str, str]:
     """name -> version of every distribution in the environment of ``python`` (pip is the
     installer, not a build requirement, and is left out)."""
     proc = subprocess.run(
-        [python, "-c", LIST_INSTALLED], capture_output=True, text=True, check=True, timeout=120
+        [python, "-I", "-c", LIST_INSTALLED],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     found: dict[str, str] = json.loads(proc.stdout)
     return {canonicalize_name(k): v for k, v in found.items() if canonicalize_name(k) != "pip"}

@@ -340,7 +340,7 @@ CAUSES: dict[str, Cause] = {
             "The build backend ignores SOURCE_DATE_EPOCH for sdists: the tar members carry the "
             "files' modification times (the checkout's time) or the gzip header the build time.",
             "Use a backend whose sdists honour SOURCE_DATE_EPOCH (hatchling, flit-core, "
-            "pdm-backend, poetry-core; see docs/reproduce.md), or accept that only the wheels "
+            "poetry-core; docs/reproduce.md has the table), or accept that only the wheels "
             'reproduce (reproducible = "check").',
         ),
         Cause(
@@ -372,11 +372,12 @@ CAUSES: dict[str, Cause] = {
         ),
         Cause(
             "compiled",
-            "Compiled code differs: the compiler embedded a build path or an identifier, or "
-            "another compiler (version) built it.",
-            "Build on the same image with the same compiler; add -ffile-prefix-map=$PWD=. to "
-            "CFLAGS and link with -Wl,--build-id=none; otherwise release wheels built once "
-            '(reproducible = "check").',
+            "Compiled code differs: with debug information the compiler records the build "
+            "folder (the temporary folder the sdist is unpacked in), or another compiler "
+            "(version) built it.",
+            'Set CFLAGS="-g0" (no debug information) for the build and for reproduce, and '
+            "rebuild on the same image with the same compiler; otherwise release the wheels "
+            'built once (reproducible = "check").',
         ),
         Cause(
             "members",

@@ -37,6 +37,8 @@ class Result(TypedDict, total=False):
     rehearsal: JSONObject
     # build, upload, verify, release, rehearse: where the time went (step -> seconds)
     timings: dict[str, float]
+    # reproduce (and release, rehearse: the reproducible check before uploading)
+    reproduce: JSONObject  # Outcome.to_json: each file's fate, differences and causes
     # doctor
     checks: list[JSONObject]
     ok: bool

@@ -41,6 +41,7 @@ __all__ = [
     "lock",
     "rehearse",
     "release",
+    "reproduce",
     "upload_prod",
     "upload_test",
     "verify_test_install",
@@ -333,6 +334,12 @@ def doctor(session: nox.Session) -> None:
 def rehearse(session: nox.Session) -> None:
     """The whole release on two local throw-away indexes (deps from your pip index): start here."""
     run_release(session, "rehearse")
+
+
+@nox.session(venv_backend="none", default=False)
+def reproduce(session: nox.Session) -> None:
+    """Rebuild the release's commit cleanly; compare with dist/ (-- --index prod: with PyPI)."""
+    run_release(session, "reproduce")
 
 
 @nox.session(default=False)

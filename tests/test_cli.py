@@ -52,6 +52,7 @@ ARGS: dict[str, list[str]] = {
     "release": [],
     "plan": [],
     "rehearse": [],
+    "reproduce": [],
     "doctor": [],
     "bump": ["patch"],
     "init": ["."],

@@ -33,6 +33,7 @@ SESSIONS = (
     "bump_version",
     "doctor",
     "rehearse",
+    "reproduce",
     "tests",
     "lint",
 )

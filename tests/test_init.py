@@ -295,6 +295,7 @@ RELEASE_SESSIONS = (
     "bump_version",
     "doctor",
     "rehearse",
+    "reproduce",
     "lock",
 )
 

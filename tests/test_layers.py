@@ -91,6 +91,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "http", "index", "upload", "verify", "credentials", "trusted", "signing", "provenance",
         "localindex", "loopback", "gitstate", "layout", "distfacts", "metadata", "runner",
         "attestations", "distdir", "atomic", "versionsources", "adoption", "installer",
+        "buildrun", "pybuild", "reproduce",
     ),
     "pure": (
         "guard", "indexstate", "versions", "pypi_rules", "pypi_metadata", "pypi_archives",
@@ -98,6 +99,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
         "checklist",
         "verifyadvice", "backendadvice",
+        "reprodiff",
     ),
     "foundation": (
         "", "errors", "config", "output", "paths", "endpoints", "redact", "retry", "terminal",

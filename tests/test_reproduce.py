@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from release.gitstate import checkout
+from release import cli
+from release.commands import build as build_command
+from release.commands import release as release_command
+from release.commands import reproduce as reproduce_command
 from release.distdir import load_manifest, write_manifest
+from release.errors import CannotReproduce, ExitCode, NotReproducible
+from release.gitstate import checkout
 from release.manifest import Manifest, Source
-from tests.sample_projects import git
+from release.reprodiff import FINE
+from tests.conftest import IndexPair
+from tests.pipeline import environ_for, make_ctx
+from tests.sample_projects import (
+    SAMPLES,
+    git,
+    write_c_extension_project,
+    write_sample,
+    write_wheel,
+)
+
+slow = pytest.mark.slow
 
 SHA = "0" * 64
 COMMIT = "979e5d006b475347caa143616cfd2423c3108a2b"
@@ -81,3 +101,193 @@ def test_checkout_says_commit_time_and_what_is_not_committed(tmp_path: Path) -> 
     dirty = checkout(tmp_path, ignore=("dist",))
     assert dirty is not None
     assert sorted(dirty.dirty) == ["a.py", "new.py"]
+
+
+# ---------------------------------------------------------------- real builds (slow)
+
+SAMPLE_BY_ID = {s.id: s for s in SAMPLES}
+# Backends whose sdist and wheel come out the very same from a clean rebuild (docs/reproduce.md's
+# table); the others must explain every file that differs.
+REPRODUCING = {"hatchling-src", "flit-flat", "poetry-src"}
+NO_RULES = {  # the build-and-compare tests contact no index; PyPI's platform-tag rule is off
+    "RELEASE_TEST_INDEX_URL": "http://127.0.0.1:9/simple/",
+    "RELEASE_PROD_INDEX_URL": "http://127.0.0.1:9/simple/",
+    "RELEASE_TEST_UPLOAD_URL": "http://127.0.0.1:9/",
+    "RELEASE_PROD_UPLOAD_URL": "http://127.0.0.1:9/",
+}
+
+
+def committed(root: Path) -> Path:
+    """``root`` as a git repository with everything committed (dist/ and .nox/ ignored)."""
+    (root / ".gitignore").write_text("dist/\n.nox/\n", encoding="utf-8")
+    if not (root / ".git").exists():
+        git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "release")
+    return root
+
+
+def sample(tmp_path: Path, sample_id: str) -> Path:
+    if sample_id == "c-extension":
+        root = tmp_path / sample_id
+        root.mkdir()
+        return committed(write_c_extension_project(root))
+    return committed(write_sample(SAMPLE_BY_ID[sample_id], tmp_path / sample_id))
+
+
+def environ(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "SOURCE_DATE"))}
+    return env | NO_RULES | extra
+
+
+@slow
+@pytest.mark.parametrize(
+    "sample_id",
+    [
+        "hatchling-src",
+        "flit-flat",
+        "poetry-src",
+        "pdm-src",
+        "setuptools-src",
+        "setup-py-only",
+        "c-extension",
+    ],
+)
+def test_each_backend_reproduces_or_explains(tmp_path: Path, sample_id: str) -> None:
+    root = sample(tmp_path, sample_id)
+    ctx = make_ctx(root, environ())
+    manifest = build_command.build(ctx)
+    assert manifest.source is not None
+    assert manifest.source.clean
+    assert manifest.source.requirements  # the versions resolved, to pin for the rebuild
+    assert manifest.canonical_name not in manifest.source.requirements  # not its own egg-info
+    failure = ""
+    try:
+        reproduce_command.reproduce(ctx, None)
+    except NotReproducible as exc:
+        failure = exc.message
+    found = ctx.reporter.document["reproduce"]
+    assert found["reproduced"] is (not failure)
+    if sample_id in REPRODUCING:
+        assert not failure
+    bad = [f for f in found["files"] if f["status"] not in FINE]
+    assert bool(bad) is bool(failure)
+    for f in bad:  # every file that differs is explained: its members and a cause
+        assert f["differences"], f
+        assert f["causes"], f
+
+
+HOOK = '''\
+import datetime
+import tempfile
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CustomBuildHook(BuildHookInterface):
+    """Writes the build time into the wheel: the nondeterminism reproduce must catch."""
+
+    def initialize(self, version, build_data):
+        if self.target_name != "wheel":
+            return
+        path = tempfile.mkdtemp() + "/_built_at.py"
+        with open(path, "w") as f:
+            f.write(f"BUILT_AT = {datetime.datetime.now().isoformat()!r}\\n")
+        build_data["force_include"][path] = "nrs_hatchling_src/_built_at.py"
+'''
+
+
+@slow
+def test_a_build_hook_writing_the_time_is_caught_and_the_member_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "hooked"
+    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
+    (root / "hatch_build.py").write_text(HOOK, encoding="utf-8")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.hooks.custom]\n",
+        encoding="utf-8",
+    )
+    committed(root)
+    for key, value in NO_RULES.items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["--root", str(root), "build"]) == 0
+    wheel = next((root / "dist").glob("*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        assert "nrs_hatchling_src/_built_at.py" in zf.namelist()  # the hook ran
+    capsys.readouterr()
+    code = cli.main(["--root", str(root), "reproduce", "--json"])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert code == ExitCode.NOT_REPRODUCIBLE == doc["exit_code"]
+    assert "nrs_hatchling_src/_built_at.py" in doc["error"]["message"]
+    (differs,) = [f for f in doc["result"]["reproduce"]["files"] if f["status"] == "differs"]
+    assert differs["filename"] == wheel.name
+    members = {d["member"] for d in differs["differences"]}
+    assert "nrs_hatchling_src/_built_at.py" in members
+    assert [c["id"] for c in differs["causes"]] == ["embedded-time"]
+    assert "+BUILT_AT = " in captured.err  # the short diff, for the person
+
+
+@slow
+def test_cannot_reproduce_a_build_of_a_dirty_tree(tmp_path: Path) -> None:
+    root = sample(tmp_path, "flit-flat")
+    (root / "untracked.txt").write_text("not committed\n", encoding="utf-8")
+    ctx = make_ctx(root, environ())
+    manifest = build_command.build(ctx)
+    assert manifest.source is not None
+    assert not manifest.source.clean
+    with pytest.raises(CannotReproduce, match="changes not committed") as refused:
+        reproduce_command.reproduce(ctx, None)
+    assert refused.value.exit_code == ExitCode.USAGE
+    # reproducible = "check" in a release: a warning, and the release goes on
+    assert reproduce_command.gate(ctx) == "cannot"
+    strict = make_ctx(root, environ(RELEASE_REPRODUCIBLE="require"))
+    with pytest.raises(CannotReproduce):
+        reproduce_command.gate(strict)
+
+
+@slow
+def test_a_missing_commit_cannot_be_reproduced(tmp_path: Path) -> None:
+    root = sample(tmp_path, "flit-flat")
+    ctx = make_ctx(root, environ())
+    manifest = build_command.build(ctx)
+    assert manifest.source is not None
+    gone = dataclasses.replace(manifest.source, commit="1" * 40)
+    write_manifest(root / "dist", dataclasses.replace(manifest, source=gone))
+    with pytest.raises(CannotReproduce, match="not in the git repository"):
+        reproduce_command.reproduce(ctx, None)
+
+
+@slow
+def test_after_a_release_reproduce_against_prod_and_a_rerun_without_dist(
+    tmp_path: Path, index_pair: IndexPair
+) -> None:
+    test, prod = index_pair
+    root = sample(tmp_path, "hatchling-src")
+    env = environ_for(test, prod, RELEASE_REPRODUCIBLE="require")
+    ctx = make_ctx(root, env)
+    assert release_command.release(ctx) == 0
+    assert ctx.reporter.document["reproduce"]["reproduced"] is True  # checked before uploads
+    built = load_manifest(root / "dist")
+
+    # on a fresh runner: the commit and the manifest; the files come from the prod index
+    fresh = make_ctx(root, env)
+    outcome = reproduce_command.reproduce(fresh, "prod")
+    assert outcome.identical
+    assert {f.filename for f in outcome.files} == {f.filename for f in built.files}
+
+    # a CI re-run that lost dist/ rebuilds the very same bytes: the release finishes
+    shutil.rmtree(root / "dist")
+    posts = (test.uploads, prod.uploads)
+    again = make_ctx(root, env)
+    assert release_command.release(again) == 0
+    assert (test.uploads, prod.uploads) == posts
+    assert load_manifest(root / "dist").files == built.files
+
+    # someone else uploads a file of the version: reproduce --index prod catches it
+    foreign = write_wheel(tmp_path, built.name, built.version, tag="py2-none-any")
+    shutil.copy(foreign, prod.root / foreign.name)
+    with pytest.raises(NotReproducible, match=foreign.name):
+        reproduce_command.reproduce(make_ctx(root, env), "prod")

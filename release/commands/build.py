@@ -7,18 +7,15 @@ __all__ = ["build", "configure", "run"]
 
 import argparse
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import attestations
 from ..backendadvice import Leftovers, leftovers
-from ..childenv import without_credentials
+from ..buildrun import installer, run_build
 from ..config import Settings
 from ..distdir import dist_candidates, hash_file, write_manifest
 from ..distfacts import stale_versions
@@ -28,9 +25,8 @@ from ..errors import (
     ExitCode,
     IndexRulesRefusal,
 )
-from ..gitstate import tracked
-from ..installer import find_uv
-from ..manifest import MANIFEST_NAME, DistFile, Manifest, kind_of
+from ..gitstate import checkout, tracked
+from ..manifest import MANIFEST_NAME, DistFile, Manifest, Source, kind_of
 from ..metadata import built_info
 from ..output import Reporter
 from ..project import BuildKind, ProjectInfo, check_built_files, declared_info
@@ -62,12 +58,13 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
     started = time.monotonic()
     with out.timed("build"), tempfile.TemporaryDirectory(prefix="nox-release-build-") as tmp:
         outdir = Path(tmp)
+        made_from: Source | None = None
         if from_dir is not None:
             _copy_built_elsewhere(from_dir, outdir)
         else:
             _warn_leftovers(settings.root, out)
             with out.running(f"building {what}"):
-                _run_build(settings, outdir, kind, ctx.environ)
+                made_from = _run_build(ctx, outdir, kind)
         info = _built_info(outdir, declared, settings.root)
         built = check_built_files(sorted(outdir.iterdir()), info, kind)
         explanation = explain_vcs_version(settings, built.version, out)
@@ -107,6 +104,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
         tuple(files),
         runners={runner.id: runner},
         partial=kind != "both",
+        source=made_from,
     )
     write_manifest(dist, manifest)
     out.document["build"] = manifest.to_json()
@@ -122,28 +120,34 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
     return manifest
 
 
-def _run_build(
-    settings: Settings, outdir: Path, kind: BuildKind, environ: Mapping[str, str]
-) -> None:
-    argv = [sys.executable, "-m", "build", "--outdir", str(outdir)]
-    if kind != "both":
-        argv.append(f"--{kind}")
-    if not settings.get("build-isolation"):
-        argv.append("--no-isolation")
-    elif _build_installer(str(settings.get("build-installer"))) == "uv":
-        argv.append("--installer=uv")
-    argv.append(str(settings.root))
-    # setup.py and build backends are third-party code: no credential reaches them.
-    env = without_credentials(environ)
-    proc = subprocess.run(
-        argv, capture_output=True, text=True, check=False, cwd=settings.root, env=env
+def _run_build(ctx: Context, outdir: Path, kind: BuildKind) -> Source:
+    """Build from the project's folder with SOURCE_DATE_EPOCH set to the commit's time (unless
+    the caller set it), and say where the files came from (docs/reproduce.md)."""
+    settings = ctx.settings
+    ignore = tuple(
+        str(p.relative_to(settings.root))
+        for p in (settings.dist_dir, settings.root / ".nox")
+        if p.is_relative_to(settings.root)
     )
-    if proc.returncode != 0:
-        tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-        raise DistError(
-            f"The build failed (exit {proc.returncode}):\n    {tail}",
-            "Fix the build error above; nothing was changed in dist/.",
+    head = checkout(settings.root, ignore)
+    given = ctx.environ.get("SOURCE_DATE_EPOCH", "")
+    epoch = int(given) if given.isdigit() else head.committed if head else None
+    using = installer(str(settings.get("build-installer")), bool(settings.get("build-isolation")))
+    record = run_build(settings.root, outdir, kind, using=using, environ=ctx.environ, epoch=epoch)
+    if head is not None and head.dirty:
+        shown = ", ".join(head.dirty[:3]) + (", ..." if len(head.dirty) > 3 else "")
+        ctx.reporter.line(
+            f"built from a tree with changes not committed ({shown}): `reproduce` cannot "
+            "rebuild it",
+            "info",
         )
+    return Source(
+        head.commit if head else "",
+        head is not None and head.clean,
+        epoch,
+        record.backend,
+        record.requirements,
+    )
 
 
 def _copy_built_elsewhere(from_dir: Path, outdir: Path) -> None:
@@ -220,14 +224,6 @@ def _refuse_vendored_release_package(wheel: Path, project: str) -> None:
             'exclude = ["release*"]; for hatchling exclude = ["/release"]; '
             'for pdm-backend excludes = ["release"]. Then build again.',
         )
-
-
-def _build_installer(choice: str) -> str:
-    """auto, pip or uv (config checks it) -> pip or uv."""
-    if choice == "auto":
-        # the release environment's pinned uv (build finds the same one: uv.find_uv_bin)
-        return "uv" if find_uv() else "pip"
-    return choice
 
 
 def configure(_command: str, parser: argparse.ArgumentParser) -> None:

@@ -31,8 +31,16 @@ from .build import build
 from .checks import refuse_early
 from .context import Context
 from .gather import gather
+from .reproduce import gate
 from .upload import upload
 from .verify import prepare_verify, verify
+
+_VERDICTS = {
+    "identical": "a clean rebuild of the commit gave the very same bytes",
+    "differs": "a clean rebuild of the commit gave other bytes: see the warning above",
+    "cannot": "not checked (no clean commit to rebuild: commit your changes)",
+    "off": 'not checked (reproducible = "off")',
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +134,7 @@ def rehearse(
         with prepare_verify(ctx) as prepared:
             manifest = _build(ctx, Path(tmp), wheels)
             refuse_early(ctx, manifest)
+            reproducible = gate(ctx)  # the verdict a release would see, before any upload
             upload(ctx, "test")
             manifest = verify(ctx, prepared)
         upload(ctx, "prod")
@@ -171,6 +180,7 @@ def rehearse(
         "rerun_nothing_to_do": result.rerun_nothing_to_do,
         "changed_bytes_refused": result.changed_bytes_refused,
         "index_rules": "pypi",
+        "reproducible": reproducible,
     }
     out.add_summary(
         f"{manifest.name} {manifest.version}: rehearsed end to end on two local "
@@ -178,6 +188,7 @@ def rehearse(
     )
     for f in manifest.files:
         out.add_summary(f"{f.filename} -> test ✓ verified ✓ prod ✓\n    sha256 {f.sha256}")
+    out.add_summary(f"reproducible: {_VERDICTS[reproducible]}")
     out.add_summary("re-upload of the same bytes: nothing to do (exit 0)")
     out.add_summary("re-upload of other bytes under the same version: refused before sending")
     out.add_summary(

@@ -30,6 +30,7 @@ from ..project import declared_info
 from .build import build
 from .checks import dry_run_credential, guard_rules, plan_for, print_plan, refuse_early
 from .context import Context, from_args, load_checked
+from .reproduce import gate
 from .upload import add_require_verified_flag, upload
 from .verify import prepare_verify, verify
 
@@ -44,6 +45,7 @@ def release(ctx: Context) -> int:
     with prepare_verify(ctx) as prepared:
         if not _resumable(ctx):
             refuse_early(ctx, build(ctx))
+            gate(ctx)  # reproducible = check|require: rebuild the commit, before any upload
         upload(ctx, "test")
         verify(ctx, prepared)
     upload(ctx, "prod")

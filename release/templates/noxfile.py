@@ -2,7 +2,7 @@
 
 `nox -l` lists them; `nox -s rehearse` runs a whole release against two local throw-away indexes.
 Importing release.sessions registers its sessions with nox: build, upload_test,
-verify_test_install, upload_prod, release, bump_version, doctor, rehearse.
+verify_test_install, upload_prod, release, bump_version, doctor, rehearse, reproduce.
 Add the project's own sessions (tests, lint, ...) below.
 """
 

@@ -1,0 +1,177 @@
+"""``python -m release reproduce [--index test|prod]``: build the release again from its commit
+and compare every file with dist/ or with what the index serves (docs/reproduce.md).
+
+Also the gate of ``release`` and the rehearsal (``reproducible = off|check|require``): after the
+build, before anything is uploaded.
+"""
+
+from __future__ import annotations
+
+__all__ = ["configure", "gate", "reproduce", "run"]
+
+import argparse
+import platform
+import tempfile
+from pathlib import Path
+
+from ..config import IndexName
+from ..distdir import load_manifest
+from ..errors import CannotReproduce, NotReproducible
+from ..manifest import Manifest
+from ..output import Reporter
+from ..reproduce import FileResult, Outcome, download_release, require_source
+from ..reproduce import reproduce as rebuild_and_compare
+from .context import Context, from_args, load_checked
+
+SHOWN = 8  # differences shown per file (the --json document has them all)
+MB = 1 << 20
+
+
+def _python_note(out: Reporter, manifest: Manifest) -> None:
+    here = f"{platform.python_implementation().lower()}-{platform.python_version()}"
+    built = {r.python for r in manifest.runners.values()}
+    if built and here not in built:
+        out.line(
+            f"the release was built with {', '.join(sorted(built))}, this is {here}: wheels "
+            "(compression, compiled code) may differ for that reason alone",
+            "info",
+        )
+
+
+def _report_file(out: Reporter, f: FileResult) -> None:
+    if f.status == "identical":
+        out.ok(f"{f.filename}: identical (sha256 {f.released_sha256[:16]}…)")
+        return
+    if f.fine:
+        why = {
+            "other-platform": "a wheel for another platform: not rebuilt on this machine",
+            "not-released": "made by the rebuild, not a file of the release",
+        }[f.status]
+        out.line(f"{f.filename}: {why}", "info")
+        return
+    out.fail(f"{f.filename}: {f.status}")
+    comparison = f.comparison
+    if comparison is None:
+        return
+    for d in comparison.differences[:SHOWN]:
+        out.line(f"    {d.member or '(the archive)'}: {d.aspect}: {d.detail}")
+        for text in d.diff:
+            out.line(f"        {text}")
+    if len(comparison.differences) > SHOWN:
+        out.line(f"    ... {len(comparison.differences) - SHOWN} more (see --json)")
+    for cause in comparison.causes:
+        out.line(f"    cause: {cause.cause}")
+        out.line(f"    fix: {cause.fix}")
+
+
+def report(out: Reporter, outcome: Outcome) -> None:
+    for f in outcome.files:
+        _report_file(out, f)
+    out.document["reproduce"] = outcome.to_json()
+    verdict = "reproduced: identical" if outcome.identical else "NOT reproduced"
+    out.line(f"{verdict} ({outcome.seconds:.1f}s)", "ok" if outcome.identical else "fail")
+
+
+def _failure(outcome: Outcome, name: str) -> NotReproducible:
+    bad = [f for f in outcome.files if not f.fine]
+    fixes = dict.fromkeys(
+        c.fix for f in bad if f.comparison is not None for c in f.comparison.causes
+    )
+    return NotReproducible(
+        f"A clean rebuild of commit {outcome.commit[:12]} does not give the files of {name} "
+        f"({outcome.against}): "
+        + "; ".join(
+            f"{f.filename} {f.status}"
+            + (f" ({', '.join(f.comparison.members()[:3])})" if f.comparison else "")
+            for f in bad
+        )
+        + ".",
+        " ".join(fixes) or "See the differences above (docs/reproduce.md).",
+    )
+
+
+def _released(
+    ctx: Context, manifest: Manifest, index: IndexName | None, tmp: Path
+) -> dict[str, Path]:
+    """filename -> file: dist/ as recorded, or what the index serves for the version."""
+    if index is None:
+        dist = ctx.settings.dist_dir
+        return {f.filename: dist / f.filename for f in manifest.files}
+    settings = ctx.settings.index(index)
+    state = ctx.read(settings, manifest.name)
+    files = state.files_for(manifest.parsed_version)
+    ctx.reporter.line(
+        f"the {index} index serves {len(files)} file(s) of {manifest.name} {manifest.version}",
+        "info",
+    )
+    cap = int(ctx.settings.get("file-size-limit")) * MB
+    return download_release(files, tmp, timeout=ctx.timeout, cap=cap)
+
+
+def reproduce(ctx: Context, index: IndexName | None) -> Outcome:
+    out = ctx.reporter
+    # compared with dist/: its files must be the manifest's; with an index, only the manifest
+    # is needed (a fresh runner with the build job's artifact, or just its manifest)
+    manifest = load_checked(ctx) if index is None else load_manifest(ctx.settings.dist_dir)
+    source = require_source(manifest)
+    against = "dist/" if index is None else f"the {index} index"
+    out.heading(
+        f"reproduce: {manifest.name} {manifest.version} from commit {source.commit[:12]} "
+        f"(SOURCE_DATE_EPOCH={source.source_date_epoch}), compared with {against}"
+    )
+    _python_note(out, manifest)
+    if ctx.dry_run:
+        out.line(f"would rebuild in a clean checkout and compare with {against}")
+        return Outcome(against, source.commit, source.source_date_epoch, (), 0.0)
+    with tempfile.TemporaryDirectory(prefix="nox-release-released-") as tmp:
+        released = _released(ctx, manifest, index, Path(tmp))
+        outcome = rebuild_and_compare(
+            ctx.settings.root,
+            manifest,
+            released,
+            against=against,
+            environ=ctx.environ,
+            build_installer=str(ctx.settings.get("build-installer")),
+        )
+    report(out, outcome)
+    verdict = "identical" if outcome.identical else "differs"
+    out.add_summary(
+        f"reproduce: {manifest.name} {manifest.version} from {source.commit[:12]} vs "
+        f"{against}: {verdict} ({outcome.seconds:.1f}s)"
+    )
+    if not outcome.identical:
+        raise _failure(outcome, f"{manifest.name} {manifest.version}")
+    return outcome
+
+
+def gate(ctx: Context) -> str:
+    """``reproducible`` in release and the rehearsal, after the build: "identical",
+    "differs", "cannot" (no clean commit) or "off". ``require`` raises instead of returning
+    anything but "identical" or "off"."""
+    mode = str(ctx.settings.get("reproducible"))
+    if mode == "off":
+        return "off"
+    try:
+        reproduce(ctx, None)
+    except CannotReproduce as exc:
+        if mode == "require":
+            raise
+        ctx.reporter.warn(f"reproducible: not checked: {exc.message}")
+        ctx.reporter.add_summary("reproduce: not checked (no clean commit to rebuild)")
+        return "cannot"
+    except NotReproducible as exc:
+        if mode == "require":
+            raise
+        ctx.reporter.warn(f'{exc.message} (reproducible = "check": going on)')
+        return "differs"
+    return "identical"
+
+
+def configure(_command: str, _parser: argparse.ArgumentParser) -> None:
+    """reproduce's options (--json, --dry-run and --index) are declared in release.cli."""
+
+
+def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int:
+    index: IndexName | None = None if args.index == "dist" else args.index
+    reproduce(from_args(args, environ, out), index)
+    return 0
