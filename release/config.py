@@ -209,7 +209,7 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "check",
         "release and the rehearsal, after the build and before any upload: rebuild the "
-        "commit in a clean checkout and compare (docs/reproduce.md). `check`: a difference "
+        "commit in a clean checkout and compare (release/docs/reproduce.md). `check`: a difference "
         "is a warning; `require`: it stops the release (exit 9); `off`: no rebuild.",
     ),
     Option(

@@ -340,7 +340,7 @@ CAUSES: dict[str, Cause] = {
             "The build backend ignores SOURCE_DATE_EPOCH for sdists: the tar members carry the "
             "files' modification times (the checkout's time) or the gzip header the build time.",
             "Use a backend whose sdists honour SOURCE_DATE_EPOCH (hatchling, flit-core, "
-            "poetry-core; docs/reproduce.md has the table), or accept that only the wheels "
+            "poetry-core; release/docs/reproduce.md has the table), or accept that only the wheels "
             'reproduce (reproducible = "check").',
         ),
         Cause(
@@ -348,7 +348,7 @@ CAUSES: dict[str, Cause] = {
             "The wheel's members carry the build time: the backend (or an old `wheel`) ignores "
             "SOURCE_DATE_EPOCH.",
             "Upgrade the build backend (and `wheel`) to a version that honours "
-            "SOURCE_DATE_EPOCH (docs/reproduce.md lists them).",
+            "SOURCE_DATE_EPOCH (release/docs/reproduce.md lists them).",
         ),
         Cause(
             "version-file",

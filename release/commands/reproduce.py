@@ -86,7 +86,7 @@ def _failure(outcome: Outcome, name: str) -> NotReproducible:
             for f in bad
         )
         + ".",
-        " ".join(fixes) or "See the differences above (docs/reproduce.md).",
+        " ".join(fixes) or "See the differences above (release/docs/reproduce.md).",
     )
 
 
