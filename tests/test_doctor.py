@@ -93,7 +93,7 @@ def test_healthy_checklist(
     out = capsys.readouterr().out
     for line in (
         "✓ project demo-pkg 1.0.0 (static version in pyproject.toml)",
-        "✓ test index reachable",
+        "✓ the test index answers",
         "✓ demo-pkg is not on the prod index yet",
         "✓ credential for the test index: RELEASE_TEST_PASSWORD (username uploader)",
         "accepts the credential (an upload without a file was answered 400 Bad Request",

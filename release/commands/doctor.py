@@ -164,7 +164,7 @@ def _index_checks(
         checks.append(failed_check(f"{name}.index", state))
     else:
         where = strip_credentials(index.index_url)
-        checks.append(Check(f"{name}.index", "ok", f"{name} index reachable: {where}"))
+        checks.append(Check(f"{name}.index", "ok", f"the {name} index answers: {where}"))
         checks += listing_checks(index, info, state, taken)
         checks += provenance_checks(settings, index, info, state, environ)
     # The CI identity's claims, before anything is minted.

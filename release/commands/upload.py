@@ -66,7 +66,9 @@ def audit(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
         f"complete: the index holds every one of the {len(manifest.files)} file(s)"
         + (f", and {len(result.extra_files)} more" if result.extra_files else "")
     )
-    out.add_summary(f"{index.name}: post-publish audit passed ({len(manifest.files)} file(s))")
+    out.add_summary(
+        f"{index.name} index: post-publish audit passed ({len(manifest.files)} file(s))"
+    )
 
 
 def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
@@ -90,7 +92,7 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
         _require_verified(out, manifest, plan.to_upload)
     if plan.verdict is guard.Verdict.NOTHING_TO_DO:
         out.ok(f"nothing to do: every file is already on the {name} index, byte for byte")
-        out.add_summary(f"{name}: nothing to do, all {len(plan.files)} file(s) already there")
+        out.add_summary(f"{name} index: nothing to do, all {len(plan.files)} file(s) already there")
         return plan, manifest
     if ctx.dry_run:
         out.line(f"dry run: would upload {len(plan.to_upload)} file(s); nothing was sent")
@@ -149,8 +151,8 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
         "verified_on_index": [f.filename for f in manifest.files],
     }
     out.add_summary(
-        f"{name}: uploaded {sent}, already there {len(manifest.files) - sent}; all "
-        f"{len(manifest.files)} listed with our sha256 on {strip_credentials(index.index_url)}"
+        f"{name} index: {sent} uploaded, {len(manifest.files) - sent} already there; all "
+        f"{len(manifest.files)} listed with our sha256"
     )
     if name == "prod":
         check_provenance(ctx, index, manifest)

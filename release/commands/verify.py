@@ -107,10 +107,10 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
     write_manifest(settings.dist_dir, manifest)
     out.document["verified"] = dict(manifest.verified)
     out.document["listed_on_test"] = dict(manifest.listed_on_test)
-    out.add_summary(f"test: installed {', '.join(sorted(done))}; {checks}")
+    out.add_summary(f"test index: installed {', '.join(sorted(done))}; {checks}")
     if others:
         out.add_summary(
-            f"test: listed with our sha256, not installed: "
+            f"test index: listed with our sha256, not installed: "
             f"{', '.join(sorted(f.filename for f in others))}"
         )
     return manifest
