@@ -481,7 +481,8 @@ def _text_findings(secret: str) -> tuple[list[Finding], str]:
     """Problems of the text around the token, each reported; and the token inside.
 
     What PyPI itself accepts is a warning: whitespace around the token (Warehouse strips the
-    password) and base64 padding (its macaroon library pads and decodes). Quotes, a missing
+    password), base64 padding and the standard base64 alphabet (its macaroon library pads,
+    and decodes both alphabets). Quotes, a missing
     or doubled prefix are errors: PyPI refuses them.
     """
     findings: list[Finding] = []
@@ -516,6 +517,18 @@ def _text_findings(secret: str) -> tuple[list[Finding], str]:
             )
         )
         text = unpadded
+    standard = text.replace("+", "-").replace("/", "_")
+    if standard != text and _problem(standard, decode=True) is None:
+        findings.append(
+            Finding(
+                "warning",
+                "The token is written in standard base64 ('+', '/') instead of PyPI's URL-safe "
+                "alphabet ('-', '_'): it was re-encoded. PyPI accepts it, other tools may not.",
+                "Copy the token exactly as PyPI showed it",
+                "alphabet",
+            )
+        )
+        text = standard
     return findings, text
 
 

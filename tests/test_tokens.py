@@ -388,11 +388,17 @@ def test_several_problems_at_once() -> None:
 
 
 def test_whitespace_and_padding_pypi_accepts_are_warnings() -> None:
-    """Warehouse strips the password and its macaroon library pads base64: both accepted."""
+    """Warehouse strips the password; its macaroon library pads base64 and decodes both
+    alphabets: all accepted."""
     token = make_token(caveats=[[3, "user-id-1"]])  # a length that needs padding
     padded = token + "=" * (-len(token.removeprefix("pypi-")) % 4)
     assert padded != token
-    for secret, code in ((f"  {token}\n", "whitespace"), (padded, "padding")):
+    body = token.removeprefix("pypi-")
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    standard = "pypi-" + base64.b64encode(raw).decode()  # '+' and '/', padded
+    assert "+" in standard or "/" in standard
+    cases = ((f"  {token}\n", "whitespace"), (padded, "padding"), (standard, "alphabet"))
+    for secret, code in cases:
         findings = check(secret)
         assert codes(findings, "error") == set(), findings
         assert code in codes(findings, "warning")

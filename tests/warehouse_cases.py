@@ -10,6 +10,7 @@ the plan's 14-day rule), building real archives for the archive cases.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -239,7 +240,13 @@ def _token_text(inp: Mapping[str, Any]) -> str:
         "doubled-prefix": "pypi-" + token,
         "no-prefix": body,
         "upper-prefix": "PYPI-" + body,
+        "standard": "pypi-" + _standard_alphabet(body),
     }.get(inp.get("text", ""), token)
+
+
+def _standard_alphabet(body: str) -> str:
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return base64.b64encode(raw).decode().rstrip("=")
 
 
 PYPI = IndexSettings("prod", endpoints.PROD_UPLOAD_URL, endpoints.PROD_INDEX_URL, "__token__")
