@@ -34,7 +34,6 @@ from typing import Any, Literal
 import tomlkit
 
 from .atomic import write_atomic
-from .config import OPTIONS, env_name
 from .errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -120,22 +119,29 @@ def _toml_value(value: Any) -> str:
     return str(tomlkit.item(value).as_string())
 
 
-def tool_release_snippet() -> str:
-    """A ``[tool.release]`` table with every option commented out at its default.
+# The keys a new project may want to set at once, commented out with an example; every other
+# one is in release/docs/configuration.md (the defaults are meant to do for most projects).
+SNIPPET = (
+    "# smoke-command = \"python -c 'import yourpkg'\"  # run after the install from the test index",
+    '# trusted-publisher = {repository = "owner/name", workflow = "release.yml", '
+    'environment = "pypi"}',
+)
+SNIPPET_COMPILED = (
+    "# expected-wheels = []  # the wheel tags every release must have: gather prints them",
+)
 
-    Made from :data:`release.config.OPTIONS`, so it can never name a key that does not exist.
-    """
+
+def tool_release_snippet(*, compiled: bool = False) -> str:
+    """A short ``[tool.release]`` table: where the full table is, and only the keys this
+    project may want at once, commented out (``expected-wheels`` for a compiled project); a
+    test checks that each is an option and that, uncommented, they load."""
     lines = [
         "[tool.release]",
-        "# nox-release settings (see release/docs/configuration.md). Every key is also an",
-        "# environment variable RELEASE_<KEY> (e.g. smoke-command -> RELEASE_SMOKE_COMMAND):",
-        "# it wins.",
-        "# Secrets never go here: use trusted publishing, keyring or RELEASE_PROD_PASSWORD.",
+        "# nox-release: every key, its RELEASE_<KEY> variable (which wins) and its default are",
+        "# in release/docs/configuration.md. Secrets never go here.",
+        *SNIPPET,
+        *(SNIPPET_COMPILED if compiled else ()),
     ]
-    for option in OPTIONS:
-        lines.append("#")
-        lines.append(f"# {option.doc} ({env_name(option.key)})")
-        lines.append(f"# {option.key} = {_toml_value(option.default)}")
     return "\n".join(lines) + "\n"
 
 
@@ -267,16 +273,21 @@ def _pipeline(
 
 
 def _config_actions(
-    target: Path, text: str | None, create_pyproject: bool, tool_release_kept: bool
+    target: Path,
+    text: str | None,
+    create_pyproject: bool,
+    tool_release_kept: bool,
+    *,
+    compiled: bool = False,
 ) -> list[Action]:
     """[tool.release] in pyproject.toml (appended, or a new file when asked), .gitignore."""
     actions: list[Action] = []
+    snippet = tool_release_snippet(compiled=compiled)
     if text is None:
         if create_pyproject:
-            snippet = tool_release_snippet().encode("utf-8")
-            actions.append(Action("pyproject.toml", "create", snippet))
+            actions.append(Action("pyproject.toml", "create", snippet.encode("utf-8")))
     elif not tool_release_kept:
-        new_text = with_tool_release(text, tool_release_snippet())
+        new_text = with_tool_release(text, snippet)
         actions.append(Action("pyproject.toml", "append", new_text.encode("utf-8")))
     gitignore = target / ".gitignore"
     before = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
@@ -320,7 +331,7 @@ def plan_init(
     tool = data.get("tool", {})
     tool_release_kept = isinstance(tool, dict) and "release" in tool
     actions = [Action(rel, _fate(target, rel, content), content) for rel, content in files.items()]
-    actions += _config_actions(target, text, create_pyproject, tool_release_kept)
+    actions += _config_actions(target, text, create_pyproject, tool_release_kept, compiled=compiled)
     return InitPlan(
         tuple(actions),
         noxfile_kept,

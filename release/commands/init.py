@@ -66,17 +66,44 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _package_line(plan: InitPlan) -> tuple[str, str] | None:
+    """The release/ package in one line: how many files, what happened to them."""
+    fates: dict[str, int] = {}
+    for action in plan.actions:
+        if action.path.startswith("release/"):
+            fates[action.fate] = fates.get(action.fate, 0) + 1
+    if not fates:
+        return None
+    label = {"create": "created", "overwrite": "replaced", "unchanged": "unchanged"}
+    counts = ", ".join(f"{n} {label.get(fate, fate)}" for fate, n in fates.items())
+    mark = "!" if "overwrite" in fates else "+" if "create" in fates else "="
+    total = sum(fates.values())
+    return f"release/: the package and its docs, {total} files ({counts})", mark
+
+
 def _print_files(out: Reporter, plan: InitPlan) -> None:
     marks = {"create": "+", "overwrite": "!", "unchanged": "=", "append": "+"}
     label = {"create": "created", "overwrite": "replaced", "unchanged": "unchanged"}
+    package = _package_line(plan)
+    if package is not None:
+        out.line(*package)
     for action in plan.actions:
+        if action.path.startswith("release/"):
+            if action.fate == "overwrite":  # what --force replaced is named
+                out.line(f"{action.path} (replaced)", "!")
+            continue
         if action.path == "pyproject.toml" and action.fate in ("append", "create"):
             verb = "appended" if action.fate == "append" else "created with"
-            out.line(f"pyproject.toml: {verb} a commented [tool.release] table", "+")
+            out.line(f"pyproject.toml: {verb} a short, commented [tool.release] table", "+")
         elif action.path == ".gitignore":
             out.line(".gitignore: now ignores dist/ and .nox/", "+")
         else:
             out.line(f"{action.path} ({label[action.fate]})", marks[action.fate])
+    _print_kept(out, plan)
+
+
+def _print_kept(out: Reporter, plan: InitPlan) -> None:
+    """What init left as it was, and why."""
     if plan.tool_release_kept:
         out.line("pyproject.toml: [tool.release] already there, left as it is", "=")
     if plan.pyproject_absent:
@@ -256,7 +283,8 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: Reporter) -> int
         )
     for command in commands:
         out.line(f"    {command}")
-    out.line(f"python -m pip install nox && {rehearse[0]}   # a whole release, locally", "info")
+    # pipx: nox in its own environment, also on a system Python that refuses pip (PEP 668).
+    out.line(f"pipx run {rehearse[0]}   # a whole release, locally", "info")
     out.line(
         f"register the trusted publishers on TestPyPI and PyPI for {CI_PIPELINES[ci][1]} "
         "(environments testpypi and pypi): see release/docs/adopt.md",
