@@ -293,19 +293,24 @@ def await_listed(
     """Poll the index until it lists every expected file with its sha256, bounded by ``wait``
     seconds, with progress. Other bytes under one of our names: refused at once."""
     where = strip_credentials(index_url)
-    progress = reporter.progress(f"waiting for {where} to list {what}")
-    state = poll_index_state(
-        index_url,
-        project,
-        lambda s: (listing := listing_of(s, expected)).complete or bool(listing.wrong),
-        policy=policy,
-        timeout=timeout,
-        wait=wait,
-        on_wait=lambda s: progress.tick(
-            f"{len(listing_of(s, expected).missing)} file(s) not listed yet"
-        ),
-        sleep=sleep,
-    )
+    waiting = f"waiting for {where} to list {what}"
+    # The heartbeat keeps its 5 s rhythm however long a read takes (reads are bounded by
+    # timeout, not by 5 s); each read updates what it says.
+    with reporter.running(waiting, announce=True) as beat:
+
+        def on_wait(state: IndexState) -> None:
+            beat.what = f"{waiting} ({len(listing_of(state, expected).missing)} not listed yet)"
+
+        state = poll_index_state(
+            index_url,
+            project,
+            lambda s: (listing := listing_of(s, expected)).complete or bool(listing.wrong),
+            policy=policy,
+            timeout=timeout,
+            wait=wait,
+            on_wait=on_wait,
+            sleep=sleep,
+        )
     listing = listing_of(state, expected)
     if listing.wrong:
         raise GuardRefusal(

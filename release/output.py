@@ -103,11 +103,11 @@ class Reporter:
             self.line(f"    {part}")
 
     @contextlib.contextmanager
-    def running(self, what: str) -> Iterator[Heartbeat]:
+    def running(self, what: str, *, announce: bool = False) -> Iterator[Heartbeat]:
         """``with out.running("building x"):`` around a step that can take seconds: a
         counting line on a terminal, ``… still building x (10 s)`` every 5 s in a log.
         Lines printed meanwhile (from any thread) stay whole."""
-        beat = Heartbeat(self.stream, redact(what))
+        beat = Heartbeat(self.stream, redact(what), announce=announce)
         self._beat = beat
         try:
             with beat:

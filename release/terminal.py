@@ -64,6 +64,7 @@ class Heartbeat:
     ``live`` (default: ``stream`` is a terminal) shows one line that counts the seconds and is
     wiped at the end; otherwise a line every ``every`` seconds (none when the step is quicker).
     ``prefix`` starts every line (the sessions put ``nox > `` there, like nox's own lines).
+    ``announce``: say it at once (a wait), not only after the first period.
     """
 
     def __init__(
@@ -74,11 +75,13 @@ class Heartbeat:
         every: float = HEARTBEAT_SECONDS,
         live: bool | None = None,
         prefix: str = "",
+        announce: bool = False,
     ) -> None:
         self.stream = stream
         self.what = what
         self.every = every
         self.prefix = prefix
+        self.announce = announce  # a first line at once, not after the first period
         self.live = _isatty(stream) if live is None else live
         self.started = time.monotonic()
         self._stop = threading.Event()
@@ -92,6 +95,11 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         self.started = time.monotonic()
+        if self.announce:
+            if self.live:
+                self._write(f"\r\033[K{self.prefix}… {self.what}", shown=True)
+            else:
+                self._write(f"{self.prefix}… {self.what}\n", shown=False)
         self._thread.start()
         return self
 

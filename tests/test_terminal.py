@@ -114,3 +114,10 @@ def test_lines_printed_during_a_heartbeat_never_share_its_line() -> None:
     # the counting line is wiped first (a terminal: the mark is coloured)
     assert "\r\033[K\033[32m✓\033[0m wheel installed\n" in text
     assert text.endswith("\r\033[K")
+
+
+def test_a_wait_is_announced_at_once() -> None:
+    log = io.StringIO()
+    with Heartbeat(log, "waiting for the test index", every=5.0, live=False, announce=True):
+        pass
+    assert log.getvalue() == "… waiting for the test index\n"
