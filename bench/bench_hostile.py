@@ -61,6 +61,91 @@ print(json.dumps({"exit": code, "error": error, "seconds": time.monotonic() - st
 """
 
 
+# A file the project hands us (issue 18): the manifest or pyproject.toml, read by the tool.
+READ_FILE = """
+import json, sys, time
+from pathlib import Path
+from release.config import read_pyproject
+from release.distdir import load_manifest
+from release.errors import ReleaseError
+what, folder = sys.argv[1], Path(sys.argv[2])
+started = time.monotonic()
+try:
+    load_manifest(folder) if what == "manifest" else read_pyproject(folder)
+    code, error = 0, ""
+except ReleaseError as exc:
+    code, error = int(exc.exit_code), type(exc).__name__
+print(json.dumps({"exit": code, "error": error, "seconds": time.monotonic() - started}))
+"""
+
+# Trusted publishing's identity token, from the OIDC double of the tests (GitHub's protocol).
+IDENTITY = """
+import json, os, sys, time
+from release.config import IndexSettings
+from release.credentials import resolve
+from release.errors import ReleaseError
+index = IndexSettings("test", "http://127.0.0.1:9/up/", "http://127.0.0.1:9/simple/", "__token__")
+environ = json.loads(sys.argv[1])
+started = time.monotonic()
+try:
+    resolve(index, "demo", environ)
+    code, error = 0, ""
+except ReleaseError as exc:
+    code, error = int(exc.exit_code), type(exc).__name__
+print(json.dumps({"exit": code, "error": error, "seconds": time.monotonic() - started}))
+"""
+
+
+def file_cases() -> list[tuple[str, dict[str, Any]]]:
+    """The manifest / pyproject.toml that never ends, is nested or is huge."""
+    import os
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, what, make in (
+            ("manifest nested 100,000 deep", "manifest", "nested"),
+            ("manifest of 30 MB", "manifest", "big"),
+            ("manifest is a FIFO", "manifest", "fifo"),
+            ("manifest links to /dev/zero", "manifest", "zero"),
+            ("pyproject.toml is a FIFO", "pyproject", "fifo"),
+            ("pyproject.toml links to /dev/zero", "pyproject", "zero"),
+        ):
+            folder = Path(tmp) / f"{what}-{make}"
+            folder.mkdir()
+            path = folder / ("release-manifest.json" if what == "manifest" else "pyproject.toml")
+            if make == "nested":
+                path.write_text("[" * 100_000 + "]" * 100_000)
+            elif make == "big":
+                path.write_text('{"files": [' + ",".join(['"x"'] * 7_500_000) + "]}")
+            elif make == "fifo":
+                os.mkfifo(path)
+            else:
+                path.symlink_to("/dev/zero")
+            rows.append((label, run_child(READ_FILE, what, str(folder))))
+    return rows
+
+
+def identity_cases(timeout: float) -> list[tuple[str, dict[str, Any]]]:
+    from tests.oidc_double import OIDCDouble
+
+    rows = []
+    for label, delay, padding in (
+        ("identity provider stalls", 600.0, 0),
+        ("identity token of 100 MB", 0.0, 100_000_000),
+    ):
+        with OIDCDouble() as double:
+            double.token_delay, double.token_padding = delay, padding
+            environ = double.github_environ() | {
+                "HOME": "/nonexistent",
+                "RELEASE_TEST_TRUSTED_PUBLISHING_URL": double.base_url,
+                "RELEASE_TRUSTED_PUBLISHING": "force",
+                "RELEASE_TIMEOUT": str(timeout),
+            }
+            rows.append((label, run_child(IDENTITY, json.dumps(environ))))
+    return rows
+
+
 def run_child(code: str, *args: str) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "maxrss.py"), sys.executable, "-c", code, *args],
@@ -86,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=5.0, help="the timeout setting (s)")
     parser.add_argument("--mb", type=int, default=200, help="size of the page and of the bomb")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--links", type=int, default=0, help="also read an HTML page of this many links (slow)"
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with HostileIndex() as server:
@@ -101,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             ("duplicate JSON keys", "duplicate_keys", ""),
             ("JSON nested 100,000 deep", "deep_json", ""),
             ("file listed twice, two sha256", "duplicate_file", ""),
+            ("bad chunked encoding", "bad_chunked", ""),
+            ("Content-Length longer than the body", "short_body", ""),
         ]
         for label, mode, note in cases:
             server.mode = mode
@@ -115,6 +205,16 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"case": label, "note": "", **result})
         print(f"{label:36} {result}", file=sys.stderr, flush=True)
         server.file_bytes = b""
+        if args.links:
+            server.links = args.links
+            server.mode = "many_links"
+            result = run_child(READ, server.index_url, "600")
+            label = f"HTML page of {args.links:,} links"
+            rows.append({"case": label, "note": "", **result})
+            print(f"{label:36} {result}", file=sys.stderr, flush=True)
+    for label, result in file_cases() + identity_cases(args.timeout):
+        rows.append({"case": label, "note": "", **result})
+        print(f"{label:36} {result}", file=sys.stderr, flush=True)
     print("| case | exit | refused as | seconds | peak RSS (MB) |")
     print("|---|---|---|---|---|")
     for row in rows:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from .errors import DistError
 from .manifest import DistFile
+from .paths import read_capped
 
 SUFFIX = ".attestation"
 FIELD = "attestations"
@@ -107,7 +108,10 @@ def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
     """The attestations of ``entry`` in ``folder``, each checked to attest exactly its bytes."""
     found: list[AttestationFile] = []
     for path in attestations_for(folder, entry.filename):
-        data = path.read_bytes()
+        try:
+            data = read_capped(path)
+        except OSError as exc:
+            raise DistError(f"{path.name} cannot be read: {exc.strerror}.", _STALE_FIX) from None
         try:
             name, sha256, predicate = statement_of(data)
         except ValueError as exc:

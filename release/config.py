@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from . import endpoints
 from .errors import ConfigError
-from .paths import inside_root
+from .paths import inside_root, read_capped
 from .redact import looks_like_secret
 
 if sys.version_info >= (3, 11):
@@ -48,6 +48,9 @@ class Option:
     kind: type  # str, int, float, bool, list
     default: Any
     doc: str
+    # Numbers: the documented range, ends included (a huge value would overflow a timer or a
+    # backoff, or mean "forever"); shown in the docs' table and in the refusal.
+    bounds: tuple[float, float] | None = None
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -133,18 +136,36 @@ OPTIONS: tuple[Option, ...] = (
         100,
         "PyPI's per-file size limit for this project, in MB: raise it only once PyPI raised "
         "your project's limit.",
+        (1, 100_000),
     ),
     Option(
-        "wait-timeout", float, 300.0, "Seconds to wait for an index to list freshly uploaded files."
+        "wait-timeout",
+        float,
+        300.0,
+        "Seconds to wait for an index to list freshly uploaded files.",
+        (0, 86_400),
     ),
-    Option("retries", int, 5, "Attempts for each index read or upload on transient faults."),
-    Option("retry-max-wait", float, 30.0, "Longest single wait between attempts, in seconds."),
-    Option("timeout", float, 60.0, "Seconds before a network read is abandoned."),
+    Option(
+        "retries",
+        int,
+        5,
+        "Attempts for each index read or upload on transient faults.",
+        (1, 100),
+    ),
+    Option(
+        "retry-max-wait",
+        float,
+        30.0,
+        "Longest single wait between attempts, in seconds.",
+        (0, 3_600),
+    ),
+    Option("timeout", float, 60.0, "Seconds before a network read is abandoned.", (0.1, 3_600)),
     Option(
         "upload-concurrency",
         int,
         8,
         "Uploads in flight at once (the first file of a new project goes alone).",
+        (1, 64),
     ),
     Option(
         "expected-wheels",
@@ -302,8 +323,7 @@ class Settings:
 def read_pyproject(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     try:
-        with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
+        data: dict[str, Any] = tomllib.loads(read_capped(path).decode("utf-8"))
     except FileNotFoundError:
         # A setup.py or setup.cfg project needs no pyproject.toml: every option at its default.
         if (root / "setup.py").is_file() or (root / "setup.cfg").is_file():
@@ -316,6 +336,11 @@ def read_pyproject(root: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path} is not valid TOML: {exc}.", "Fix the syntax error it names and try again."
         ) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests arrays or tables too deeply to read.",
+            "Fix pyproject.toml: no real configuration nests more than a few levels.",
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded).",
@@ -324,7 +349,8 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(
             f"{path} cannot be read: {exc.strerror or type(exc).__name__}.",
-            "Make it a readable file (check its permissions) and try again.",
+            "Make it a regular, readable file of a few KiB (not a FIFO or a link to a device; "
+            "check its permissions) and try again.",
         ) from None
     _check_tables(data, path)
     return data
@@ -459,7 +485,6 @@ def _module_names(value: list[str]) -> bool:
 # Checks beyond the type, per key: (holds, what a good value is). Numbers must also be finite
 # and not negative. Every key is checked when the settings load, before anything is sent.
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "timeout": (lambda v: v > 0, "a number of seconds above 0, e.g. 60"),
     "smoke-command": (_shell_words, "a command split like a shell would (balanced quotes)"),
     "build-installer": (lambda v: v in {"auto", "pip", "uv"}, "one of auto, pip, uv"),
     "trusted-publishing": (_trusted_mode, "one of auto, off, force"),
@@ -486,12 +511,19 @@ def _problem(option: Option, value: Any) -> str:
             return "is not a finite number"
         if value < 0:
             return "is negative"
+        if option.bounds is not None and not option.bounds[0] <= value <= option.bounds[1]:
+            return f"is outside its range, {_range(option)}"
     if option.kind is list and not all(isinstance(item, str) for item in value):
         return "holds something other than strings"
     rule = _RULES.get(option.key)
     if rule is not None and not rule[0](value):
         return f"is not {rule[1]}"
     return ""
+
+
+def _range(option: Option) -> str:
+    low, high = option.bounds or (0, math.inf)
+    return f"{low:g} to {high:g}"
 
 
 def _convert(option: Option, raw: Any, origin: str) -> Any:
@@ -519,6 +551,8 @@ def _convert(option: Option, raw: Any, origin: str) -> Any:
     if problem:
         rule = _RULES.get(option.key)
         want = rule[1] if rule else "a number of 0 or more"
+        if option.bounds is not None:
+            want = f"a number from {_range(option)}"
         raise ConfigError(
             f"{origin} = {_shown(raw)} {problem}.",
             f"Set {option.key} in [tool.release] (or {env_name(option.key)}) to {want}.",
@@ -712,5 +746,6 @@ def options_markdown() -> str:
             default = "(none)"
         else:
             default = str(o.default)
-        rows.append(f"| `{o.key}` | `{env_name(o.key)}` | {default} | {o.doc} |")
+        doc = f"{o.doc} Range: {_range(o)}." if o.bounds else o.doc
+        rows.append(f"| `{o.key}` | `{env_name(o.key)}` | {default} | {doc} |")
     return "\n".join(rows)

@@ -40,6 +40,7 @@ from . import destinations, endpoints, redact, trusted
 from .claims import parse_publisher
 from .config import OPTIONS, IndexSettings, env_name, trusted_mode
 from .errors import CredentialError
+from .paths import read_capped
 
 TOKEN_USERNAME = endpoints.TOKEN_USERNAME
 _DEFAULTS = {o.key: o.default for o in OPTIONS}
@@ -238,7 +239,7 @@ def _from_pypirc(ctx: _Context, tried: list[Attempt]) -> Credential | None:
         f"add to {path}:\n[{ctx.project}]\nrepository = {ctx.index.upload_url}\n"
         "username = __token__\npassword = <token>"
     )
-    if not path.is_file():
+    if not path.exists():
         tried.append(Attempt(str(path), "no such file", how))
         return None
     # twine.utils.get_config reads only the sections listed in index-servers; per-project
@@ -246,7 +247,10 @@ def _from_pypirc(ctx: _Context, tried: list[Attempt]) -> Credential | None:
     # (RawConfigParser: no interpolation of % in tokens).
     parser = configparser.RawConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(read_capped(path, 1 << 20).decode("utf-8"), str(path))
+    except OSError as exc:  # a FIFO, a link to a device, a huge file: never read on
+        tried.append(Attempt(str(path), f"not read ({exc.strerror})", how))
+        return None
     except (configparser.Error, UnicodeDecodeError) as exc:
         # The parser's message quotes the offending line, which may hold a token: never show it.
         where = getattr(exc, "lineno", None)

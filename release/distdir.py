@@ -17,6 +17,7 @@ from packaging.version import InvalidVersion
 from .atomic import write_atomic
 from .errors import DistError
 from .manifest import DIST_SUFFIXES, MANIFEST_NAME, Manifest
+from .paths import read_capped
 
 CHUNK = 1 << 20  # stream files: hashing a 500 MB wheel never holds it in memory
 
@@ -49,7 +50,7 @@ def write_manifest(dist_dir: Path, manifest: Manifest) -> Path:
 def load_manifest(dist_dir: Path) -> Manifest:
     path = dist_dir / MANIFEST_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_capped(path).decode("utf-8"))
     except FileNotFoundError:
         raise DistError(
             f"No {MANIFEST_NAME} in {dist_dir}: nothing says which files were built.",
@@ -57,7 +58,13 @@ def load_manifest(dist_dir: Path) -> Manifest:
             "from the build job).",
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DistError(f"{path} cannot be read: {exc}.", "Run `nox -s build` again.") from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DistError(f"{path} cannot be read: {why}.", "Run `nox -s build` again.") from None
+    except RecursionError:
+        raise DistError(
+            f"{path} nests too deeply to read: it is not a manifest nox-release wrote.",
+            "Run `nox -s build` again (in CI: check what writes the artifact).",
+        ) from None
     try:
         return Manifest.from_json(data)
     except (ValueError, KeyError, TypeError, InvalidVersion) as exc:

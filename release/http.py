@@ -335,6 +335,19 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
     return b"".join(parts)
 
 
+# A connection that failed, timed out or broke mid-answer: a bad chunk, a Content-Length longer
+# than the body (urllib3's ProtocolError / IncompleteRead, which requests does not wrap when the
+# body is read from ``response.raw``). Transient: retried, then exit 4.
+_BROKEN: tuple[type[Exception], ...] = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    urllib3.exceptions.HTTPError,
+)
+_BROKEN_READING: tuple[type[Exception], ...] = (*_BROKEN, OSError)
+
+
 def _verb(method: str) -> str:
     return "reading" if method in ("GET", "HEAD") else "sending to"
 
@@ -350,12 +363,12 @@ def _run(session: requests.Session, call: _Call) -> Answer:
             timeout=timeout,
             **call.kwargs,
         )
-    except (requests.ConnectionError, requests.Timeout) as exc:
+    except _BROKEN as exc:
         raise _transient(exc, call.method, call.url) from None
     call.response = response
     try:
         body = _read_body(call, response)
-    except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+    except _BROKEN_READING as exc:
         raise _transient(exc, call.method, call.url) from None
     finally:
         response.close()

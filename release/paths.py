@@ -1,16 +1,23 @@
-"""Paths from configuration stay inside the project.
+"""Paths from configuration stay inside the project, and the files found there are read
+capped.
 
 ``dist-dir``, ``version-files`` and the version files a pyproject.toml names are relative to
 the project root and must stay below it: ``..`` out of the root, an absolute path elsewhere,
 or a link that leads outside is refused (exit 2) before anything is read or written. An
 absolute path inside the project is accepted (``$GITHUB_WORKSPACE/dist`` in a workflow).
+
+:func:`read_capped` is how a file the project hands us is read (pyproject.toml, the manifest,
+``.pypirc``, version files, attestations): a regular file of bounded size, or an OSError that
+says why, never a read that blocks (a FIFO) or never ends (a link to ``/dev/zero``).
 """
 
 from __future__ import annotations
 
-__all__ = ["inside_root"]
+__all__ = ["CAP", "inside_root", "read_capped"]
 
+import errno
 import os
+import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import ConfigError
@@ -40,3 +47,30 @@ def inside_root(root: Path, relative: str, what: str) -> Path:
     if base not in target.parents:
         raise ConfigError(f"{what} leads outside the project root: {text!r} -> {target}.", fix)
     return base / text
+
+
+CAP = 4 << 20  # pyproject.toml, the manifest, .pypirc, version files: far below this
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def read_capped(path: Path, cap: int = CAP) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``cap`` bytes.
+
+    Anything else is an OSError that says why, without blocking or reading on: a FIFO (opened
+    without waiting for a writer), a device such as ``/dev/zero`` behind a link (it never
+    ends), a folder, or a file larger than ``cap`` (read no further than ``cap`` + 1 bytes).
+    """
+    fd = os.open(path, _READ)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, a device or a folder)")
+        chunks: list[bytes] = []
+        total = 0
+        while chunk := os.read(fd, min(1 << 20, cap + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > cap:
+                raise OSError(errno.EFBIG, f"larger than {cap // 1024} KiB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -215,14 +215,57 @@ def _id_environment(environ: Mapping[str, str]) -> Iterator[None]:
                     os.environ[k] = v
 
 
-def identity_token(audience: str, environ: Mapping[str, str]) -> str:
-    """The CI's identity token for ``audience`` (via ``id``), or a CredentialError that says why."""
+# An identity token or a minted token is a few KiB at most (a JWT of claims, a macaroon); a
+# larger one is refused before it is kept, registered for redaction or sent anywhere.
+MAX_TOKEN = 64 * 1024
+
+
+def _detect(audience: str, environ: Mapping[str, str], timeout: float) -> str | None:
+    """``id``'s detection, within ``timeout`` seconds: ``id`` has its own HTTP stack with its
+    own 30 s timeouts per request (GCP makes three), so it runs in a thread that is abandoned
+    when the deadline passes (a stalled provider ends the run, not hangs it)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["jwt"] = oidc.detect_credential(audience)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    with _id_environment(environ):
+        worker = threading.Thread(target=run, name="oidc-detect", daemon=True)
+        worker.start()
+        worker.join(timeout)
+    if worker.is_alive():
+        raise CredentialError(
+            f"Trusted publishing: {ci_name(environ)} did not give an identity token within "
+            f"{timeout:g} s (the timeout setting).",
+            "Run the job again if the CI's OIDC provider was unavailable; raise "
+            "RELEASE_TIMEOUT if it is only slow.",
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    jwt: str | None = outcome.get("jwt")
+    return jwt
+
+
+def _check_size(token: str, what: str) -> None:
+    if len(token) > MAX_TOKEN:
+        raise CredentialError(
+            f"Trusted publishing: {what} is {len(token):,} characters long; real ones are a few "
+            f"KiB (at most {MAX_TOKEN // 1024} KiB is accepted). It was not used or sent on.",
+            "Check the CI's OIDC provider settings (or the index) that produced it.",
+        )
+
+
+def identity_token(audience: str, environ: Mapping[str, str], timeout: float = 60.0) -> str:
+    """The CI's identity token for ``audience`` (via ``id``, within ``timeout`` seconds), or
+    a CredentialError that says why."""
     problem = github_permission_problem(environ)
     if problem:
         raise CredentialError(f"Trusted publishing: {problem}", _PERMISSION_FIX)
     try:
-        with _id_environment(environ):
-            jwt = oidc.detect_credential(audience)
+        jwt = _detect(audience, environ, timeout)
     except oidc.GitHubOidcPermissionCredentialError:
         raise CredentialError(
             "Trusted publishing: this GitHub Actions job may not request an identity token.",
@@ -240,6 +283,7 @@ def identity_token(audience: str, environ: Mapping[str, str]) -> str:
             "Trusted publishing works in GitHub Actions, GitLab CI (SaaS), Google Cloud and "
             "ActiveState; elsewhere use an API token (RELEASE_*_PASSWORD or PYPI_API_TOKEN).",
         )
+    _check_size(jwt, "the CI's identity token")
     return jwt
 
 
@@ -256,6 +300,7 @@ def parse_mint_answer(
     if 200 <= status < 300 and isinstance(body, dict) and body.get("success") is not False:
         token = body.get("token")
         if isinstance(token, str) and token:
+            _check_size(token, "the minted token")
             expires = body.get("expires")
             when = float(expires) if isinstance(expires, (int, float)) else now + LIFETIME
             return token, when
@@ -377,7 +422,7 @@ def mint_token(
     base = oidc_base_url(index, override)
     with _session() as session:
         audience = checked_audience(session, index, base, override, timeout)
-        jwt = identity_token(audience, environ)
+        jwt = identity_token(audience, environ, timeout)
         return exchange(session, base, jwt, timeout, now=clock(), publisher=publisher)
 
 
@@ -404,7 +449,7 @@ def identity_claims(
     base = oidc_base_url(index, override)
     with _session() as session:
         audience = checked_audience(session, index, base, override, timeout)
-    return jwt_claims(identity_token(audience, environ))
+    return jwt_claims(identity_token(audience, environ, timeout))
 
 
 class MintedToken:

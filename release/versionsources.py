@@ -39,7 +39,7 @@ from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 
 from . import versions
 from .errors import ConfigError
-from .paths import inside_root
+from .paths import inside_root, read_capped
 from .project import project_name
 
 # A function that rewrites one file's text so that one source holds ``new``.
@@ -101,9 +101,9 @@ class BumpPlan:
 
 
 def read_text(path: Path) -> str:
-    # newline="" keeps \r\n as it is: the rewrite must change nothing but the version.
-    with path.open(encoding="utf-8", newline="") as f:
-        return f.read()
+    """A regular file's text (capped: never a FIFO or a device); \r\n kept as it is, since
+    the rewrite must change nothing but the version."""
+    return read_capped(path).decode("utf-8")
 
 
 def _parse_toml(text: str, path: Path) -> tomlkit.TOMLDocument:

@@ -12,7 +12,11 @@ One :class:`HostileIndex` answers every request by its ``mode`` (set it between 
 * ``duplicate_keys``- a JSON page with its ``files`` key twice (the second one hides a file);
 * ``deep_json``     - ``[`` nested ``depth`` times;
 * ``duplicate_file``- the same filename listed twice with different sha256;
-* ``long_file``     - any GET of ``/files/...`` answers ``file_bytes`` (longer than promised).
+* ``long_file``     - any GET of ``/files/...`` answers ``file_bytes`` (longer than promised);
+* ``bad_chunked``   - chunked transfer encoding with a chunk size that is not hex;
+* ``short_body``    - a Content-Length longer than the body, then the connection closes;
+* ``many_links``    - an HTML page (under the 32 MiB cap) listing ``links`` files of
+  ``demo-pkg``, each with its sha256: a project with very many files.
 
 It records every request (method, path, Authorization) in ``requests``: the tests assert what
 was sent, never how long it took. Request bodies are read and thrown away in pieces. Every
@@ -70,9 +74,9 @@ class HostileIndex(LoopbackServer):
         super().__init__(name="hostile-index")
         self.mode = mode
         self.interval = 0.2
-        self.bomb_mb = 200
-        self.huge_mb = 200
         self.depth = 100_000
+        self.links = 200_000
+        self.huge_mb = 200
         self.redirect_to = ""
         self.file_bytes = b""
         self.requests: list[Seen] = []
@@ -221,6 +225,33 @@ class _Handler(LoopbackHandler):
 
     def _server_error(self) -> None:
         self.send_body(500, b"Internal Server Error", "text/plain")
+
+    def _bad_chunked(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.write(b'5\r\n{"a":\r\nzz-not-hex\r\nbroken\r\n')
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _short_body(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b'{"meta": {"api-version": "1.1"}')
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _many_links(self) -> None:
+        count = self.server_owner.links
+        body = b"<!DOCTYPE html><html><body>\n" + b"".join(
+            b'<a href="/files/demo_pkg-%d.0-py3-none-any.whl#sha256=%064x">'
+            b"demo_pkg-%d.0-py3-none-any.whl</a><br>\n" % (n, n, n)
+            for n in range(count)
+        ) + b"</body></html>\n"
+        self.send_body(200, body, "text/html")
 
     def _long_file(self) -> None:
         self.send_body(200, self.server_owner.file_bytes, "application/octet-stream")

@@ -140,6 +140,11 @@ class OIDCDouble(LoopbackServer):
         # The trusted publisher registered on the double's index (None: any token matches).
         self.publisher: dict[str, str] | None = None
         self.token_location = "127.0.0.1"
+        # GitHub's token endpoint: seconds before it answers (a stalled provider), and bytes of
+        # padding in the identity token it hands out (a hostile or broken one).
+        self.token_delay = 0.0
+        self.token_padding = 0
+        self.halt = threading.Event()  # set by stop(): a delayed answer gives up
         self.mints = 0
         self.audience_requests = 0
         self.jwts: list[str] = []
@@ -242,6 +247,10 @@ class OIDCDouble(LoopbackServer):
         return {"success": True, "token": token, "expires": expires}
 
     # -- server ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        self.halt.set()
+        super().stop()
+
     def handler_class(self) -> type[_Handler]:
         double = self
 
@@ -275,10 +284,14 @@ class _Handler(LoopbackHandler):
             self._send(404, {"message": "Not Found"})
 
     def _github_token(self, audience: str) -> None:
-        if self.headers.get("Authorization", "") != f"bearer {self.owner.request_token}":
+        owner = self.owner
+        if self.headers.get("Authorization", "") != f"bearer {owner.request_token}":
             self._send(401, {"message": "Bad credentials"})
             return
-        self._send(200, {"value": self.owner.make_jwt(audience), "count": 1})
+        if owner.token_delay:
+            owner.halt.wait(owner.token_delay)
+        jwt = owner.make_jwt(audience) + "x" * owner.token_padding
+        self._send(200, {"value": jwt, "count": 1})
 
     def _audience(self) -> None:
         double = self.owner

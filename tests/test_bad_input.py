@@ -113,7 +113,14 @@ CASES: dict[str, Case] = {
     "version is a float": Case('[project]\nname = "d"\nversion = nan\n', says="version"),
     "non-UTF-8 pyproject": Case(b'[project]\nname = "d\xe9mo"\n', says="UTF-8"),
     "pyproject is a folder": Case("", says="cannot be read"),
-    "timeout = 0": Case(HEAD + "[tool.release]\ntimeout = 0\n", says="above 0"),
+    "timeout = 0": Case(
+        HEAD + "[tool.release]\ntimeout = 0\n", says="outside its range, 0.1 to 3600"
+    ),
+    "RELEASE_TIMEOUT=1e308": Case(HEAD, {"RELEASE_TIMEOUT": "1e308"}, says="0.1 to 3600"),
+    "RELEASE_RETRIES=1e9": Case(HEAD, {"RELEASE_RETRIES": "1000000000"}, says="1 to 100"),
+    "RELEASE_UPLOAD_CONCURRENCY=0": Case(
+        HEAD, {"RELEASE_UPLOAD_CONCURRENCY": "0"}, says="outside its range, 1 to 64"
+    ),
     "timeout = nan": Case(HEAD + "[tool.release]\ntimeout = nan\n", says="finite"),
     "wait-timeout = inf": Case(HEAD + "[tool.release]\nwait-timeout = inf\n", says="finite"),
     "retry-max-wait = -inf": Case(HEAD + "[tool.release]\nretry-max-wait = -inf\n"),

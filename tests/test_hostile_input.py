@@ -1,0 +1,189 @@
+"""No traceback, no hang, bounded memory on anything hostile (issue 18, section 5).
+
+Answers that break mid-way (a bad chunk, a Content-Length longer than the body), a manifest or
+pyproject.toml nested 100,000 deep, a FIFO or a link to ``/dev/zero`` where a file is read, a
+stalled or oversized identity token. Outcomes only (exit code, the error's class, nothing
+sent); each hang-prone case runs in a child process with a timeout and a memory limit, so that
+a missing defence fails the test instead of hanging or swapping the machine. Time and memory
+are measured in bench/bench_hostile.py.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from release.config import IndexSettings
+from release.credentials import resolve
+from release.distdir import load_manifest
+from release.errors import CredentialError, DistError, ExitCode, IndexUnavailable
+from release.index import fetch_index_state
+from release.manifest import MANIFEST_NAME
+from release.paths import read_capped
+from release.retry import RetryPolicy
+from tests.conftest import ProjectFactory
+from tests.hostile import HostileIndex
+from tests.oidc_double import OIDCDouble
+
+ROOT = Path(__file__).resolve().parents[1]
+TWICE = RetryPolicy(attempts=2, base=0.0, max_wait=0.0)
+PRIVATE = IndexSettings("test", "http://127.0.0.1:9/up/", "http://127.0.0.1:9/simple/", "__token__")
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB: /dev/zero fails fast
+
+
+def run_cli(
+    root: Path, *argv: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m release`` in a child: 60 s at most, 1 GiB of address space."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RELEASE_")}
+    environ.update({"PYTHONPATH": str(ROOT), "CI": "", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "release", "--root", str(root), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environ,
+        preexec_fn=_limit_memory,
+    )
+
+
+# ------------------------------------------------------------------ answers broken mid-way
+
+
+@pytest.mark.parametrize("mode", ["bad_chunked", "short_body"])
+def test_an_answer_broken_mid_way_is_exit_4(mode: str) -> None:
+    """urllib3's ProtocolError / IncompleteRead: retried like a dropped connection, then
+    IndexUnavailable (exit 4), never a traceback."""
+    with HostileIndex(mode) as server:
+        with pytest.raises(IndexUnavailable) as info:
+            fetch_index_state(server.index_url, "demo-pkg", policy=TWICE, timeout=5)
+        assert len(server.requests) == 2  # transient: tried again
+    assert info.value.exit_code == ExitCode.INDEX_UNAVAILABLE
+    assert "ProtocolError" in info.value.message
+
+
+# ------------------------------------------------------------------ files nested, FIFOs, devices
+
+
+def test_manifest_nested_100000_deep_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST_NAME).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DistError, match="nests too deeply"):
+        load_manifest(tmp_path)
+
+
+def test_pyproject_nested_100000_deep_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    proc = run_cli(tmp_path, "plan")
+    assert proc.returncode == 2, proc.stderr
+    assert "nests arrays or tables too deeply" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+def _dev_zero(path: Path) -> Path:
+    path.symlink_to("/dev/zero")
+    return path
+
+
+@pytest.mark.parametrize("make", [_fifo, _dev_zero], ids=["fifo", "link-to-dev-zero"])
+def test_pyproject_that_never_ends_is_exit_2(tmp_path: Path, make: object) -> None:
+    assert callable(make)
+    make(tmp_path / "pyproject.toml")
+    proc = run_cli(tmp_path, "plan")
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr
+
+
+@pytest.mark.parametrize("make", [_fifo, _dev_zero], ids=["fifo", "link-to-dev-zero"])
+def test_manifest_that_never_ends_is_exit_2(make_project: ProjectFactory, make: object) -> None:
+    assert callable(make)
+    root = make_project()
+    (root / "dist").mkdir()
+    make(root / "dist" / MANIFEST_NAME)
+    proc = run_cli(root, "upload", "--index", "test", "--dry-run")
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr
+
+
+def test_a_large_file_is_read_no_further_than_its_cap(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 5000)
+    assert read_capped(big, 5000) == b"x" * 5000
+    with pytest.raises(OSError, match="larger than"):
+        read_capped(big, 4999)
+
+
+def test_pypirc_fifo_does_not_hang_the_credential_search(tmp_path: Path) -> None:
+    """A FIFO where ~/.pypirc belongs: the source is skipped as unreadable, at once."""
+    _fifo(tmp_path / ".pypirc")
+    outcome: list[BaseException] = []
+
+    def search() -> None:
+        try:
+            resolve(PRIVATE, "demo", {"HOME": str(tmp_path), "RELEASE_TRUSTED_PUBLISHING": "off"})
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=search, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "reading a FIFO .pypirc blocked"
+    assert isinstance(outcome[0], CredentialError)
+    assert "not a regular file" in outcome[0].message
+
+
+# ------------------------------------------------------------------ identity tokens
+
+
+@pytest.fixture
+def double() -> Iterator[OIDCDouble]:
+    with OIDCDouble() as d:
+        yield d
+
+
+def _github(double: OIDCDouble, tmp_path: Path, timeout: str = "60") -> dict[str, str]:
+    return double.github_environ() | {
+        "HOME": str(tmp_path),
+        "RELEASE_TEST_TRUSTED_PUBLISHING_URL": double.base_url,
+        "RELEASE_TRUSTED_PUBLISHING": "force",
+        "RELEASE_TIMEOUT": timeout,
+    }
+
+
+def test_stalled_identity_provider_ends_at_the_timeout(double: OIDCDouble, tmp_path: Path) -> None:
+    """``id`` waits 30 s per request on its own; the tool gives it ``timeout`` (1 s here)."""
+    double.token_delay = 45
+    with pytest.raises(CredentialError, match=r"within 1 s") as info:
+        resolve(PRIVATE, "demo", _github(double, tmp_path, timeout="1"))
+    assert info.value.exit_code == ExitCode.CREDENTIALS
+    assert double.seen == []
+
+
+def test_oversized_identity_token_goes_nowhere(double: OIDCDouble, tmp_path: Path) -> None:
+    """A 2 MB identity token is refused before it is registered, shown or sent to mint."""
+    double.token_padding = 2_000_000
+    with pytest.raises(CredentialError, match="identity token is") as info:
+        resolve(PRIVATE, "demo", _github(double, tmp_path))
+    assert len(info.value.message) < 1000
+    assert double.seen == []
+
+
+def test_oversized_minted_token_is_refused(double: OIDCDouble, tmp_path: Path) -> None:
+    double.tokens = ["pypi-" + "A" * 200_000]
+    with pytest.raises(CredentialError, match="minted token is"):
+        resolve(PRIVATE, "demo", _github(double, tmp_path))
