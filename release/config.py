@@ -149,8 +149,8 @@ OPTIONS: tuple[Option, ...] = (
         "retries",
         int,
         5,
-        "Attempts for each index read or upload on transient faults.",
-        (1, 100),
+        "Attempts for each index read or upload on transient faults (0 means 1).",
+        (0, 100),
     ),
     Option(
         "retry-max-wait",

@@ -76,6 +76,7 @@ class HostileIndex(LoopbackServer):
         self.interval = 0.2
         self.depth = 100_000
         self.links = 200_000
+        self.bomb_mb = 200
         self.huge_mb = 200
         self.redirect_to = ""
         self.file_bytes = b""
@@ -246,11 +247,15 @@ class _Handler(LoopbackHandler):
 
     def _many_links(self) -> None:
         count = self.server_owner.links
-        body = b"<!DOCTYPE html><html><body>\n" + b"".join(
-            b'<a href="/files/demo_pkg-%d.0-py3-none-any.whl#sha256=%064x">'
-            b"demo_pkg-%d.0-py3-none-any.whl</a><br>\n" % (n, n, n)
-            for n in range(count)
-        ) + b"</body></html>\n"
+        body = (
+            b"<!DOCTYPE html><html><body>\n"
+            + b"".join(
+                b'<a href="/files/demo_pkg-%d.0-py3-none-any.whl#sha256=%064x">'
+                b"demo_pkg-%d.0-py3-none-any.whl</a><br>\n" % (n, n, n)
+                for n in range(count)
+            )
+            + b"</body></html>\n"
+        )
         self.send_body(200, body, "text/html")
 
     def _long_file(self) -> None:

@@ -117,7 +117,7 @@ CASES: dict[str, Case] = {
         HEAD + "[tool.release]\ntimeout = 0\n", says="outside its range, 0.1 to 3600"
     ),
     "RELEASE_TIMEOUT=1e308": Case(HEAD, {"RELEASE_TIMEOUT": "1e308"}, says="0.1 to 3600"),
-    "RELEASE_RETRIES=1e9": Case(HEAD, {"RELEASE_RETRIES": "1000000000"}, says="1 to 100"),
+    "RELEASE_RETRIES=1e9": Case(HEAD, {"RELEASE_RETRIES": "1000000000"}, says="0 to 100"),
     "RELEASE_UPLOAD_CONCURRENCY=0": Case(
         HEAD, {"RELEASE_UPLOAD_CONCURRENCY": "0"}, says="outside its range, 1 to 64"
     ),
