@@ -147,17 +147,18 @@ def release_python(session: nox.Session) -> str:
     shutil.rmtree(env, ignore_errors=True)
     started = time.monotonic()
     with (
-        Heartbeat(sys.stderr, "creating the release environment", prefix="nox > "),
+        Heartbeat(sys.stderr, "creating the release environment", prefix="nox > ") as beat,
         tempfile.TemporaryDirectory(prefix="nox-release-uv-") as tmp,
     ):
         plans = _creation_plans(env, Path(tmp))
         for n, plan in enumerate(plans, start=1):
             how = plan[0]
-            failed = _run_steps(session, plan[1])
+            failed = _run_steps(session, plan[1], beat)
             if failed is None:
                 break
             shutil.rmtree(env, ignore_errors=True)
             if n < len(plans):
+                beat.clear()
                 session.warn(f"{failed}; trying without it")
                 continue
             raise _fail(
@@ -231,9 +232,11 @@ def _creation_plans(env: Path, tmp: Path) -> list[tuple[str, list[list[str]]]]:
     return plans
 
 
-def _run_steps(session: nox.Session, steps: list[list[str]]) -> str | None:
-    """Run ``steps`` in order; what failed, or None."""
+def _run_steps(session: nox.Session, steps: list[list[str]], beat: Heartbeat) -> str | None:
+    """Run ``steps`` in order; what failed, or None. ``beat``'s counting line is wiped before
+    each of nox's lines, so that the two never share a line."""
     for argv in steps:
+        beat.clear()
         session.log(" ".join(argv))
         try:
             done = subprocess.run(argv, check=False)

@@ -114,6 +114,18 @@ class Heartbeat:
         if self.live and self._shown:
             self._write("\r\033[K", shown=False)
 
+    def clear(self) -> None:
+        """Wipe the counting line (a terminal), before someone else writes a line; the next
+        tick draws it again."""
+        with self._lock:
+            if self.live and self._shown:
+                try:
+                    self.stream.write("\r\033[K")
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    self._stop.set()
+                self._shown = False
+
     def above(self, text: str) -> None:
         """Print ``text`` as a line of its own: on a terminal the counting line is wiped
         first (and drawn again at the next tick), so the two never share a line."""

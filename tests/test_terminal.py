@@ -121,3 +121,12 @@ def test_a_wait_is_announced_at_once() -> None:
     with Heartbeat(log, "waiting for the test index", every=5.0, live=False, announce=True):
         pass
     assert log.getvalue() == "… waiting for the test index\n"
+
+
+def test_clear_wipes_the_counting_line_for_someone_else_s_line() -> None:
+    term = Tty()
+    with Heartbeat(term, "creating the release environment", announce=True) as beat:
+        beat.clear()
+        term.write("nox > uv pip install ...\n")
+    text = term.getvalue()
+    assert text.startswith("\r\033[K… creating the release environment\r\033[Knox > uv pip")
