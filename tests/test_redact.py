@@ -346,3 +346,48 @@ def test_text_around_hidden_long_forms_is_kept_exactly() -> None:
     text = "  a: long-secret-\n  number-one, b: long-secret-number-two\n\nend  "
     assert redact.redact(text) == f"  a: {HIDDEN}, b: {HIDDEN}\n\nend  "
     assert redact.redact("nothing here\n> at all") == "nothing here\n> at all"
+
+
+def test_forms_of_is_exactly_these_spellings() -> None:
+    secret = "secret-aW"  # its base64 ends in X, with no padding
+    raw = secret.encode()
+    b64 = base64.b64encode(raw).decode()
+    assert b64 == "c2VjcmV0LWFX"
+    assert redact.forms_of(secret) == {
+        secret,  # nothing in it to quote or escape
+        b64,
+        raw.hex(),
+        raw.hex().upper(),
+        "".join(f"%{b:02x}" for b in raw),
+        "".join(f"%{b:02X}" for b in raw),
+        "".join(f"\\u{ord(c):04x}" for c in secret),
+        "".join(f"\\u{ord(c):04X}" for c in secret),
+    }
+
+
+def test_a_secret_of_exactly_eight_characters_is_recognised() -> None:
+    redact.register("8chars!!")
+    assert redact.looks_like_secret("the 8chars!! here") == "a credential of this process"
+
+
+def test_no_uxxxx_form_for_a_character_past_the_bmp() -> None:
+    forms = redact.forms_of("ab\U00010000cd")
+    assert not any("\\u10000" in f for f in forms)
+    assert "ab\\ud800\\udc00cd" in forms  # JSON's surrogate pair
+
+
+def test_a_secret_made_of_quoting_characters_hides_nothing_else() -> None:
+    redact.register("|" * 16)
+    assert redact.redact("plain text | with a pipe") == "plain text | with a pipe"
+
+
+def test_the_longest_short_form_is_removed_whole() -> None:
+    redact.register("abcdefgh")
+    redact.register("abcdefgh-xy")  # both shorter than MIN_ACROSS
+    assert redact.redact("[abcdefgh-xy] [abcdefgh]") == f"[{HIDDEN}] [{HIDDEN}]"
+
+
+def test_keys_that_are_not_strings_are_kept() -> None:
+    redact.register("some-secret-value")
+    data = {(1, 2): "some-secret-value", 3: ["x"]}
+    assert redact.redact_data(data) == {(1, 2): HIDDEN, 3: ["x"]}
