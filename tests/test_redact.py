@@ -391,3 +391,20 @@ def test_keys_that_are_not_strings_are_kept() -> None:
     redact.register("some-secret-value")
     data = {(1, 2): "some-secret-value", 3: ["x"]}
     assert redact.redact_data(data) == {(1, 2): HIDDEN, 3: ["x"]}
+
+
+def test_hidden_is_not_hidden_again() -> None:
+    redact.register("hidden")  # a password that is the marker's own word
+    redact.register("another-one")
+    assert redact.redact("hidden") == HIDDEN
+    assert redact.redact("another-one and hidden") == f"{HIDDEN} and {HIDDEN}"
+
+
+def test_every_short_form_of_many_secrets_is_hidden() -> None:
+    secrets = [f"pw{i:02d}x" for i in range(40)]  # hundreds of short forms, many groups
+    for secret in secrets:
+        redact.register(secret)
+    for secret in secrets:
+        for form in redact.forms_of(secret):
+            if len(form) < redact.MIN_ACROSS:
+                assert redact.redact(f"({form})") == f"({HIDDEN})", (secret, form)
