@@ -7,7 +7,15 @@ with uncommitted changes (untracked files do not make a version dirty).
 
 from __future__ import annotations
 
-__all__ = ["Checkout", "checkout", "explain_version", "read", "tracked", "vcs_plugin_of"]
+__all__ = [
+    "Checkout",
+    "checkout",
+    "explain_version",
+    "project_checkout",
+    "read",
+    "tracked",
+    "vcs_plugin_of",
+]
 
 import dataclasses
 import subprocess
@@ -83,6 +91,15 @@ def checkout(root: Path, ignore: tuple[str, ...] = ()) -> Checkout | None:
     if status is None:
         dirty = ("(git status failed)",)
     return Checkout(head.strip(), int(committed.strip()), dirty)
+
+
+def project_checkout(root: Path, dist_dir: Path) -> Checkout | None:
+    """:func:`checkout` of the project at ``root``, not counting what the pipeline writes
+    there (``dist_dir`` and ``.nox/``) as changes."""
+    ignore = tuple(
+        str(p.relative_to(root)) for p in (dist_dir, root / ".nox") if p.is_relative_to(root)
+    )
+    return checkout(root, ignore)
 
 
 def _setup_text(root: Path) -> str:

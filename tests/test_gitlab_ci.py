@@ -67,7 +67,7 @@ def test_the_schema_check_can_fail(tmp_path: Path) -> None:
 
 def test_same_jobs_as_the_github_workflow(pipeline: dict[str, Any]) -> None:
     github = yaml.safe_load((REPO / "release" / "templates" / "release.yml").read_text())
-    assert tuple(github["jobs"]) == JOBS
+    assert tuple(github["jobs"]) == (*JOBS, "reproduce")
     for job in JOBS:
         assert pipeline[job]["script"] == [f"nox -s {job}"]
     needs = {job: pipeline[job].get("needs", []) for job in JOBS}
@@ -113,3 +113,14 @@ def test_plan_names_the_gitlab_file(tmp_path: Path) -> None:
     paths = [a.path for a in adoption.plan_init(tmp_path, ci="gitlab").actions]
     assert ".gitlab-ci.yml" in paths
     assert ".github/workflows/release.yml" not in paths
+
+
+def test_reproduce_runs_after_publishing_on_a_fresh_runner(pipeline: dict[str, Any]) -> None:
+    job = pipeline["reproduce"]
+    assert job["script"] == ["nox -s reproduce -- --index prod"]
+    assert pipeline["stages"][-1] == job["stage"] == "reproduce"
+    # the manifest (with the source commit) from the verified dist/, after the prod upload
+    assert {"job": "verify_test_install", "artifacts": True} in job["needs"]
+    assert {"job": "upload_prod", "artifacts": False} in job["needs"]
+    assert "id_tokens" not in job  # no credential: it only reads the index
+    assert pipeline["variables"]["GIT_DEPTH"] == "0"  # the recorded commit and the tags

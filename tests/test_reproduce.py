@@ -21,11 +21,12 @@ from release.gitstate import checkout
 from release.manifest import Manifest, Source
 from release.reprodiff import FINE
 from tests.conftest import IndexPair
-from tests.pipeline import environ_for, make_ctx
+from tests.pipeline import environ_for, make_ctx, text
 from tests.sample_projects import (
     SAMPLES,
     git,
     write_c_extension_project,
+    write_project,
     write_sample,
     write_wheel,
 )
@@ -291,3 +292,28 @@ def test_after_a_release_reproduce_against_prod_and_a_rerun_without_dist(
     shutil.copy(foreign, prod.root / foreign.name)
     with pytest.raises(NotReproducible, match=foreign.name):
         reproduce_command.reproduce(make_ctx(root, env), "prod")
+
+
+@pytest.mark.parametrize(
+    ("mode", "dirty", "expected"),
+    [
+        ("check", False, "would rebuild commit"),
+        ("require", False, "a difference stops the release (exit 9)"),
+        ("check", True, "would not check reproducibility (changes not committed: new.py)"),
+        ("require", True, CannotReproduce),
+        ("off", True, 'reproducible = "off": no rebuild'),
+    ],
+)
+def test_the_dry_run_predicts_the_reproducible_check(
+    tmp_path: Path, mode: str, dirty: bool, expected: str | type[Exception]
+) -> None:
+    root = committed(write_project(tmp_path / "p"))
+    if dirty:
+        (root / "new.py").write_text("x = 1\n", encoding="utf-8")
+    ctx = make_ctx(root, environ(RELEASE_REPRODUCIBLE=mode))
+    if isinstance(expected, str):
+        reproduce_command.dry_gate(ctx)
+        assert expected in text(ctx)
+    else:
+        with pytest.raises(expected):
+            reproduce_command.dry_gate(ctx)

@@ -71,16 +71,23 @@ def test_release_workflow_shape() -> None:
     assert "workflow_dispatch" in workflow["on"]
     assert "workflow_call" not in workflow["on"]  # PyPI cannot trust a reusable workflow
     jobs = workflow["jobs"]
-    assert list(jobs) == ["build", "upload_test", "verify_test_install", "upload_prod"]
+    assert list(jobs) == ["build", "upload_test", "verify_test_install", "upload_prod", "reproduce"]
 
     def runs(job: dict[str, Any]) -> list[str]:
         return [str(s["run"]) for s in job["steps"] if "run" in s]
 
     for name, job in jobs.items():
-        assert f"nox -s {name}" in runs(job), name
+        assert any(run.split(" --")[0] == f"nox -s {name}" for run in runs(job)), name
     assert jobs["upload_test"]["needs"] == "build"
     assert jobs["verify_test_install"]["needs"] == "upload_test"
     assert jobs["upload_prod"]["needs"] == "verify_test_install"
+    # after publishing, on a fresh runner: the commit with its tags, the manifest, PyPI's files
+    assert jobs["reproduce"]["needs"] == "upload_prod"
+    assert "nox -s reproduce -- --index prod" in runs(jobs["reproduce"])
+    (checkout,) = steps_using(jobs["reproduce"], "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0
+    assert "id-token" not in jobs["reproduce"]["permissions"]
+    assert "environment" not in jobs["reproduce"]
 
     for name, environment in UPLOAD_JOBS.items():
         assert jobs[name]["environment"] == environment
@@ -101,6 +108,7 @@ def test_release_workflow_shape() -> None:
     assert downloaded(jobs["verify_test_install"]) == ["dist"]
     assert uploaded(jobs["verify_test_install"]) == ["dist-verified"]
     assert downloaded(jobs["upload_prod"]) == ["dist-verified"]
+    assert downloaded(jobs["reproduce"]) == ["dist-verified"]
     for job in jobs.values():
         for step in steps_using(job, "actions/upload-artifact") + steps_using(
             job, "actions/download-artifact"

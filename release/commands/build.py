@@ -25,7 +25,7 @@ from ..errors import (
     ExitCode,
     IndexRulesRefusal,
 )
-from ..gitstate import checkout, tracked
+from ..gitstate import project_checkout, tracked
 from ..manifest import MANIFEST_NAME, DistFile, Manifest, Source, kind_of
 from ..metadata import built_info
 from ..output import Reporter
@@ -124,12 +124,7 @@ def _run_build(ctx: Context, outdir: Path, kind: BuildKind) -> Source:
     """Build from the project's folder with SOURCE_DATE_EPOCH set to the commit's time (unless
     the caller set it), and say where the files came from (docs/reproduce.md)."""
     settings = ctx.settings
-    ignore = tuple(
-        str(p.relative_to(settings.root))
-        for p in (settings.dist_dir, settings.root / ".nox")
-        if p.is_relative_to(settings.root)
-    )
-    head = checkout(settings.root, ignore)
+    head = project_checkout(settings.root, settings.dist_dir)
     given = ctx.environ.get("SOURCE_DATE_EPOCH", "")
     epoch = int(given) if given.isdigit() else head.committed if head else None
     using = installer(str(settings.get("build-installer")), bool(settings.get("build-isolation")))

@@ -30,7 +30,7 @@ from ..project import declared_info
 from .build import build
 from .checks import dry_run_credential, guard_rules, plan_for, print_plan, refuse_early
 from .context import Context, from_args, load_checked
-from .reproduce import gate
+from .reproduce import dry_gate, gate
 from .upload import add_require_verified_flag, upload
 from .verify import prepare_verify, verify
 
@@ -69,6 +69,7 @@ def _dry_run_release(ctx: Context) -> int:
     manifest = _attempt(out, failures, "build", lambda: _dry_resume(ctx))
     if manifest is None and not failures:  # a real run builds
         _attempt(out, failures, "build", lambda: _dry_prod_rules(ctx, build(ctx)))
+        _attempt(out, failures, "reproducible", lambda: dry_gate(ctx))
     _dry_upload(ctx, "test", manifest, failures)
     _attempt(out, failures, "verify_test_install", lambda: _dry_verify(ctx, manifest))
     _dry_upload(ctx, "prod", manifest, failures)

@@ -7,7 +7,7 @@ build, before anything is uploaded.
 
 from __future__ import annotations
 
-__all__ = ["configure", "gate", "reproduce", "run"]
+__all__ = ["configure", "dry_gate", "gate", "reproduce", "run"]
 
 import argparse
 import platform
@@ -17,6 +17,7 @@ from pathlib import Path
 from ..config import IndexName
 from ..distdir import load_manifest
 from ..errors import CannotReproduce, NotReproducible
+from ..gitstate import project_checkout
 from ..manifest import Manifest
 from ..output import Reporter
 from ..reproduce import FileResult, Outcome, download_release, require_source
@@ -165,6 +166,35 @@ def gate(ctx: Context) -> str:
         ctx.reporter.warn(f'{exc.message} (reproducible = "check": going on)')
         return "differs"
     return "identical"
+
+
+def dry_gate(ctx: Context) -> None:
+    """What the gate of a real release would do (``release --dry-run``): no rebuild, the
+    commit's state only; ``require`` with nothing to rebuild fails as the real run would."""
+    mode = str(ctx.settings.get("reproducible"))
+    if mode == "off":
+        ctx.reporter.line('reproducible = "off": no rebuild before uploading', "info")
+        return
+    head = project_checkout(ctx.settings.root, ctx.settings.dist_dir)
+    if head is None or not head.clean:
+        why = (
+            "not a git work tree with a commit"
+            if head is None
+            else f"changes not committed: {', '.join(head.dirty[:3])}"
+        )
+        if mode == "require":
+            raise CannotReproduce(
+                f'reproducible = "require", but the build would not come from a commit ({why}).',
+                "Commit (or remove) the changes, then release from the clean tree.",
+            )
+        ctx.reporter.warn(f"would not check reproducibility ({why})")
+        return
+    what = "a difference stops the release (exit 9)" if mode == "require" else "a difference warns"
+    ctx.reporter.line(
+        f"would rebuild commit {head.commit[:12]} in a clean checkout and compare with the "
+        f"build before uploading ({what})",
+        "info",
+    )
 
 
 def configure(_command: str, _parser: argparse.ArgumentParser) -> None:
