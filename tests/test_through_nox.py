@@ -224,3 +224,14 @@ def test_an_interrupt_is_130(project: Path, home: Path, local_index: LocalIndex)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert the_document(proc.returncode, out, err)["error"]["message"] == "Interrupted."
+
+
+def test_a_dry_run_exits_with_the_real_run_s_first_failure(project: Path, home: Path) -> None:
+    """No index to read and no credential: a real release stops at the test index's read (4);
+    the dry run says 4 too, and names both missing credentials on stderr."""
+    code, out, err = nox(project, base_env(home), "release", "--dry-run")
+    assert code == ExitCode.INDEX_UNAVAILABLE, err
+    the_document(code, out, err)
+    assert "No credential for the test index" in err
+    assert "No credential for the prod index" in err
+    assert "== verify_test_install" in err
