@@ -2,7 +2,9 @@
 
 `nox -l` lists them; `nox -s rehearse` runs a whole release against two local throw-away indexes.
 Importing release.sessions registers its sessions with nox: build, upload_test,
-verify_test_install, upload_prod, release, bump_version, doctor, rehearse, reproduce.
+verify_test_install, upload_prod, release, bump_version, doctor, rehearse, reproduce, and lock
+(after editing release/requirements*.txt: regenerates the hashed locks the release environment
+installs from). `nox -s SESSION` exits with the release command's own status (README).
 Add the project's own sessions (tests, lint, ...) below.
 """
 
