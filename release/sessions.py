@@ -234,15 +234,20 @@ def _creation_plans(env: Path, tmp: Path) -> list[tuple[str, list[list[str]]]]:
 
 def _run_steps(session: nox.Session, steps: list[list[str]], beat: Heartbeat) -> str | None:
     """Run ``steps`` in order; what failed, or None. ``beat``'s counting line is wiped before
-    each of nox's lines, so that the two never share a line."""
+    each of nox's lines, so that the two never share a line; a step's own output (pip's
+    notices) is kept and shown only when the step fails."""
     for argv in steps:
         beat.clear()
         session.log(" ".join(argv))
         try:
-            done = subprocess.run(argv, check=False)
+            done = subprocess.run(
+                argv, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
         except OSError as exc:  # a binary that cannot run on this machine
             return f"{Path(argv[0]).name} could not run ({exc.strerror or exc})"
         if done.returncode:
+            beat.clear()
+            sys.stderr.write(done.stdout)
             return f"{Path(argv[0]).name} exited with {done.returncode}"
     return None
 

@@ -235,3 +235,31 @@ def test_a_dry_run_exits_with_the_real_run_s_first_failure(project: Path, home: 
     assert "No credential for the test index" in err
     assert "No credential for the prod index" in err
     assert "== verify_test_install" in err
+
+
+def test_an_environment_that_cannot_be_made_is_1_with_the_installer_s_words(
+    tmp_path: Path,
+) -> None:
+    """A lock whose pins do not match what the index serves (hash mismatch): nox exits 1,
+    and the installer's own output, kept while it ran, is shown."""
+    root = adopted_project(tmp_path / "broken")
+    lock = root / "release" / "requirements.lock"
+    text = lock.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next(n for n, line in enumerate(lines) if line.startswith("requests=="))
+    n = at + 1
+    while n < len(lines) and lines[n].startswith(" "):  # every hash of requests, wrong
+        if "--hash=sha256:" in lines[n]:
+            lines[n] = (
+                lines[n].split("--hash=sha256:")[0]
+                + "--hash=sha256:"
+                + "0" * 64
+                + (" \\\n" if lines[n].rstrip().endswith("\\") else "\n")
+            )
+        n += 1
+    lock.write_text("".join(lines), encoding="utf-8")
+    code, out, err = nox(root, base_env(tmp_path), "doctor")
+    assert code == ExitCode.FAILURE, err
+    assert out == ""  # no command ran: no document
+    assert "creating the release environment failed" in err
+    assert "requests" in err.lower()  # the installer's words about the package
