@@ -172,12 +172,21 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
     return output
 
 
-def run_module(module: str, equivalent: dict[str, str], *, resume: bool, diffs: bool) -> Score:
+def _names(survivors: str) -> list[str]:
+    """The mutant names in a survivors.txt (names alone, or `mutmut show` diffs)."""
+    return re.findall(r"^(?:# )?(release\.\S+?)(?::|$)", survivors, re.MULTILINE)
+
+
+def run_module(
+    module: str, equivalent: dict[str, str], *, resume: bool, diffs: bool, recheck: bool = False
+) -> Score:
     """mutmut on ``release/<module>.py`` with its tests; the survivors' diffs to a file."""
-    work = _layout(module, MODULES[module], resume)
+    work = _layout(module, MODULES[module], resume or recheck)
     print(f"mutate: {module} ({', '.join(MODULES[module])})", flush=True)
+    survivors = work / "survivors.txt"
+    again = _names(survivors.read_text(encoding="utf-8")) if recheck and survivors.exists() else []
     try:
-        _mutmut(work, "run", log=work / "run.log")
+        _mutmut(work, "run", *again, log=work / "run.log")
     except MutmutFailed as exc:
         print(exc, flush=True)
         return Score(module, failed=str(exc))
@@ -224,6 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="keep .mutate/<module>/ and its cache"
     )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="keep .mutate/<module>/ and run only the last run's survivors again (after new tests)",
+    )
     parser.add_argument("--diffs", action="store_true", help="survivors.txt with each diff")
     parser.add_argument("--min", type=float, default=MIN_SCORE, help="lowest passing score (%%)")
     options = parser.parse_args(argv)
@@ -233,7 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     equivalent = read_equivalent(EQUIVALENT.read_text(encoding="utf-8"))
     modules = options.modules or list(MODULES)
     return report(
-        (run_module(m, equivalent, resume=options.resume, diffs=options.diffs) for m in modules),
+        (
+            run_module(
+                m, equivalent, resume=options.resume, diffs=options.diffs, recheck=options.recheck
+            )
+            for m in modules
+        ),
         options.min,
     )
 
