@@ -312,15 +312,15 @@ def _file_table(raw: Any, what: str, filenames: set[str]) -> dict[str, str]:
 
 def check_filename(filename: str, name: str, version: Version) -> None:
     """PURE. ``filename`` is a plain distribution filename of ``name`` ``version``: a basename
-    (no separator, no ``..``, not absolute, no control character) that packaging parses as a
-    wheel or sdist of that project and version. Raises ValueError saying what is wrong."""
+    (no separator, no ``..``, not absolute, no control character, no space) that packaging
+    parses as a wheel or sdist of that project and version. Raises ValueError saying what is
+    wrong."""
     if (
         not filename
-        or filename in (".", "..")
         or "/" in filename
         or "\\" in filename
-        or filename.startswith((".", "~"))
-        or any(ord(c) < 32 or c in ':*?"<>|' for c in filename)
+        or filename.startswith((".", "~"))  # "." and ".." too
+        or any(ord(c) <= 32 or c in ':*?"<>|' for c in filename)  # controls, spaces
     ):
         raise ValueError(f"{filename!r} is not a plain file name inside dist/")
     try:

@@ -322,3 +322,27 @@ def test_check_filename_refuses(filename: str, message: str | None) -> None:
         assert str(info.value).startswith(f"{filename!r} is not a valid distribution filename (")
     else:
         assert str(info.value) == message
+
+
+def test_check_filename_edges() -> None:
+    check_filename("Demo_X-1.0.0.tar.gz", "demo-x", Version("1.0.0"))  # capitals are plain
+    check_filename("demo_pkg-1!1.0.0.tar.gz", "demo-pkg", Version("1!1.0.0"))  # "!" of an epoch
+    for name in ("demo_pkg-1.0.0 .tar.gz", "demo_pkg-1.0.0\t.tar.gz"):  # packaging strips them
+        with pytest.raises(ValueError, match="is not a plain file name inside dist/"):
+            check_filename(name, "demo-pkg", Version("1.0.0"))
+
+
+def test_attestation_names_edges() -> None:
+    one_letter = _tampered(lambda d: d.update(attestations={WHEEL: {f"{WHEEL}.x.attestation": C}}))
+    assert Manifest.from_json(one_letter).attestations == {WHEEL: {f"{WHEEL}.x.attestation": C}}
+    for name in (f"{WHEEL}.publishattestation", f"{WHEEL}.1x.attestation"):
+        bad = _tampered(lambda d, n=name: d.update(attestations={WHEEL: {n: C}}))
+        with pytest.raises(ValueError, match="is not a plain attestation file name"):
+            Manifest.from_json(bad)
+
+
+def test_a_sha256_is_lower_case_hex_only() -> None:
+    for sha in ("X" * 64, "0123456789abcdeX" * 4):
+        data = _tampered(lambda d, s=sha: d["files"][0].update(sha256=s))
+        with pytest.raises(ValueError, match=f"^bad entry for {SDIST}$"):
+            Manifest.from_json(data)
