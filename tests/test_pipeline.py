@@ -375,6 +375,27 @@ def test_a_dry_run_lists_every_step_and_every_missing_credential(
     assert not (root / "dist").exists()
 
 
+def test_an_upload_dry_run_names_the_missing_credential_when_the_index_is_down(
+    make_project: ProjectFactory, index_pair: IndexPair, tmp_path: Path
+) -> None:
+    test, prod = index_pair
+    root = make_project()
+    build_command.build(make_ctx(root, environ_for(test, prod)))
+    environ = environ_for(
+        test,
+        prod,
+        RELEASE_TEST_INDEX_URL="http://127.0.0.1:9/simple/",
+        HOME=str(tmp_path),
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        RELEASE_TRUSTED_PUBLISHING="off",
+    )
+    del environ["RELEASE_TEST_PASSWORD"]
+    ctx = make_ctx(root, environ, dry_run=True)
+    with pytest.raises(IndexUnavailable):  # what a real run meets first
+        upload_command.upload(ctx, "test")
+    assert "No credential for the test index" in text(ctx)
+
+
 def test_a_dry_run_predicts_the_refusal_of_a_version_already_published(
     make_project: ProjectFactory, index_pair: IndexPair
 ) -> None:

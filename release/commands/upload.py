@@ -15,9 +15,11 @@ from ..credentials import Credential
 from ..distdir import write_manifest
 from ..endpoints import strip_credentials
 from ..errors import (
+    CredentialError,
     DistError,
     ExitCode,
     GuardRefusal,
+    IndexUnavailable,
     VerificationFailed,
 )
 from ..index import await_listed
@@ -71,12 +73,27 @@ def audit(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
     )
 
 
+def _plan(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
+    """The guard's plan. A dry run whose index read fails still says which credential a real
+    run would use, or that there is none; the read's failure stays the exit status (a real run
+    meets it first)."""
+    try:
+        return plan_for(ctx, index, manifest)
+    except IndexUnavailable:
+        if ctx.dry_run:
+            try:
+                dry_run_credential(ctx, index, manifest.name)
+            except CredentialError as exc:
+                ctx.reporter.fail(f"{exc.message}\n  Fix: {exc.fix}" if exc.fix else exc.message)
+        raise
+
+
 def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     settings, out = ctx.settings, ctx.reporter
     index = settings.index(name)
     out.heading(f"upload_{name}: {strip_credentials(index.upload_url)}")
     manifest = load_checked(ctx)
-    plan = plan_for(ctx, index, manifest)
+    plan = _plan(ctx, index, manifest)
     print_plan(out, index, plan)
     ctx.reporter.document.setdefault("plans", {})[name] = plan.to_json()
     if plan.verdict is guard.Verdict.REFUSED:
