@@ -25,7 +25,8 @@ from typing import Any
 
 from packaging.version import Version
 
-from .vcsversion import Explanation, GitState, explain, vcs_plugin
+from .config import Settings
+from .vcsversion import Explanation, GitState, default_tag_format, explain, vcs_plugin
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -115,6 +116,13 @@ def _setup_text(root: Path) -> str:
 def vcs_plugin_of(root: Path, pyproject: Mapping[str, Any]) -> str | None:
     """The VCS plugin of the project at ``root`` (pyproject.toml, setup.py, setup.cfg)."""
     return vcs_plugin(pyproject, _setup_text(root))
+
+
+def tag_format(settings: Settings) -> str:
+    """tag-format as set, else the spelling the project's VCS plugin reads (pbr: no "v")."""
+    if settings.sources.get("tag-format", "default") != "default":
+        return str(settings.get("tag-format"))
+    return default_tag_format(vcs_plugin_of(settings.root, settings.pyproject))
 
 
 def explain_version(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from release import gitstate
 from release.cli import main
 from release.commands import build as build_command
 from release.commands.rehearse import rehearse
@@ -106,7 +107,7 @@ def test_a_pbr_project_gets_its_tag_step_with_a_bare_version(
     assert main(["init", str(root), "--no-build-check"]) == 0
     out = capsys.readouterr().out
     assert "(pbr)" in out
-    assert 'tag-format = "{version}"' in out
+    assert 'pbr reads tags without a "v"' in out
 
 
 # ---------------------------------------------------------------- compiled projects
@@ -221,3 +222,16 @@ def test_a_meson_python_project_outside_git_is_checked_as_its_checkout_would_be(
         "git add -A",
         'git commit -m "Adopt nox-release"',
     ]
+
+
+@pytest.mark.parametrize(
+    ("environ", "tag"),
+    [({}, "{version}"), ({"RELEASE_TAG_FORMAT": "v{version}"}, "v{version}")],
+)
+def test_bump_and_the_dev_version_advice_tag_a_pbr_project_as_pbr_reads_tags(
+    tmp_path: Path, environ: dict[str, str], tag: str
+) -> None:
+    (tmp_path / "setup.py").write_text("import setuptools\nsetuptools.setup(pbr=True)\n")
+    assert gitstate.tag_format(load_settings(tmp_path, environ)) == tag
+    (tmp_path / "setup.py").write_text("import setuptools\nsetuptools.setup()\n")
+    assert gitstate.tag_format(load_settings(tmp_path, environ)) == "v{version}"

@@ -30,6 +30,7 @@ from .. import versions
 from ..atomic import write_atomic
 from ..config import Settings, load_settings
 from ..errors import ConfigError, GitFailed, GuardRefusal, IndexUnavailable
+from ..gitstate import tag_format
 from ..index import fetch_index_state
 from ..output import Reporter
 from ..project import project_info
@@ -200,7 +201,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> _Options:
         use_git=flag(args.git, "git") or push,
         push=push,
         sign=flag(args.sign, "sign-tags"),
-        tag_format=str(settings.get("tag-format")),
+        tag_format=tag_format(settings),
         remote=str(settings.get("git-remote")),
         commit_message=str(settings.get("commit-message")),
     )

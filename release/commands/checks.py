@@ -38,7 +38,7 @@ from ..errors import (
     ReleaseError,
     VerificationFailed,
 )
-from ..gitstate import explain_version
+from ..gitstate import explain_version, tag_format
 from ..indexstate import IndexState
 from ..manifest import (
     Manifest,
@@ -150,7 +150,7 @@ def with_vcs_fix(ctx: Context, plan: guard.Plan, manifest: Manifest) -> guard.Pl
         ctx.settings.root,
         ctx.settings.pyproject,
         manifest.parsed_version,
-        str(ctx.settings.get("tag-format")),
+        tag_format(ctx.settings),
     )
     if explanation is None:
         return plan
@@ -184,9 +184,7 @@ def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
 
 def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> Explanation | None:
     """A version made from git that is no release: say why, and how to release instead."""
-    explanation = explain_version(
-        settings.root, settings.pyproject, version, str(settings.get("tag-format"))
-    )
+    explanation = explain_version(settings.root, settings.pyproject, version, tag_format(settings))
     if explanation is not None:
         out.warn(explanation.why)
         out.line(f"  Fix: {explanation.fix}")

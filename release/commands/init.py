@@ -208,10 +208,7 @@ def _next_steps(
         "release it."
     )
     if plugin == "pbr" and configured_format is None:
-        why += (
-            ' pbr reads tags without a "v" (5.1.0): set tag-format = "{version}" in '
-            "[tool.release] (or RELEASE_TAG_FORMAT) for bump_version's tags."
-        )
+        why += ' pbr reads tags without a "v" (5.1.0), and bump_version tags so.'
     return why, list(vcsversion.adoption_steps(state, tag_format, known))
 
 
