@@ -359,6 +359,9 @@ def test_public_token_for_pypiserver_is_refused_by_upload_and_release(
             clean.setenv(f"RELEASE_{name}_INDEX_URL", index.index_url)
         clean.setenv("TEST_PYPI_API_TOKEN", PYPI_TOKEN)
         clean.setenv("PYPI_API_TOKEN", PYPI_TOKEN)
+        # one index plays both: dependencies from the pip configuration, or release stops
+        # first (exit 2) because verify would take them from the test index
+        clean.setenv("RELEASE_DEPENDENCY_INDEX_URL", "pip")
         assert cli.main(["--root", str(root), "build"]) == 0
         assert cli.main(["--root", str(root), "upload", "--index", "test"]) == 7
         assert cli.main(["--root", str(root), "release"]) == 7
