@@ -44,6 +44,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                 provenance.py     the index's integrity API: who published each file
                 localindex.py     pypiserver on 127.0.0.1 (loopback.py: the server base)
                 atomic.py         whole-file writes
+                contained.py      third-party code in a process group that ends with it
                 versionsources.py where the version is written, the edits a bump makes
                 adoption.py       what init copies into a project, merged with what is there
         |

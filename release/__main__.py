@@ -1,5 +1,75 @@
+"""``python -m release``: the command line, in a process whose environment block holds no secret.
+
+Code the release runs (a build backend's helper left behind, anything running as the same user
+or as root) can read ``/proc/<pid>/environ`` of this process, which is the environment it was
+started with, whatever Python later does to ``os.environ``. So when that environment names a
+credential (``release.childenv``'s rule: ``*_PASSWORD``, ``*_TOKEN``, ``TWINE_*``,
+``RELEASE_*``, ``ACTIONS_ID_TOKEN_REQUEST_*`` ...), the process starts itself again (same
+interpreter, same arguments) without those variables, and hands them over through a pipe; the
+new process puts them back in ``os.environ``, which changes its memory, not the block /proc
+shows. It also marks itself non-dumpable (Linux ``prctl(PR_SET_DUMPABLE, 0)``): another process
+of the same user can then read neither its environment nor its memory through /proc.
+
+What no tool can hide: the same variables in the environment of the processes that started
+this one (the CI step's shell, nox). ``build`` says so when it sees them (docs/security.md).
+"""
+
+import json
+import os
 import sys
 
-from .cli import main
+from .childenv import is_credential_name
+
+PIPE_VARIABLE = "NOX_RELEASE_SECRETS_FD"
+_PIPE_LIMIT = 60_000  # a pipe holds 64 KiB before a write would wait for the reader
+
+
+def _not_dumpable() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):  # no prctl: nothing more to do here
+        return
+
+
+def _take_back(fd: str) -> None:
+    """In the restarted process: the secrets from the pipe, into os.environ (memory only)."""
+    with os.fdopen(int(fd), "rb") as pipe:
+        moved = json.loads(pipe.read() or b"{}")
+    os.environ.update({str(k): str(v) for k, v in moved.items()})
+
+
+def hide_secrets_from_proc() -> None:
+    """Restart without the secrets in the environment block, or take them back if this is
+    the restarted process. Does nothing where there is no execve (Windows)."""
+    fd = os.environ.pop(PIPE_VARIABLE, None)
+    if fd is not None:
+        _take_back(fd)
+        _not_dumpable()
+        return
+    _not_dumpable()
+    if os.name != "posix" or not getattr(sys, "orig_argv", None):
+        return
+    moved = {k: v for k, v in os.environ.items() if is_credential_name(k)}
+    data = json.dumps(moved).encode()
+    if not moved or len(data) > _PIPE_LIMIT:
+        return
+    read, write = os.pipe()
+    os.write(write, data)
+    os.close(write)
+    os.set_inheritable(read, True)
+    env = {k: v for k, v in os.environ.items() if k not in moved}
+    env[PIPE_VARIABLE] = str(read)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, sys.orig_argv, env)  # noqa: S606 - this very command, again
+
+
+hide_secrets_from_proc()
+
+from .cli import main  # noqa: E402 - after the restart: nothing heavy is imported twice
 
 sys.exit(main())

@@ -1,7 +1,9 @@
 """Run a build in a child process (release/pybuild.py) and read what it used (thin I/O).
 
 The child gets an environment without credentials (setup.py and build backends are
-third-party code), ``SOURCE_DATE_EPOCH`` when one is given, and optionally a constraints file
+third-party code) and runs in a process group of its own that ends with it
+(:func:`release.contained.run_contained`: nothing the backend starts keeps running into the
+upload), ``SOURCE_DATE_EPOCH`` when one is given, and optionally a constraints file
 that pins the build requirements (``reproduce``). It reports the build backend and the
 versions of the build requirements it installed.
 """
@@ -12,7 +14,6 @@ __all__ = ["BuildRecord", "installer", "run_build"]
 
 import dataclasses
 import json
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from .childenv import without_credentials
+from .contained import run_contained
 from .errors import ConfigError, DistError
 from .installer import find_uv
 
@@ -73,9 +75,7 @@ def run_build(
                 encoding="utf-8",
             )
             argv += ["--constraints", str(constraints)]
-        proc = subprocess.run(
-            argv, capture_output=True, text=True, check=False, cwd=srcdir, env=env
-        )
+        proc = run_contained(argv, env=env, cwd=srcdir)
         if proc.returncode != 0 or not record.is_file():
             tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
             raise DistError(

@@ -13,8 +13,11 @@ named on the command line and nowhere else (dependency confusion).
 from __future__ import annotations
 
 __all__ = [
+    "CI_FILES",
     "CREDENTIAL_PREFIXES",
     "CREDENTIAL_SUFFIXES",
+    "credentials_present",
+    "is_credential_name",
     "without_credentials",
     "without_index_settings",
 ]
@@ -42,6 +45,22 @@ CREDENTIAL_SUFFIXES = (
     "_SECRET",
     "_CREDENTIALS",
 )
+# Files of the CI job that whoever writes them speaks for the job: GitHub's step summary (a
+# backend could write "uploaded to PyPI" there), and the files that set the environment, the
+# PATH and the outputs of the steps that follow. Third-party code gets none of them.
+CI_FILES = frozenset(
+    {"GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE"}
+)
+# What build code running in this job could use, or use to get one: the ones to warn about.
+_HELD_BY_THE_JOB = (
+    "PYPI_API_TOKEN",
+    "TEST_PYPI_API_TOKEN",
+    "TWINE_PASSWORD",
+    "RELEASE_TEST_PASSWORD",
+    "RELEASE_PROD_PASSWORD",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+)
 # Everyday variables that end like a credential but are not one.
 _NOT_CREDENTIALS = frozenset({"PIP_NO_CACHE_DIR"})
 
@@ -67,11 +86,22 @@ _KEEP_INDEX_FREE = frozenset(
 )
 
 
-def _is_credential_name(name: str) -> bool:
+def is_credential_name(name: str) -> bool:
+    """Whether a variable's name says it holds a credential (or the means to get one)."""
     upper = name.upper()
     if upper in _NOT_CREDENTIALS:
         return False
     return upper.startswith(CREDENTIAL_PREFIXES) or upper.endswith(CREDENTIAL_SUFFIXES)
+
+
+def credentials_present(environ: Mapping[str, str]) -> list[str]:
+    """The credentials (by name) this process inherited, which every process of the job
+    inherits too: what build code run here could read, whatever nox-release does."""
+    held = [name for name in _HELD_BY_THE_JOB if environ.get(name)]
+    held += sorted(
+        n for n in environ if n.upper().endswith("_ID_TOKEN") and environ[n] and n not in held
+    )
+    return held
 
 
 def without_credentials(
@@ -90,7 +120,7 @@ def without_credentials(
     return {
         key: value
         for key, value in environ.items()
-        if not _is_credential_name(key) and not holds_secret(value)
+        if not is_credential_name(key) and key not in CI_FILES and not holds_secret(value)
     }
 
 

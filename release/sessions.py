@@ -265,6 +265,26 @@ def exit_status(failure: nox.command.CommandFailed) -> int:
     return int(found.group(1)) if found else FAILURE
 
 
+# How the release environment's Python starts nox-release. The project root holds release/,
+# but it must not go on PYTHONPATH: a sitecustomize.py (or usercustomize.py) there would run,
+# and a module there named like a dependency would be imported, inside the process that holds
+# the credential. So Python starts isolated (-I: no PYTHONPATH, no user site, no script folder
+# on sys.path) and the root is appended after the standard library and the environment's
+# packages, only to find release/ itself.
+BOOT = (
+    "import sys; sys.path.append(sys.argv.pop(1)); import runpy; "
+    "runpy.run_module('release', run_name='__main__', alter_sys=True)"
+)
+
+
+def release_command(
+    python: str, *args: str, root: Path = PACKAGE.parent
+) -> tuple[list[str], dict[str, str]]:
+    """The command line of ``python -m release ARGS`` (``root``: the folder holding release/),
+    started as :data:`BOOT` says, and what it adds to the environment (nothing)."""
+    return [python, "-I", "-c", BOOT, str(root), *args], {}
+
+
 def run_release(session: nox.Session, *args: str) -> None:
     """``python -m release ARGS POSARGS`` in the shared environment, from the project root.
 
@@ -274,14 +294,11 @@ def run_release(session: nox.Session, *args: str) -> None:
     """
     python = release_python(session)
     try:
+        argv, env = release_command(python, *args, *session.posargs)
         session.run(
-            python,
-            "-m",
-            "release",
-            *args,
-            *session.posargs,
+            *argv,
             external=True,
-            env={"PYTHONPATH": str(PACKAGE.parent)},
+            env=env,
             stderr=None,
             interrupt_timeout=INTERRUPT_GRACE,
         )

@@ -90,7 +90,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "io": (
         "http", "index", "upload", "verify", "credentials", "trusted", "signing", "provenance",
         "localindex", "loopback", "gitstate", "layout", "distfacts", "metadata", "runner",
-        "attestations", "distdir", "atomic", "versionsources", "adoption", "installer",
+        "attestations", "distdir", "atomic", "contained", "versionsources", "adoption", "installer",
         "buildrun", "pybuild", "reproduce",
     ),
     "pure": (

@@ -10,12 +10,14 @@ import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import attestations
 from ..backendadvice import Leftovers, leftovers
 from ..buildrun import installer, run_build
+from ..childenv import credentials_present
 from ..config import Settings
 from ..distdir import dist_candidates, hash_file, write_manifest
 from ..distfacts import stale_versions
@@ -43,6 +45,7 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
     dist = settings.dist_dir
     what = {"both": "sdist + wheel", "sdist": "sdist", "wheel": "wheel"}[kind]
     out.heading(f"build: {_what_is_built(settings, declared)} ({what})")
+    warn_build_beside_credentials(ctx.environ, out, from_dir)
     stale = dist_candidates(dist) + attestations.all_attestations(dist)  # theirs go with them
     if ctx.dry_run:
         source = f"the wheels in {from_dir}" if from_dir else f"{what} of {settings.root}"
@@ -184,6 +187,25 @@ def _warn_leftovers(root: Path, out: Reporter) -> None:
     found = _leftovers(root)
     if found is not None:
         out.warn(f"{found.problem}. Fix: {found.fix}.")
+
+
+def warn_build_beside_credentials(
+    environ: Mapping[str, str], out: Reporter, from_dir: Path | None = None
+) -> None:
+    """Build code is about to run in a job that holds a credential: say so, loudly. The build
+    gets none of it, and this process keeps it out of its own /proc environment, but every
+    process of the job can read it from the CI step's shell (/proc/<pid>/environ of an
+    ancestor): no tool can hide what its caller holds."""
+    held = credentials_present(environ)
+    if not held or from_dir is not None:  # --from: another tool built, no build code runs here
+        return
+    out.warn(
+        "Build code (the build backend, setup.py) runs in a job that holds "
+        f"{', '.join(held)}: it can read them from the environment of the processes that "
+        "started this one (the CI step's shell), whatever nox-release hides. Build in a job "
+        "of its own, without secrets and without `id-token: write`, and upload from another "
+        "job (the workflow templates do; release/docs/security.md)."
+    )
 
 
 def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:
