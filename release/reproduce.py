@@ -132,6 +132,17 @@ def _clean_export(root: Path, commit: str) -> Iterator[Path]:
             _git(root, "worktree", "prune")
 
 
+def _plain_name(name: str) -> bool:
+    """A file name to save under in our own folder: no separator, no dot file, no control."""
+    return (
+        bool(name)
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+        and all(ord(c) >= 32 for c in name)
+    )
+
+
 def download_release(
     files: tuple[IndexFile, ...], dest: Path, *, timeout: float, cap: int
 ) -> dict[str, Path]:
@@ -147,7 +158,13 @@ def download_release(
     )
     with http.make_session("reproduce download") as session:
         for f in files:
-            target = dest / Path(f.filename).name
+            if not _plain_name(f.filename):
+                raise IndexUnavailable(
+                    f"The index lists a file named {f.filename!r}, which is not a plain file "
+                    "name: nothing was downloaded.",
+                    "Check the index (its project page for this version).",
+                )
+            target = dest / f.filename
             url = f.url
             try:
                 with target.open("wb") as sink:

@@ -20,6 +20,7 @@ from release.errors import CannotReproduce, ExitCode, NotReproducible
 from release.gitstate import checkout
 from release.manifest import Manifest, Source
 from release.reprodiff import FINE
+from release.reproduce import download_release, require_source
 from tests.conftest import IndexPair
 from tests.pipeline import environ_for, make_ctx, text
 from tests.sample_projects import (
@@ -317,3 +318,28 @@ def test_the_dry_run_predicts_the_reproducible_check(
     else:
         with pytest.raises(expected):
             reproduce_command.dry_gate(ctx)
+
+
+@pytest.mark.parametrize(
+    ("source", "why"),
+    [
+        (None, "records no source commit"),
+        (Source(), "records no source commit"),  # built outside a git work tree
+        (Source(COMMIT, False, 1, "hatchling.build"), "changes not committed"),
+    ],
+)
+def test_reproduce_cannot_try_without_a_clean_commit(source: Source | None, why: str) -> None:
+    with pytest.raises(CannotReproduce, match=why) as refused:
+        require_source(_manifest(source))
+    assert refused.value.exit_code == ExitCode.USAGE
+    assert refused.value.fix
+
+
+def test_a_file_name_from_the_index_is_saved_only_as_a_plain_name(tmp_path: Path) -> None:
+    from release.errors import IndexUnavailable
+    from release.indexstate import IndexFile
+
+    hostile = IndexFile("../../evil.whl", None, None, None, False, "http://127.0.0.1:9/x")
+    with pytest.raises(IndexUnavailable, match="not a plain file name"):
+        download_release((hostile,), tmp_path / "in", timeout=1, cap=10)
+    assert not (tmp_path / "evil.whl").exists()
