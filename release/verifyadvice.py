@@ -30,6 +30,7 @@ __all__ = [
     "not_found",
     "smoke_verdict",
     "tail",
+    "taken_on_prod",
 ]
 
 import dataclasses
@@ -82,6 +83,16 @@ def _still_free(version: str) -> str:
     return (
         f"Nothing reached the prod index (upload_prod sends only a release verify passed): "
         f"{version} is still free there."
+    )
+
+
+def taken_on_prod(fix: str, version: str) -> str:
+    """``fix`` for a verify that failed after ``version`` reached the prod index after all (a
+    verify run again after upload_prod): the version is taken there, not free."""
+    return fix.replace(
+        _still_free(version),
+        f"{version} is already on the prod index, so it is taken there: a fix of the package "
+        "goes out as the next version.",
     )
 
 

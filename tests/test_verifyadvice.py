@@ -345,3 +345,21 @@ def test_a_failing_smoke_command_shows_the_command_its_status_and_its_output(
     assert "the-last-words" in message
     assert "1.0.0 is still free there" in failed.value.fix
     assert prod.uploads == 0
+
+
+def test_a_verify_run_again_after_the_prod_upload_says_the_version_is_taken(
+    make_project: ProjectFactory, index_pair: IndexPair
+) -> None:
+    test, prod = index_pair
+    root = make_project(extra_release="verify-sdist = false\n")
+    ctx = _verify(root, environ_for(test, prod))
+    upload_command.upload(ctx, "prod")
+    failing = "smoke-command = \"python -c 'raise SystemExit(4)'\"\n"
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8") + failing, encoding="utf-8")
+    again = make_ctx(root, environ_for(test, prod))
+    with pytest.raises(VerificationFailed) as failed:
+        verify_command.verify(again)
+    assert "exited with status 4" in failed.value.message
+    assert "1.0.0 is already on the prod index, so it is taken there" in failed.value.fix
+    assert "still free" not in failed.value.fix

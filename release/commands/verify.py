@@ -12,11 +12,14 @@ from ..endpoints import same_url, strip_credentials
 from ..errors import (
     ConfigError,
     ExitCode,
+    ReleaseError,
+    VerificationFailed,
 )
 from ..index import await_listed
 from ..manifest import Manifest
 from ..output import Reporter
 from ..verify import Prepared, VerifyOptions, verify_release
+from ..verifyadvice import taken_on_prod
 from .checks import check_provenance, import_names, what_verify_checks
 from .context import Context, check_writable, from_args, load_checked
 
@@ -90,7 +93,10 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
         timeout=ctx.timeout,
         import_names_configured=bool(settings.get("import-names")),
     )
-    verified = verify_release(manifest, listed, options, ctx.environ, out, prepared)
+    try:
+        verified = verify_release(manifest, listed, options, ctx.environ, out, prepared)
+    except VerificationFailed as exc:
+        raise _as_prod_stands(ctx, manifest, exc) from None
     # Wheels for other platforms cannot be installed here; the index lists them with our
     # sha256 (checked above), which is all that can be proved on this machine.
     done = {f.filename for f in verified}
@@ -114,6 +120,18 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
             f"{', '.join(sorted(f.filename for f in others))}"
         )
     return manifest
+
+
+def _as_prod_stands(ctx: Context, manifest: Manifest, exc: VerificationFailed) -> Exception:
+    """The failure, its fix saying whether the version is still free on the prod index: it is
+    unless this verify runs after upload_prod (read the prod index to know; unread, unchanged)."""
+    try:
+        prod = ctx.read(ctx.settings.index("prod"), manifest.name)
+    except ReleaseError:
+        return exc
+    if manifest.parsed_version not in prod.versions:
+        return exc
+    return VerificationFailed(exc.message, taken_on_prod(exc.fix, manifest.version))
 
 
 def configure(_command: str, _parser: argparse.ArgumentParser) -> None:
