@@ -17,12 +17,15 @@ import contextlib
 import dataclasses
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, TextIO
 
+from .config import unknown_variables
 from .errors import ConfigError, ExitCode, ReleaseError
 from .output import Reporter, check_step_summary
 from .redact import redact, register_environment
@@ -310,8 +313,8 @@ def _run(args_list: list[str], out: Reporter) -> tuple[str | None, int, tuple[st
         out.print_summary()
         _say_error(exc.message, exc.fix)
         return command, int(exc.exit_code), (exc.message, exc.fix)
-    except KeyboardInterrupt:
-        message = "Interrupted."
+    except (KeyboardInterrupt, Terminated) as exc:
+        message = "Terminated (SIGTERM)." if isinstance(exc, Terminated) else "Interrupted."
         fix = (
             "Run the same command again: it resumes "
             "(files already on the index are not sent twice)."
@@ -326,12 +329,37 @@ def _run(args_list: list[str], out: Reporter) -> tuple[str | None, int, tuple[st
         return command, int(ExitCode.FAILURE), (message, "Please report this as a bug.")
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI cancelling the job, ``timeout``, ``kill``): ended like Ctrl-C, so that the
+    --json document is still printed (docs/json.md: one on every exit)."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> NoReturn:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_ends_cleanly() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` while a command runs (main thread only; the
+    previous handler is put back afterwards)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     json_mode = "--json" in args_list
     out = Reporter(json_mode=json_mode)
     register_environment(os.environ)  # CI tokens and passwords are hidden even if never used
-    with _redacted_io():
+    for line in unknown_variables(os.environ):
+        out.warn(line)
+    with _sigterm_ends_cleanly(), _redacted_io():
         command, code, error = _run(args_list, out)
         if json_mode:
             with contextlib.suppress(BrokenPipeError):

@@ -20,6 +20,7 @@ __all__ = [
 ]
 
 import dataclasses
+import difflib
 import math
 import shlex
 import sys
@@ -749,3 +750,31 @@ def options_markdown() -> str:
         doc = f"{o.doc} Range: {_range(o)}." if o.bounds else o.doc
         rows.append(f"| `{o.key}` | `{env_name(o.key)}` | {default} | {doc} |")
     return "\n".join(rows)
+
+
+# Variables nox-release reads that are not options: the passwords (never in pyproject.toml).
+_OTHER_VARIABLES = frozenset({"RELEASE_TEST_PASSWORD", "RELEASE_PROD_PASSWORD"})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``RELEASE_*`` variable nox-release does not read (a misspelt one
+    would otherwise be ignored in silence), naming the known one it resembles. Pure."""
+    known = sorted({env_name(o.key) for o in OPTIONS} | _OTHER_VARIABLES)
+    lines = []
+    for name in sorted(n for n in environ if n.upper().startswith("RELEASE_")):
+        if name in known:
+            continue
+        # compared without the RELEASE_ all of them share, which would make any two alike
+        near = difflib.get_close_matches(
+            name.upper().removeprefix("RELEASE_"),
+            [k.removeprefix("RELEASE_") for k in known],
+            n=1,
+            cutoff=0.75,
+        )
+        hint = (
+            f"did you mean RELEASE_{near[0]}?"
+            if near
+            else "the variables are listed in release/docs/configuration.md."
+        )
+        lines.append(f"{name} is not a variable nox-release reads, so it changes nothing: {hint}")
+    return lines
