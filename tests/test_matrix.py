@@ -633,3 +633,20 @@ def test_matrix_table_exactly() -> None:
         ]
     )
     assert matrix_table(["not-a-wheel.whl"]) == "(no wheels)"
+
+
+def test_python_order_and_wheels_without_tags() -> None:
+    wheels = [
+        "not-a-wheel.whl",  # first: the wheels after it still count
+        "d-1.0-cp310-cp310-win_amd64.whl",
+        "d-1.0-cp39-cp39-win_amd64.whl",
+        "d-1.0-cp30-cp30-win_amd64.whl",
+        "d-1.0-cp27-cp27m-win_amd64.whl",
+    ]
+    assert [line.split(" | ")[0] for line in matrix_table(wheels).splitlines()[2:]] == [
+        "| cp27-cp27m",  # not CPython 3: before every CPython 3 minor, 3.0 included
+        "| cp30",
+        "| cp39",
+        "| cp310",
+    ]
+    assert suggested_patterns(wheels) == ["cp3{0,9,10}-*-win_amd64", "cp27-cp27m-win_amd64"]
