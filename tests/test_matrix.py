@@ -13,7 +13,7 @@ from packaging.version import Version
 from release.config import split_outside_braces
 from release.errors import ConfigError
 from release.indexstate import IndexFile, IndexState, parse_filename
-from release.manifest import DistFile, Manifest, Runner
+from release.manifest import DistFile, Manifest, Runner, Source
 from release.matrix import (
     audit_release,
     check_expected,
@@ -650,3 +650,48 @@ def test_python_order_and_wheels_without_tags() -> None:
         "| cp310",
     ]
     assert suggested_patterns(wheels) == ["cp3{0,9,10}-*-win_amd64", "cp27-cp27m-win_amd64"]
+
+
+def test_a_file_absent_from_its_folder_does_not_hide_the_next_one() -> None:
+    first = part("a", {WIN: "e" * 64, SDIST: "a" * 64}, actual={SDIST: "a" * 64})
+    assert [p.what for p in merge([first]).problems] == [
+        f"a/{WIN}: in its partial manifest but not in the folder"
+    ]
+    both = part("b", {MAC: "c" * 64, WIN: "b" * 64}, actual={WIN: "e" * 64})
+    assert [p.what for p in merge([part("s", {SDIST: "a" * 64}), both]).problems] == [
+        f"b/{MAC}: in its partial manifest but not in the folder",
+        f"b/{WIN}: its bytes differ from its partial manifest (sha256 eeeeeeeeeeee…, recorded "
+        f"bbbbbbbbbbbb…, 10 bytes vs 10): changed after job b {JOB % 'b'} built it",
+    ]
+
+
+def test_a_file_without_a_runner_says_so() -> None:
+    def bare(folder: str, filename: str, sha: str) -> Part:
+        entry = DistFile(filename, sha, 10, "sdist")
+        return Part(folder, Manifest("demo", "1.0", (entry,), partial=True), {filename: (sha, 10)})
+
+    merged = merge([bare("s1", SDIST, "a" * 64), bare("s2", SDIST, "b" * 64)])
+    assert [p.what for p in merged.problems] == [
+        f"{SDIST} was built twice with different bytes: by an unknown runner (folder s1) and "
+        "by an unknown runner (folder s2)"
+    ]
+
+
+def test_the_source_of_the_merged_release() -> None:
+    one = Source(commit="a" * 40, clean=True, backend="setuptools.build_meta")
+    other = Source(commit="b" * 40)
+
+    def with_source(p: Part, source: Source | None) -> Part:
+        return dataclasses.replace(p, manifest=dataclasses.replace(p.manifest, source=source))
+
+    sdist, win = part("s", {SDIST: "a" * 64}), part("w", {WIN: "b" * 64})
+    cases = [
+        ((one, None), one),  # wheels built --from the sdist record none
+        ((one, one), one),
+        ((one, other), None),  # two commits: no one source to rebuild
+        ((None, None), None),
+    ]
+    for (a, b), expected in cases:
+        merged = merge([with_source(sdist, a), with_source(win, b)])
+        assert merged.manifest is not None
+        assert merged.manifest.source == expected, (a, b)
