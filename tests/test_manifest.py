@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from release.manifest import MANIFEST_NAME, DistFile, Manifest, Runner, check_filename
+from release.manifest import MANIFEST_NAME, DistFile, Manifest, Runner, Source, check_filename
 
 SDIST = "demo_pkg-1.0.0.tar.gz"
 WHEEL = "demo_pkg-1.0.0-py3-none-any.whl"
@@ -346,3 +346,62 @@ def test_a_sha256_is_lower_case_hex_only() -> None:
         data = _tampered(lambda d, s=sha: d["files"][0].update(sha256=s))
         with pytest.raises(ValueError, match=f"^bad entry for {SDIST}$"):
             Manifest.from_json(data)
+
+
+# ------------------------------------------------------------------ the source it was built from
+
+SOURCE = Source(
+    commit="0123456789abcdef0123456789abcdef01234567",
+    clean=True,
+    source_date_epoch=1_700_000_000,
+    backend="setuptools.build_meta",
+    requirements={"wheel": "0.45.1", "setuptools": "80.9.0"},
+)
+SOURCE_JSON = {
+    "commit": "0123456789abcdef0123456789abcdef01234567",
+    "clean": True,
+    "source_date_epoch": 1_700_000_000,
+    "backend": "setuptools.build_meta",
+    "requirements": {"setuptools": "80.9.0", "wheel": "0.45.1"},  # sorted
+}
+
+
+def test_the_source_in_json() -> None:
+    assert SOURCE.to_json() == SOURCE_JSON
+    assert list(SOURCE.to_json()["requirements"]) == ["setuptools", "wheel"]
+    assert Source.from_json(SOURCE_JSON) == SOURCE
+    m = _manifest(source=SOURCE)
+    assert m.to_json()["source"] == SOURCE_JSON
+    assert Manifest.from_json(m.to_json()) == m
+    assert "source" not in _manifest().to_json()
+    assert Manifest.from_json({**_manifest().to_json(), "source": None}).source is None
+
+
+def test_a_source_with_nothing_recorded() -> None:
+    assert Source.from_json({}) == Source("", False, None, "", {})
+    assert Source.from_json({"commit": None, "backend": None, "requirements": None}) == Source()
+    assert Source.from_json({"clean": "yes"}).clean is False  # only true is true
+    sha256_commit = "a" * 64  # a SHA-256 repository's object name
+    assert Source.from_json({"commit": sha256_commit}).commit == sha256_commit
+    assert Source.from_json({"source_date_epoch": 0}).source_date_epoch == 0
+    assert Source.from_json({"requirements": {"a": 1}}).requirements == {"a": "1"}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (["x"], "source is not a table"),
+        ({"commit": "abc"}, "source commit 'abc' is not a full git object name"),
+        ({"commit": "A" * 40}, f"source commit {'A' * 40!r} is not a full git object name"),
+        ({"commit": "g" * 40}, f"source commit {'g' * 40!r} is not a full git object name"),
+        ({"commit": "a" * 41}, f"source commit {'a' * 41!r} is not a full git object name"),
+        ({"source_date_epoch": -1}, "source_date_epoch is not a number of seconds"),
+        ({"source_date_epoch": "1"}, "source_date_epoch is not a number of seconds"),
+        ({"source_date_epoch": 1.5}, "source_date_epoch is not a number of seconds"),
+        ({"requirements": ["a"]}, "source requirements is not a table"),
+    ],
+)
+def test_a_bad_source_is_refused(data: object, message: str) -> None:
+    with pytest.raises(ValueError) as info:  # noqa: PT011 - the whole message is compared
+        Source.from_json(data)
+    assert str(info.value) == message
