@@ -571,6 +571,43 @@ packages = [{{ include = "{module}", from = "src" }}]
         fix='[tool.setuptools.packages.find]\ninclude = ["nrs_ns*"]\n',
         package_file="nrs_ns/flat/__init__.py",
     ),
+    # pbr (OpenStack's): setup.py + setup.cfg, the version from git tags spelt without a "v";
+    # its sdist is every file git tracks, its wheel the packages setup.cfg names
+    Sample(
+        "pbr-flat",
+        "pbr",
+        "flat",
+        "nrs-pbr-flat",
+        "nrs_pbr_flat",
+        "1.0.1",
+        {
+            "pyproject.toml": textwrap.dedent(
+                """\
+                [build-system]
+                requires = ["pbr>=6", "setuptools>=77"]
+                build-backend = "pbr.build"
+                """
+            ),
+            "setup.py": "import setuptools\n\nsetuptools.setup(pbr=True)\n",
+            "setup.cfg": textwrap.dedent(
+                """\
+                [metadata]
+                name = nrs-pbr-flat
+                summary = A pbr sample
+                description_file = README.md
+                long_description_content_type = text/markdown
+                author = nox-release
+                author_email = tests@nox-release.invalid
+
+                [files]
+                packages = nrs_pbr_flat
+                """
+            ),
+            "nrs_pbr_flat/__init__.py": _package("nrs_pbr_flat"),
+            "README.md": "# nrs-pbr-flat\n\nA pbr sample.\n",
+        },
+        "1.0.0",  # tagged before init; init's next steps commit its files and tag 1.0.1
+    ),
     Sample(
         "setup-py-only",
         "setuptools (setup.py, no pyproject.toml)",
