@@ -119,7 +119,19 @@ def _clean_export(root: Path, commit: str) -> Iterator[Path]:
     prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
     with tempfile.TemporaryDirectory(prefix="nox-release-reproduce-") as tmp:
         tree = Path(tmp) / "src"
-        added = _git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        hooks = Path(tmp) / "no-hooks"  # a post-checkout hook must not change the export
+        hooks.mkdir()
+        added = _git(
+            root,
+            "-c",
+            f"core.hooksPath={hooks}",
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            str(tree),
+            commit,
+        )
         if added.returncode != 0:
             raise CannotReproduce(
                 f"git could not check out {commit[:12]}: {added.stderr.strip()}",

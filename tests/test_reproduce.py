@@ -343,3 +343,16 @@ def test_a_file_name_from_the_index_is_saved_only_as_a_plain_name(tmp_path: Path
     with pytest.raises(IndexUnavailable, match="not a plain file name"):
         download_release((hostile,), tmp_path / "in", timeout=1, cap=10)
     assert not (tmp_path / "evil.whl").exists()
+
+
+@slow
+def test_a_post_checkout_hook_does_not_change_the_clean_export(tmp_path: Path) -> None:
+    root = sample(tmp_path, "flit-flat")
+    hook = root / ".git" / "hooks" / "post-checkout"
+    hook.write_text(
+        "#!/bin/sh\necho 'HOOKED = True' >> nrs_flit_flat/__init__.py\n", encoding="utf-8"
+    )
+    hook.chmod(0o755)
+    ctx = make_ctx(root, environ())
+    build_command.build(ctx)
+    assert reproduce_command.reproduce(ctx, None).identical
