@@ -476,7 +476,7 @@ def test_dependencies_come_from_the_dependency_index_and_nothing_else(
 
 @pytest.mark.slow
 def test_a_dependency_only_the_test_index_has_is_never_installed(
-    make_project: ProjectFactory, index_pair: IndexPair, installer: str
+    make_project: ProjectFactory, index_pair: IndexPair, installer: str, tmp_path: Path
 ) -> None:
     """Dependency confusion, tried: dep-lib exists on the test index alone (anyone can register
     a name on TestPyPI). verify must fail, whichever installer runs, with the wheel and the
@@ -487,9 +487,16 @@ def test_a_dependency_only_the_test_index_has_is_never_installed(
     build_command.build(dep_ctx)
     upload_command.upload(dep_ctx, "test")  # on the test index only
     root = make_project(dependencies=("dep-lib",))
-    # and the environment tries to add the test index, as pip's and uv's variables could
+    # and the environment tries to add the test index, as pip's and uv's variables and
+    # configuration files could (uv reads $XDG_CONFIG_HOME/uv/uv.toml unless told not to)
     lure = {f"{tool}_EXTRA_INDEX_URL": test.index_url for tool in ("PIP", "UV")}
-    ctx = make_ctx(root, environ_for(test, prod) | lure | {"UV_INDEX": test.index_url})
+    config = tmp_path / "config"
+    (config / "uv").mkdir(parents=True)
+    (config / "uv" / "uv.toml").write_text(f'extra-index-url = ["{test.index_url}"]\n')
+    (config / "pip").mkdir()
+    (config / "pip" / "pip.conf").write_text(f"[global]\nextra-index-url = {test.index_url}\n")
+    lure |= {"UV_INDEX": test.index_url, "XDG_CONFIG_HOME": str(config)}
+    ctx = make_ctx(root, environ_for(test, prod) | lure)
     ctx.deps_from_pip_config = False  # dependency-index-url unset: the prod index
     build_command.build(ctx)
     upload_command.upload(ctx, "test")
