@@ -45,6 +45,8 @@ def test_loopback(host: str) -> None:
     "host",
     [
         "evil.localhost",  # any resolver may send a subdomain elsewhere
+        "Xlocalhost",
+        "localhostX",
         "localhost.example",
         "mylocalhost",
         "128.0.0.1",
@@ -290,3 +292,9 @@ def test_a_public_audience_from_another_host_is_refused(
         f"prod-trusted-publishing-url to {site} (or leave it unset); if it is another index, "
         "it must announce its own audience (check that the URL is the index you meant).",
     )
+
+
+def test_the_https_fix_keeps_the_whole_url() -> None:
+    url = "http://private.example/simple/?next=http://elsewhere/"
+    _message, fix = _refusal(check_transport, url, "index-url", allow_http=False)
+    assert fix.startswith("Use https://private.example/simple/?next=http://elsewhere/ if the index")
