@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from packaging.utils import parse_wheel_filename
 
 from . import http
 from .childenv import without_credentials, without_index_settings
+from .contained import run_contained
 from .distdir import hash_file
 from .endpoints import strip_credentials
 from .errors import VerificationFailed
@@ -124,11 +124,12 @@ def _run(
     advise: Advise | None = None,
 ) -> str:
     """Run a step of verify; on failure, ``advise`` (output, exit status or None when the
-    program could not start) says what it means (:mod:`release.verifyadvice`)."""
+    program could not start) says what it means (:mod:`release.verifyadvice`). pip and uv
+    run the sdist's build backend, and the smoke command is the package's own code: each runs
+    in a process group that ends with it (:func:`release.contained.run_contained`), so nothing
+    it starts keeps running into upload_prod."""
     try:
-        proc = subprocess.run(
-            list(argv), env=dict(env), cwd=cwd, capture_output=True, text=True, check=False
-        )
+        proc = run_contained(argv, env=env, cwd=cwd)
     except OSError as exc:
         if advise is not None:
             verdict = advise(str(exc), None)

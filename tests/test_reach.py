@@ -220,3 +220,26 @@ def test_the_templates_build_in_a_job_without_credentials(template: str) -> None
         assert "environment" not in job, name  # deployment environments hold secrets
         for variable in {**job.get("env", {}), **job.get("variables", {})}:
             assert not is_credential_name(variable) or variable.startswith("RELEASE_"), name
+
+
+LEAVE_BEHIND = (
+    "import subprocess, sys; "
+    "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'], "
+    "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(p.pid)"
+)
+
+
+def test_verify_steps_leave_nothing_running(tmp_path: Path) -> None:
+    """verify's pip/uv (which run the sdist's backend) and the smoke command go through one
+    runner: whatever they start ends with them."""
+    from release import verify
+
+    out = verify._run(
+        [sys.executable, "-c", LEAVE_BEHIND], env=dict(os.environ), cwd=tmp_path, what="smoke"
+    )
+    pid = int(out.strip())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
