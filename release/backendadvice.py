@@ -22,6 +22,7 @@ __all__ = [
     "backend_name",
     "backend_of",
     "compiled_rehearsal",
+    "disagreement_fix",
     "leftovers",
     "sdist_exclude",
     "sdist_needs_git",
@@ -169,4 +170,19 @@ def compiled_rehearsal() -> tuple[str, ...]:
         "python -m build --wheel --outdir dist/raw",
         f"auditwheel repair dist/raw/*.whl -w {WHEELHOUSE}",
         f"nox -s rehearse -- --wheels {WHEELHOUSE}",
+    )
+
+
+def disagreement_fix(root_names: Sequence[str]) -> str:
+    """The fix when the built sdist and wheel state other names or versions, naming only what
+    is at the project's root (``root_names``): an earlier build's ``build/`` and
+    ``*.egg-info``; else the backend's dynamic version is the place to look."""
+    found = sorted(n for n in root_names if n == "build" or n.endswith(".egg-info"))
+    if found:
+        listing = ", ".join(f"{n}/" for n in found)
+        return f"Remove {listing} (left by an earlier build), then build again."
+    return (
+        "Nothing of an earlier build is at the project's root: check where the backend takes "
+        "the version from (a dynamic version read differently for the sdist and the wheel, "
+        "e.g. from git in one and from a file in the other), then build again."
     )

@@ -83,7 +83,8 @@ def same_identity(paths: Sequence[Path]) -> Identity:
         listing = ", ".join(f"{fn}: {i.name} {i.version}" for fn, i in sorted(found.items()))
         raise DistError(
             f"The built files' metadata disagree on the name or version ({listing}).",
-            "Rebuild from a clean tree (remove build/ and *.egg-info), then build again.",
+            "Rebuild from a clean tree: remove what an earlier build left at the project's "
+            "root, then build again.",
         )
     sdists = [i for fn, i in found.items() if not fn.endswith(".whl")]
     return (sdists or list(found.values()))[0]

@@ -23,10 +23,15 @@ from release.cli import main
 from release.commands import build as build_command
 from release.commands.rehearse import rehearse
 from release.config import load_settings
-from release.errors import IndexRulesRefusal
+from release.errors import DistError, IndexRulesRefusal
 from release.output import Reporter
 from tests.pipeline import make_ctx, text
-from tests.sample_projects import write_c_extension_project, write_project
+from tests.sample_projects import (
+    write_c_extension_project,
+    write_project,
+    write_sdist,
+    write_wheel,
+)
 
 SCM_PYPROJECT = """\
 [build-system]
@@ -235,3 +240,30 @@ def test_bump_and_the_dev_version_advice_tag_a_pbr_project_as_pbr_reads_tags(
     assert gitstate.tag_format(load_settings(tmp_path, environ)) == tag
     (tmp_path / "setup.py").write_text("import setuptools\nsetuptools.setup()\n")
     assert gitstate.tag_format(load_settings(tmp_path, environ)) == "v{version}"
+
+
+@pytest.mark.parametrize(
+    ("at_root", "says"),
+    [
+        (["PKG-INFO"], "PKG-INFO at the root of the project: files of an unpacked sdist"),
+        (["build", "demo.egg-info"], "Remove build/, demo.egg-info/ (left by an earlier build)"),
+        ([], "check where the backend takes the version from"),
+    ],
+)
+def test_built_files_that_disagree_name_what_is_at_the_root_and_nothing_else(
+    tmp_path: Path, at_root: list[str], says: str
+) -> None:
+    root, out = tmp_path / "root", tmp_path / "out"
+    root.mkdir()
+    for name in at_root:
+        if name == "PKG-INFO":
+            (root / name).write_text("Metadata-Version: 2.1\nName: demo\nVersion: 0.9\n")
+        else:
+            (root / name).mkdir()
+    write_sdist(out, "demo", "1.0")
+    write_wheel(out, "demo", "1.0.post1")  # the wheel built from it says otherwise
+    with pytest.raises(DistError) as refused:
+        build_command._built_info(out, None, root)
+    assert "metadata disagree" in refused.value.message
+    assert says in refused.value.message + refused.value.fix
+    assert "build/" not in refused.value.fix or "build" in at_root  # never what is not there

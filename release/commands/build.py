@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import attestations
-from ..backendadvice import Leftovers, leftovers
+from ..backendadvice import Leftovers, disagreement_fix, leftovers
 from ..buildrun import installer, run_build
 from ..childenv import credentials_present
 from ..config import Settings
@@ -172,14 +172,18 @@ def _leftovers(root: Path) -> Leftovers | None:
 
 
 def _built_info(outdir: Path, declared: ProjectInfo | None, root: Path) -> ProjectInfo:
-    """What the build made; when its files disagree, a PKG-INFO at the root is named."""
+    """What the build made; when its files disagree, the fix names what is at the root (a
+    PKG-INFO of an unpacked sdist, an earlier build's leftovers), never what is not there."""
     try:
         return built_info(sorted(outdir.iterdir()), declared)
     except DistError as exc:
-        leftover = _leftovers(root)
-        if leftover is None:
+        if not exc.message.startswith("The built files' metadata disagree"):
             raise
-        raise DistError(f"{exc.message}\n{leftover.problem}.", leftover.fix + ".") from None
+        leftover = _leftovers(root)
+        if leftover is not None:
+            raise DistError(f"{exc.message}\n{leftover.problem}.", leftover.fix + ".") from None
+        names = [p.name for p in root.iterdir()]
+        raise DistError(exc.message, disagreement_fix(names)) from None
 
 
 def _warn_leftovers(root: Path, out: Reporter) -> None:
