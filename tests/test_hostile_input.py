@@ -187,3 +187,15 @@ def test_oversized_minted_token_is_refused(double: OIDCDouble, tmp_path: Path) -
     double.tokens = ["pypi-" + "A" * 200_000]
     with pytest.raises(CredentialError, match="minted token is"):
         resolve(PRIVATE, "demo", _github(double, tmp_path))
+
+
+def test_a_page_of_many_links_reads_every_file_with_its_sha256() -> None:
+    """The streaming HTML parser (the memory of a 200,000-link page is measured in
+    bench/bench_hostile.py --links): every file, with its sha256, read from 5,000 links."""
+    with HostileIndex("many_links") as server:
+        server.links = 5_000
+        state = fetch_index_state(server.index_url, "demo-pkg", policy=TWICE, timeout=30)
+    assert len(state.files) == 5_000
+    last = state.files[-1]
+    assert last.filename == "demo_pkg-4999.0-py3-none-any.whl"
+    assert last.sha256 == format(4999, "064x")
