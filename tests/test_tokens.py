@@ -943,3 +943,175 @@ def test_every_finding_exactly(case: str) -> None:
 
 def test_the_scenarios_and_their_findings_match() -> None:
     assert set(SCENARIOS) == set(EXACT_FINDINGS)
+
+
+# --- every refusal of decode_token, exactly ----------------------------------------------------
+
+
+def _raw(raw: bytes) -> str:
+    return "pypi-" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_TOKEN = make_token(caveats=[[3, "u"]])
+_CUT = (
+    "Copy the whole token again (it is one line of ~180+ characters starting with pypi-); if "
+    "it is lost, create a new one"
+)
+DECODE_REFUSALS: dict[str, tuple[str, str, str, str]] = {
+    "whitespace around": (
+        " " + _TOKEN,
+        "whitespace",
+        "The token has a space or newline before or after it.",
+        "Remove the surrounding whitespace (a file read with its final newline is the usual "
+        "cause) and set it again",
+    ),
+    "quotes": (
+        "'" + _TOKEN + "'",
+        "quotes",
+        "The token is wrapped in quotes; the quotes became part of it.",
+        "Remove the quotes (in CI secrets and .env files, store the bare token)",
+    ),
+    "a closing quote only": (
+        _TOKEN + "\u201d",
+        "quotes",
+        "The token is wrapped in quotes; the quotes became part of it.",
+        "Remove the quotes (in CI secrets and .env files, store the bare token)",
+    ),
+    "doubled prefix": (
+        "pypi-" + _TOKEN,
+        "doubled-prefix",
+        "The token has its pypi- prefix twice: it was added once too often.",
+        "Remove one pypi- (PyPI's token already includes it)",
+    ),
+    "missing prefix": (
+        _TOKEN[5:],
+        "missing-prefix",
+        "The token lacks its pypi- prefix.",
+        "Put pypi- in front of it: the prefix is part of the token",
+    ),
+    "not a token": (
+        "hunter2",
+        "not-a-token",
+        "This is not a PyPI API token (it does not start with pypi-).",
+        "Use an API token (it starts with pypi-) with username __token__",
+    ),
+    "whitespace inside": (
+        _TOKEN[:20] + "\n" + _TOKEN[20:],
+        "whitespace",
+        "The token has a space or line break inside it (wrapped when copied?).",
+        "Join it back into one line without spaces",
+    ),
+    "bad characters": (
+        _TOKEN[:20] + "+" + _TOKEN[21:],
+        "bad-characters",
+        "The token has characters a PyPI token never contains (only A-Z a-z 0-9 - _ are possible).",
+        "Copy the token again exactly as PyPI showed it; do not re-encode or pad it",
+    ),
+    "one character pasted after it": (
+        _TOKEN + "x",
+        "trailing",
+        "The token has extra characters after its end (text pasted after it).",
+        "Remove what follows the token; copy it again from where you stored it",
+    ),
+    "a length no base64 has": (
+        "pypi-AgEI" + "A" * 40 + "B",
+        "truncated",
+        "The token is cut short or damaged: its length is impossible for base64.",
+        _CUT,
+    ),
+    "wrong format version": (
+        _raw(b"\x01abc"),
+        "not-macaroon",
+        "The text after pypi- is not a PyPI macaroon (wrong format version).",
+        "Copy the token exactly as PyPI showed it, or create a new one",
+    ),
+    "ends inside a header": (
+        _raw(b"\x02"),
+        "truncated",
+        "The token is cut short or damaged: it ends inside a field header.",
+        _CUT,
+    ),
+    "corrupt header": (
+        _raw(b"\x02" + b"\xff" * 10 + b"\x01"),
+        "truncated",
+        "The token is cut short or damaged: a field header is corrupt.",
+        _CUT,
+    ),
+    "a field longer than the token": (
+        _raw(b"\x02\x01\x05ab"),
+        "truncated",
+        "The token is cut short or damaged: a field says 5 bytes but fewer are left.",
+        _CUT,
+    ),
+    "no identifier": (
+        _raw(b"\x02\x01\x01a\x06\x01x"),
+        "truncated",
+        "The token is cut short or damaged: its identifier is missing.",
+        _CUT,
+    ),
+    "header not ended": (
+        _raw(b"\x02\x02\x01a\x02\x01b"),
+        "truncated",
+        "The token is cut short or damaged: its header section does not end where it should.",
+        _CUT,
+    ),
+    "caveat without identifier": (
+        _raw(b"\x02\x02\x01a\x00\x06\x01x"),
+        "truncated",
+        "The token is cut short or damaged: a caveat has no identifier.",
+        _CUT,
+    ),
+    "caveat not ended": (
+        _raw(b"\x02\x02\x01a\x00\x02\x01c\x02\x01d"),
+        "truncated",
+        "The token is cut short or damaged: a caveat does not end where it should.",
+        _CUT,
+    ),
+    "short signature": (
+        make_token(caveats=[[3, "u"]], signature_length=31),
+        "truncated",
+        "The token is cut short or damaged: its signature is missing or short.",
+        _CUT,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DECODE_REFUSALS)
+def test_decode_refusals_exactly(case: str) -> None:
+    secret, code, message, fix = DECODE_REFUSALS[case]
+    with pytest.raises(TokenProblem) as info:
+        decode_token(secret)
+    assert (info.value.code, info.value.message, info.value.fix) == (code, message, fix)
+
+
+def test_what_a_token_says_exactly() -> None:
+    t = int(NOW.timestamp())
+    secret = make_token(
+        location="Test.PyPI.org",
+        caveats=[
+            [1, ["my-project"]],
+            [0, t + 600, t - 60],
+            [0, t + 300, t - 120],  # the earliest expiry and the latest start count
+            b"\xff not utf-8",
+            [3, "u"],
+        ],
+        vid_on=(1, 4),
+        trailing=b"abc",
+    )
+    info = decode_token(secret)
+    assert info.location == "Test.PyPI.org"
+    assert info.warehouse is endpoints.Warehouse.TESTPYPI
+    assert info.expires == NOW + timedelta(seconds=300)
+    assert info.not_before == NOW - timedelta(seconds=60)
+    assert info.caveats == (
+        [1, ["my-project"]],
+        [0, t + 600, t - 60],
+        [0, t + 300, t - 120],
+        None,
+        [3, "u"],
+    )
+    assert info.unreadable_caveats == 1
+    assert info.third_party_caveats == 2
+    assert info.trailing_bytes == 3
+    assert info.trailing_chars == 4
+    assert decode_token(make_token(caveats=[])).trailing_chars == 0
