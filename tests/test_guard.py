@@ -7,6 +7,8 @@ reader turns real server answers into exactly this data is tests/test_index.py's
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -1073,8 +1075,19 @@ def test_upload_times_in_any_zone(zone: timezone) -> None:
     assert decide(ours(), state(naive), PYPI).verdict is Verdict.UPLOAD  # naive = UTC
 
 
+@pytest.fixture
+def _new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local time zone is New York's for the test."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("_new_york")
 def test_the_date_is_utc() -> None:
-    # 23:30 on the 7th in New York is 04:30 on the 8th in UTC.
+    # 23:30 on the 7th in New York is 04:30 on the 8th in UTC, on a machine in New York too.
     upload = datetime(2026, 11, 7, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
     late = dataclasses.replace(rf(SDIST, SHA_SDIST), upload_time=upload)
     plan = decide(ours(), state(late), PYPI)
