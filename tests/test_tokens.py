@@ -526,6 +526,7 @@ def test_any_caveats_are_checked_without_leaking(
 # `nox -s mutate`: the findings were checked by code, their words and fixes were not).
 
 T = int(NOW.timestamp())
+_TOK2 = make_token(caveats=[[3, "us"]])  # two "=" of padding would complete it
 SCENARIOS: dict[str, tuple[str, IndexSettings, str, str]] = {
     "good": (make_token(caveats=UI_PROJECT), PYPI, "__token__", "my-project"),
     "trusted": (
@@ -588,8 +589,51 @@ SCENARIOS: dict[str, tuple[str, IndexSettings, str, str]] = {
     "quoted": ('"' + make_token(caveats=[[3, "u"]]) + '" ', PYPI, "__token__", "x"),
     "noprefix": (make_token(caveats=[[3, "u"]])[5:], PYPI, "__token__", "x"),
     "doubleprefix": ("pypi-" + make_token(caveats=[[3, "u"]]), PYPI, "__token__", "x"),
+    "whitespace only": ("\t" + _TOK2 + "\n", PYPI, "__token__", "x"),
+    "curly quotes": ("\u201c" + _TOK2 + "\u201d", PYPI, "__token__", "x"),
+    "AgE that is no token": ("AgEnotatoken", PYPI, "__token__", "x"),
+    "one = where two belong": (_TOK2 + "=", PYPI, "__token__", "x"),
+    "padding and a doubled prefix": ("pypi-" + _TOK2 + "==", PYPI, "__token__", "x"),
+    "quoted, missing prefix": ("'" + _TOK2[5:] + "'", PYPI, "__token__", "x"),
+    "standard base64": (
+        "pypi-" + make_token(caveats=[[3, "u"]])[5:].replace("-", "+").replace("_", "/"),
+        PYPI,
+        "__token__",
+        "x",
+    ),
+    "a private index's own token": (
+        make_token(location="Private.Example", caveats=[[3, "u"]]),
+        IndexSettings(
+            "prod", "https://private.example/legacy/", "https://private.example/simple/", "bob"
+        ),
+        "bob",
+        "x",
+    ),
 }
 EXACT_FINDINGS: dict[str, list[tuple[str, str, str, str]]] = {
+    "standard base64": [
+        (
+            "warning",
+            "The token is written in standard base64 ('+', '/') instead of PyPI's URL-safe "
+            "alphabet ('-', '_'): it was re-encoded. PyPI accepts it, other tools may not.",
+            "Copy the token exactly as PyPI showed it",
+            "alphabet",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "a private index's own token": [
+        (
+            "info",
+            "Token for Private.Example, user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        )
+    ],
     "good": [
         ("info", "Token for PyPI (pypi.org), projects: my-project, no expiry.", "", "summary")
     ],
@@ -931,6 +975,96 @@ EXACT_FINDINGS: dict[str, list[tuple[str, str, str, str]]] = {
             "summary",
         ),
     ],
+    "whitespace only": [
+        (
+            "warning",
+            "The token has a space or newline before or after it. PyPI strips it; other "
+            "indexes and tools may not.",
+            "Remove the surrounding whitespace (a file read with its final newline is the "
+            "usual cause) and set it again",
+            "whitespace",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "curly quotes": [
+        (
+            "error",
+            "The token is wrapped in quotes; the quotes became part of it.",
+            "Remove the quotes (in CI secrets and .env files, store the bare token)",
+            "quotes",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "AgE that is no token": [
+        (
+            "error",
+            "The username is __token__ but the password is not an API token (it does not start "
+            "with pypi-).",
+            "Set the password to the whole API token, pypi- included "
+            "(https://pypi.org/manage/account/token/)",
+            "not-a-token",
+        )
+    ],
+    "one = where two belong": [
+        (
+            "error",
+            "The token has characters a PyPI token never contains (only A-Z a-z 0-9 - _ are "
+            "possible).",
+            "Copy the token again exactly as PyPI showed it; do not re-encode or pad it",
+            "bad-characters",
+        )
+    ],
+    "padding and a doubled prefix": [
+        (
+            "error",
+            "The token has its pypi- prefix twice: it was added once too often.",
+            "Remove one pypi- (PyPI's token already includes it)",
+            "doubled-prefix",
+        ),
+        (
+            "warning",
+            "The token ends with base64 padding ('='), which PyPI's tokens never have; PyPI "
+            "accepts it, other tools may not.",
+            "Remove the '=' at the end (copy the token exactly as PyPI showed it)",
+            "padding",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
+    "quoted, missing prefix": [
+        (
+            "error",
+            "The token is wrapped in quotes; the quotes became part of it.",
+            "Remove the quotes (in CI secrets and .env files, store the bare token)",
+            "quotes",
+        ),
+        (
+            "error",
+            "The token lacks its pypi- prefix.",
+            "Put pypi- in front of it: the prefix is part of the token",
+            "missing-prefix",
+        ),
+        (
+            "info",
+            "Token for PyPI (pypi.org), user-wide (every project of the account), no expiry.",
+            "",
+            "summary",
+        ),
+    ],
 }
 
 
@@ -976,6 +1110,18 @@ DECODE_REFUSALS: dict[str, tuple[str, str, str, str]] = {
         "quotes",
         "The token is wrapped in quotes; the quotes became part of it.",
         "Remove the quotes (in CI secrets and .env files, store the bare token)",
+    ),
+    "an opening quote only": (
+        "'" + _TOKEN,
+        "quotes",
+        "The token is wrapped in quotes; the quotes became part of it.",
+        "Remove the quotes (in CI secrets and .env files, store the bare token)",
+    ),
+    "nothing after the prefix": (
+        "pypi-",
+        "truncated",
+        "The token is cut short or damaged: it is empty after the prefix.",
+        _CUT,
     ),
     "doubled prefix": (
         "pypi-" + _TOKEN,
@@ -1115,3 +1261,20 @@ def test_what_a_token_says_exactly() -> None:
     assert info.trailing_bytes == 3
     assert info.trailing_chars == 4
     assert decode_token(make_token(caveats=[])).trailing_chars == 0
+
+
+def test_caveat_locations_and_odd_header_bytes_are_read() -> None:
+    signature = bytes(32)
+    raw = b"\x02\x01\x09\xffpypi.org\x02\x01i\x00" + b'\x01\x01L\x02\x08[3, "u"]\x00'
+    info = decode_token(_raw(raw + b"\x00\x06\x20" + signature))
+    assert info.location == "\ufffdpypi.org"  # not UTF-8: shown, never trusted
+    assert info.warehouse is None
+    assert info.caveats == ([3, "u"],)
+    assert info.scope.kind == "user"
+
+
+def test_a_legacy_caveat_with_half_a_validity_is_unreadable() -> None:
+    t = int(NOW.timestamp())
+    for caveat in ({"exp": t + 60}, {"nbf": t - 60}):
+        info = decode_token(make_token(caveats=[caveat]))
+        assert (info.unreadable_caveats, info.expires, info.not_before) == (1, None, None)
