@@ -41,6 +41,7 @@ __all__ = [
     "AnswerTooLarge",
     "AnswerTooSlow",
     "Limits",
+    "download",
     "exchange",
     "make_session",
     "strict_json",
@@ -136,6 +137,16 @@ class Limits:
     def page(cls, timeout: float) -> Limits:
         """An index page: the configured timeout is also the deadline."""
         return cls(timeout=timeout, deadline=timeout)
+
+    @classmethod
+    def file(cls, timeout: float, size: int) -> Limits:
+        """A file of at most ``size`` bytes, at no less than :data:`MIN_TRANSFER_RATE`."""
+        return cls(
+            timeout=timeout,
+            deadline=transfer_deadline(timeout, size),
+            wire_cap=size + ERROR_PAGE_CAP,
+            body_cap=size,
+        )
 
     @classmethod
     def short(cls, timeout: float, *, sending: int = 0) -> Limits:
@@ -433,3 +444,21 @@ def exchange(
     if isinstance(result, BaseException):
         raise result
     return result
+
+
+def download(
+    session: requests.Session, url: str, sink: IO[bytes], *, limits: Limits, hops: int = 5
+) -> tuple[Answer, str]:
+    """GET ``url`` into ``sink``, following at most ``hops`` redirects (each answer replaces
+    the last one's bytes): the last answer and the URL it came from. Only for requests that
+    carry no credential, where following a redirect to another host is safe; the caller checks
+    the status and the bytes."""
+    answer = exchange(session, "GET", url, limits=limits, sink=sink)
+    for _hop in range(hops - 1):
+        if not answer.is_redirect:
+            break
+        url = answer.location
+        sink.seek(0)
+        sink.truncate()
+        answer = exchange(session, "GET", url, limits=limits, sink=sink)
+    return answer, url

@@ -162,12 +162,7 @@ def download_release(
     credential is sent, redirects are followed a few times)."""
     dest.mkdir(parents=True, exist_ok=True)
     got: dict[str, Path] = {}
-    limits = http.Limits(
-        timeout=timeout,
-        deadline=http.transfer_deadline(timeout, cap),
-        wire_cap=cap + http.ERROR_PAGE_CAP,
-        body_cap=cap,
-    )
+    limits = http.Limits.file(timeout, cap)
     with http.make_session("reproduce download") as session:
         for f in files:
             if not _plain_name(f.filename):
@@ -180,13 +175,7 @@ def download_release(
             url = f.url
             try:
                 with target.open("wb") as sink:
-                    for _hop in range(5):
-                        answer = http.exchange(session, "GET", url, limits=limits, sink=sink)
-                        if not answer.is_redirect:
-                            break
-                        url = answer.location
-                        sink.seek(0)
-                        sink.truncate()
+                    answer, url = http.download(session, url, sink, limits=limits)
             except Transient as exc:
                 raise IndexUnavailable(
                     f"Could not download {strip_credentials(url)}: {exc.what}.",

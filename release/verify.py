@@ -266,21 +266,9 @@ def _download_url(url: str, dest: Path, timeout: float, size: int, name: str | N
     """
     dest.mkdir(parents=True, exist_ok=True)
     target = dest / (name or url.rsplit("/", 1)[-1].split("#", 1)[0])
-    limits = http.Limits(
-        timeout=timeout,
-        deadline=http.transfer_deadline(timeout, size),
-        wire_cap=size + http.ERROR_PAGE_CAP,
-        body_cap=size,
-    )
     try:
         with http.make_session("verify download") as session, target.open("wb") as f:
-            for _hop in range(5):
-                answer = http.exchange(session, "GET", url, limits=limits, sink=f)
-                if not answer.is_redirect:
-                    break
-                url = answer.location
-                f.seek(0)
-                f.truncate()
+            answer, url = http.download(session, url, f, limits=http.Limits.file(timeout, size))
             if answer.status != 200:
                 raise VerificationFailed(
                     f"Could not download {strip_credentials(url)}: HTTP {answer.status} "
