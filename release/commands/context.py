@@ -24,7 +24,7 @@ from ..distdir import check_dist, load_manifest
 from ..errors import (
     DistError,
 )
-from ..index import fetch_index_state
+from ..index import await_listed, fetch_index_state
 from ..indexstate import IndexState
 from ..manifest import MANIFEST_NAME, DistFile, Manifest
 from ..output import Reporter
@@ -64,6 +64,20 @@ class Context:
 
         return fetch_index_state(
             index.index_url, project, policy=self.policy, timeout=self.timeout, on_retry=on_retry
+        )
+
+    def await_listed(self, index: IndexSettings, manifest: Manifest, what: str) -> IndexState:
+        """Read ``index`` until it lists every file of ``manifest`` with our sha256 (the
+        proof after an upload, and verify's wait), for at most wait-timeout."""
+        return await_listed(
+            index.index_url,
+            manifest.name,
+            manifest.files,
+            reporter=self.reporter,
+            policy=self.policy,
+            timeout=self.timeout,
+            wait=float(self.settings.get("wait-timeout")),
+            what=what,
         )
 
     def credential(self, index: IndexSettings, project: str) -> Credential:

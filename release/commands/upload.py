@@ -22,7 +22,6 @@ from ..errors import (
     IndexUnavailable,
     VerificationFailed,
 )
-from ..index import await_listed
 from ..manifest import DistFile, Manifest
 from ..matrix import audit_release
 from ..output import Reporter
@@ -146,16 +145,7 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
             first_alone = False
     # Proof: the index lists every file of ours with our sha256.
     with out.timed(f"proof_{name}"):
-        proved = await_listed(
-            index.index_url,
-            manifest.name,
-            manifest.files,
-            reporter=out,
-            policy=ctx.policy,
-            timeout=ctx.timeout,
-            wait=float(settings.get("wait-timeout")),
-            what="the uploaded files",
-        )
+        proved = ctx.await_listed(index, manifest, "the uploaded files")
     ctx.proofs[name] = (manifest.files, proved)
     for f in manifest.files:
         out.file(f.filename, f"listed with our sha256 ({f.sha256[:12]}…)", "ok")

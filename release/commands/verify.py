@@ -15,7 +15,6 @@ from ..errors import (
     ReleaseError,
     VerificationFailed,
 )
-from ..index import await_listed
 from ..manifest import Manifest
 from ..output import Reporter
 from ..verify import Prepared, VerifyOptions, verify_release
@@ -73,16 +72,7 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
         return manifest
     proved, listed = ctx.proofs.get("test", ((), None))
     if listed is None or proved != manifest.files:  # not this run's upload: read it now
-        listed = await_listed(
-            index.index_url,
-            manifest.name,
-            manifest.files,
-            reporter=out,
-            policy=ctx.policy,
-            timeout=ctx.timeout,
-            wait=float(settings.get("wait-timeout")),
-            what=f"{manifest.name} {manifest.version}",
-        )
+        listed = ctx.await_listed(index, manifest, f"{manifest.name} {manifest.version}")
     out.ok(f"the test index lists all {len(manifest.files)} file(s) with our sha256")
     options = VerifyOptions(
         test_index_url=index.index_url,
