@@ -52,17 +52,16 @@ class RehearsalResult:
     changed_bytes_refused: bool
 
 
+_OTHER_STAMP = (2001, 2, 3, 4, 5, 6)
+
+
 def _restamp(source: Path, target: Path) -> None:
     """``source`` written again with other member timestamps: what a rebuild without
     SOURCE_DATE_EPOCH leaves. Other bytes, still a wheel PyPI's rules accept (an archive comment
     would not be: PyPI refuses those), so the refusal that follows is the guard's, by sha256."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for info in old.infolist():
-            stamp = (
-                (2001, 2, 3, 4, 5, 6)
-                if info.date_time != (2001, 2, 3, 4, 5, 6)
-                else (2002, 2, 3, 4, 5, 6)
-            )
+            stamp = _OTHER_STAMP if info.date_time != _OTHER_STAMP else (2002, 2, 3, 4, 5, 6)
             copy = zipfile.ZipInfo(info.filename, date_time=stamp)
             copy.compress_type = info.compress_type
             copy.external_attr = info.external_attr
@@ -75,9 +74,10 @@ def _tampered_copy(dist: Path, manifest: Manifest, into: Path) -> Manifest:
     files = []
     for f in manifest.files:
         target = into / f.filename
-        shutil.copy2(dist / f.filename, target)
         if f.kind == "wheel":
             _restamp(dist / f.filename, target)
+        else:
+            shutil.copy2(dist / f.filename, target)
         sha, size = hash_file(target)
         files.append(DistFile(f.filename, sha, size, f.kind))
     changed = Manifest(manifest.name, manifest.version, tuple(files))
