@@ -4,8 +4,9 @@ The protocol is Warehouse's (PyPI, TestPyPI, and private warehouses):
 
 1. ``GET <host>/_/oidc/audience`` -> ``{"audience": "pypi"}`` (403 when trusted publishing is
    disabled on that index);
-2. the CI's OIDC provider gives an identity token (JWT) for that audience: ``id``'s
-   ``detect_credential`` (GitHub Actions, GitLab CI, Google Cloud, Buildkite, CircleCI);
+2. the CI's OIDC provider gives an identity token (JWT) for that audience: GitHub Actions'
+   through our own bounded HTTP (:func:`github_identity_token`), the others (GitLab CI,
+   Google Cloud, Buildkite, CircleCI) through ``id``'s ``detect_credential``;
 3. ``POST <host>/_/oidc/mint-token {"token": jwt}`` -> ``{"success": true, "token": "pypi-...",
    "expires": unix}``, or 422 ``{"message": ..., "errors": [{"code", "description"}]}``.
 
@@ -28,7 +29,9 @@ __all__ = [
     "ci_name",
     "exchange",
     "fetch_audience",
+    "github_identity_token",
     "github_permission_problem",
+    "github_token_url",
     "identity_claims",
     "in_ci",
     "jwt_claims",
@@ -46,7 +49,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import id as oidc
 import requests
@@ -223,7 +226,12 @@ MAX_TOKEN = 64 * 1024
 def _detect(audience: str, environ: Mapping[str, str], timeout: float) -> str | None:
     """``id``'s detection, within ``timeout`` seconds: ``id`` has its own HTTP stack with its
     own 30 s timeouts per request (GCP makes three), so it runs in a thread that is abandoned
-    when the deadline passes (a stalled provider ends the run, not hangs it)."""
+    when the deadline passes (a stalled provider ends the run, not hangs it).
+
+    Used for the providers we do not talk to ourselves: GitLab's token is a variable (no
+    HTTP); Google Cloud's metadata server, Buildkite's and CircleCI's agents are local to
+    the runner. ``id`` reads their answers whole, so memory is not bounded there; GitHub,
+    whose endpoint is remote, goes through :func:`github_identity_token` instead."""
     outcome: dict[str, Any] = {}
 
     def run() -> None:
@@ -258,12 +266,117 @@ def _check_size(token: str, what: str) -> None:
         )
 
 
+# GitHub's answer is ``{"value": "<jwt>"}`` (and a count): a token of MAX_TOKEN characters and
+# room for the rest. A longer answer is abandoned unread (release.http's caps).
+GITHUB_ANSWER_CAP = MAX_TOKEN + 4096
+_GITHUB_FIX = (
+    "Run the job again if GitHub's OIDC provider was unavailable; check that the upload job "
+    "has `permissions: id-token: write`."
+)
+
+
+def github_token_url(request_url: str, audience: str) -> str:
+    """``$ACTIONS_ID_TOKEN_REQUEST_URL`` with ``audience=`` set in its query (replacing one
+    already there, as ``id`` does), the URL GitHub documents. Pure."""
+    parts = urlsplit(request_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "audience"]
+    query.append(("audience", audience))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _github_refusal(exc: Exception, timeout: float) -> CredentialError:
+    if isinstance(exc, http.AnswerTooLarge):
+        return CredentialError(
+            "Trusted publishing: GitHub's answer with the CI's identity token is larger than "
+            f"{GITHUB_ANSWER_CAP // 1024} KiB (real ones are a few KiB); it was abandoned "
+            "unread, not used or sent on.",
+            "Check ACTIONS_ID_TOKEN_REQUEST_URL: the runner's OIDC provider answered like no "
+            "GitHub provider does.",
+        )
+    if isinstance(exc, http.AnswerTooSlow) or "Timeout" in _what(exc):
+        return CredentialError(
+            f"Trusted publishing: GitHub Actions did not give an identity token within "
+            f"{timeout:g} s (the timeout setting).",
+            "Run the job again if the CI's OIDC provider was unavailable; raise "
+            "RELEASE_TIMEOUT if it is only slow.",
+        )
+    return CredentialError(
+        f"Trusted publishing: GitHub Actions did not give an identity token ({_what(exc)}).",
+        _GITHUB_FIX,
+    )
+
+
+def github_identity_token(audience: str, environ: Mapping[str, str], timeout: float) -> str:
+    """GitHub Actions' identity token for ``audience``: one GET of
+    ``$ACTIONS_ID_TOKEN_REQUEST_URL&audience=AUD`` with ``Authorization: bearer
+    $ACTIONS_ID_TOKEN_REQUEST_TOKEN``, answered ``{"value": "<jwt>"}``.
+
+    Hand-written, not ``id``'s ``detect_github``: ``id`` reads the whole answer into memory
+    (a 100 MB token cost 317 MB before our :data:`MAX_TOKEN` check could refuse it) with its
+    own 30 s timeouts per request. Here the exchange is :func:`release.http.exchange`'s:
+    ``timeout`` is its deadline, the answer is abandoned past :data:`GITHUB_ANSWER_CAP`, no
+    redirect is followed (the request token would ride it), the request token goes only over
+    https (or http to loopback) and is registered for redaction first. The token is checked as
+    ``id`` checks it: a JWT whose ``aud`` claim is ``audience``.
+    """
+    request_url = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL", "")
+    request_token = environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
+    if not request_url or not request_token:
+        raise CredentialError(
+            "Trusted publishing: this GitHub Actions job may not request an identity token.",
+            _PERMISSION_FIX,
+        )
+    redact.register(request_token)
+    destinations.check_transport(request_url, "ACTIONS_ID_TOKEN_REQUEST_URL", allow_http=False)
+    limits = http.Limits(
+        timeout=timeout, deadline=timeout, wire_cap=GITHUB_ANSWER_CAP, body_cap=GITHUB_ANSWER_CAP
+    )
+    try:
+        with http.make_session("trusted publishing: identity") as session:
+            answer = http.exchange(
+                session,
+                "GET",
+                github_token_url(request_url, audience),
+                limits=limits,
+                headers={"Authorization": f"bearer {request_token}"},
+            )
+    except (Transient, http.AnswerError) as exc:
+        raise _github_refusal(exc, timeout) from None
+    if answer.status != 200:
+        raise CredentialError(
+            f"Trusted publishing: GitHub Actions did not give an identity token (answered "
+            f"{answer.status} {answer.reason}: {answer.shown_text[:200]!r}).",
+            _GITHUB_FIX,
+        )
+    try:
+        value = answer.json()["value"]
+        if not isinstance(value, str):
+            raise TypeError(value)
+    except (ValueError, KeyError, TypeError):
+        raise CredentialError(
+            "Trusted publishing: GitHub Actions did not give an identity token (its answer "
+            'is not {"value": "<token>"}).',
+            _GITHUB_FIX,
+        ) from None
+    _check_size(value, "the CI's identity token")
+    if jwt_claims(value).get("aud") != audience:
+        raise CredentialError(
+            "Trusted publishing: GitHub Actions did not give an identity token for the "
+            f"audience {audience!r} (not a JWT, or another audience in its aud claim).",
+            _GITHUB_FIX,
+        )
+    return value
+
+
 def identity_token(audience: str, environ: Mapping[str, str], timeout: float = 60.0) -> str:
-    """The CI's identity token for ``audience`` (via ``id``, within ``timeout`` seconds), or
-    a CredentialError that says why."""
+    """The CI's identity token for ``audience`` (within ``timeout`` seconds), or a
+    CredentialError that says why: GitHub Actions' through :func:`github_identity_token`
+    (bounded), any other provider's through ``id`` (:func:`_detect`)."""
     problem = github_permission_problem(environ)
     if problem:
         raise CredentialError(f"Trusted publishing: {problem}", _PERMISSION_FIX)
+    if environ.get("GITHUB_ACTIONS"):  # id's own test: then it would ask GitHub, unbounded
+        return github_identity_token(audience, environ, timeout)
     try:
         jwt = _detect(audience, environ, timeout)
     except oidc.GitHubOidcPermissionCredentialError:

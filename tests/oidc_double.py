@@ -145,6 +145,10 @@ class OIDCDouble(LoopbackServer):
         self.token_delay = 0.0
         self.token_padding = 0
         self.halt = threading.Event()  # set by stop(): a delayed answer gives up
+        # Bytes of the last identity-token answer that the client took before it hung up, and
+        # when that answer ended (sent whole, or cut off by the client).
+        self.token_bytes_sent = 0
+        self.token_answer_ended = threading.Event()
         self.mints = 0
         self.audience_requests = 0
         self.jwts: list[str] = []
@@ -291,7 +295,21 @@ class _Handler(LoopbackHandler):
         if owner.token_delay:
             owner.halt.wait(owner.token_delay)
         jwt = owner.make_jwt(audience) + "x" * owner.token_padding
-        self._send(200, {"value": jwt, "count": 1})
+        body = json.dumps({"value": jwt, "count": 1}).encode()
+        owner.token_bytes_sent = 0
+        owner.token_answer_ended.clear()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:  # in pieces, counted: how much of a huge answer did the client read?
+            for start in range(0, len(body), 64 * 1024):
+                self.wfile.write(body[start : start + 64 * 1024])
+                owner.token_bytes_sent += len(body[start : start + 64 * 1024])
+        except OSError:  # the client hung up
+            self.close_connection = True
+        finally:
+            owner.token_answer_ended.set()
 
     def _audience(self) -> None:
         double = self.owner

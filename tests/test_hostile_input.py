@@ -183,6 +183,31 @@ def test_oversized_identity_token_goes_nowhere(double: OIDCDouble, tmp_path: Pat
     assert double.seen == []
 
 
+def test_huge_identity_token_is_not_read_to_its_end(double: OIDCDouble, tmp_path: Path) -> None:
+    """GitHub's answer is read under a cap of a few KiB more than MAX_TOKEN, then abandoned: a
+    60 MB token is not taken in whole (``id`` read all of it: 317 MB of memory for 100 MB).
+    The socket buffers of loopback hold a few MB; the rest is never read."""
+    double.token_padding = 60_000_000
+    with pytest.raises(CredentialError, match="identity token") as info:
+        resolve(PRIVATE, "demo", _github(double, tmp_path))
+    assert info.value.exit_code == ExitCode.CREDENTIALS
+    assert double.token_answer_ended.wait(60)
+    assert double.token_bytes_sent < 20_000_000
+    assert double.seen == []
+
+
+def test_github_token_endpoint_gets_no_request_token_over_http(
+    double: OIDCDouble, tmp_path: Path
+) -> None:
+    """ACTIONS_ID_TOKEN_REQUEST_TOKEN mints identity tokens for any audience: it goes over
+    https only (loopback excepted), and never to a URL that names its host two ways."""
+    for url in ("http://169.254.0.1:9/token?x=1", "https://127.0.0.1\\@example.org/token"):
+        environ = _github(double, tmp_path) | {"ACTIONS_ID_TOKEN_REQUEST_URL": url}
+        with pytest.raises(CredentialError, match="ACTIONS_ID_TOKEN_REQUEST_URL"):
+            resolve(PRIVATE, "demo", environ)
+    assert double.jwts == []
+
+
 def test_oversized_minted_token_is_refused(double: OIDCDouble, tmp_path: Path) -> None:
     double.tokens = ["pypi-" + "A" * 200_000]
     with pytest.raises(CredentialError, match="minted token is"):

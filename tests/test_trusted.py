@@ -1,5 +1,7 @@
 """Trusted publishing against a local double of GitHub's OIDC provider and PyPI's mint
-endpoint (tests/oidc_double.py): the real ``id`` package fetches the identity token over HTTP.
+endpoint (tests/oidc_double.py): the identity token is fetched over real HTTP, by our bounded
+client for GitHub (release.trusted.github_identity_token), which must speak the protocol as the
+real ``id`` package does (checked against it here).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def env(double: OIDCDouble, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_mints_a_token_through_the_real_id_package(double: OIDCDouble, env: dict[str, str]) -> None:
+def test_mints_a_token_over_github_s_oidc_protocol(double: OIDCDouble, env: dict[str, str]) -> None:
     credential = resolve(TEST, "demo", env)
     assert credential.source == "trusted publishing (GitHub Actions OIDC)"
     username, token = credential.get()
@@ -43,8 +45,38 @@ def test_mints_a_token_through_the_real_id_package(double: OIDCDouble, env: dict
     assert token == double.issued_tokens[0]
     assert token.startswith("pypi-")
     assert double.mints == 1
-    assert double.seen == double.jwts  # the JWT `id` fetched from the provider was exchanged
+    assert double.seen == double.jwts  # the JWT fetched from the provider was exchanged
     assert "pypi-" not in repr(credential)
+
+
+def test_github_identity_token_is_what_id_would_fetch(
+    double: OIDCDouble, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our client and ``id``'s ``detect_credential`` ask the same endpoint the same way: both
+    get a token for the audience from the double (which checks the bearer request token)."""
+    import id as oidc
+
+    ours = trusted.github_identity_token("nox-release-double", env, 10)
+    for name in (
+        "GITHUB_ACTIONS",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    ):
+        monkeypatch.setenv(name, env[name])
+    theirs = oidc.detect_credential("nox-release-double")
+    assert theirs is not None
+    assert double.jwts == [ours, theirs]
+    assert trusted.jwt_claims(ours)["aud"] == trusted.jwt_claims(theirs)["aud"]
+
+
+def test_identity_token_for_another_audience_is_refused(
+    double: OIDCDouble, env: dict[str, str]
+) -> None:
+    """As ``id`` does: the token's aud claim must be the audience asked for."""
+    double.claims = {"aud": "pypi"}
+    with pytest.raises(CredentialError, match="for the audience 'nox-release-double'"):
+        resolve(TEST, "demo", env)
+    assert double.seen == []
 
 
 def test_token_is_renewed_when_less_than_two_minutes_remain(
