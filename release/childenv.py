@@ -16,6 +16,8 @@ __all__ = [
     "CI_FILES",
     "CREDENTIAL_PREFIXES",
     "CREDENTIAL_SUFFIXES",
+    "SEPARATE_JOB_FIX",
+    "code_beside_credentials",
     "credentials_present",
     "is_credential_name",
     "without_credentials",
@@ -102,6 +104,31 @@ def credentials_present(environ: Mapping[str, str]) -> list[str]:
         n for n in environ if n.upper().endswith("_ID_TOKEN") and environ[n] and n not in held
     )
     return held
+
+
+# The fix for project code that runs where the job holds a credential: build and verify where
+# there is none (the workflow templates do).
+SEPARATE_JOB_FIX = (
+    "Build and verify in a job of their own, without secrets and without `id-token: write`, "
+    "and upload from another job (the workflow templates do; release/docs/security.md)."
+)
+
+
+def code_beside_credentials(environ: Mapping[str, str], runs: str) -> tuple[list[str], str]:
+    """The credentials the job holds while the project's code runs (``runs`` says which code,
+    e.g. "Build code (the build backend, setup.py)"), and the warning to give: ([], "") when
+    it holds none. That code gets none of them, and python -m release keeps them out of its
+    own /proc environment, but every process of the job can read them from the CI step's
+    shell (/proc/<pid>/environ of an ancestor): no tool can hide what its caller holds.
+    The one decision for ``build`` and ``verify``. Pure."""
+    held = credentials_present(environ)
+    if not held:
+        return [], ""
+    return held, (
+        f"{runs} runs in a job that holds {', '.join(held)}: it can read them from the "
+        "environment of the processes that started this one (the CI step's shell), whatever "
+        f"nox-release hides. {SEPARATE_JOB_FIX}"
+    )
 
 
 def without_credentials(

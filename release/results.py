@@ -33,6 +33,9 @@ class Result(TypedDict, total=False):
     attestations_made: dict[str, list[str]]  # index -> files signed for this upload
     verified: dict[str, str]  # filename -> sha256, installed and smoke-tested
     listed_on_test: dict[str, str]  # filename -> sha256, listed but not installable here
+    # build, verify, release: the job's credentials while the project's code ran (a warning:
+    # build code can read them from an ancestor's environment; build in a job without them)
+    credentials_in_job: list[str]
     # rehearse
     rehearsal: JSONObject
     # build, upload, verify, release, rehearse: where the time went (step -> seconds)

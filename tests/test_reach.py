@@ -20,7 +20,13 @@ from typing import Any
 
 import pytest
 
-from release.childenv import credentials_present, is_credential_name, without_credentials
+from release.childenv import (
+    SEPARATE_JOB_FIX,
+    code_beside_credentials,
+    credentials_present,
+    is_credential_name,
+    without_credentials,
+)
 from tests.sample_projects import write_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +149,7 @@ def test_build_code_gets_no_ci_files_and_the_job_is_warned(
     assert all(record["ci_files"] == [] for record in records)
     shown = proc.stdout + proc.stderr
     assert "runs in a job that holds PYPI_API_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN" in shown
-    assert "Build in a job of its own" in shown
+    assert "Build and verify in a job of their own" in shown
     assert SECRET not in shown
 
 
@@ -156,6 +162,79 @@ def test_credentials_present_names_what_the_job_holds() -> None:
     env = {"PYPI_API_TOKEN": "x", "TEST_PYPI_API_TOKEN": "", "PYPI_ID_TOKEN": "j", "HOME": "/h"}
     assert credentials_present(env) == ["PYPI_API_TOKEN", "PYPI_ID_TOKEN"]
     assert credentials_present({"HOME": "/h"}) == []
+
+
+def test_code_beside_credentials_is_one_decision() -> None:
+    """build and verify ask the same pure function: the same names, the same fix."""
+    env = {"TEST_PYPI_API_TOKEN": "x", "ACTIONS_ID_TOKEN_REQUEST_URL": "u", "HOME": "/h"}
+    for runs in ("Build code", "The project's code"):
+        held, warning = code_beside_credentials(env, runs)
+        assert held == ["TEST_PYPI_API_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"]
+        assert warning.startswith(f"{runs} runs in a job that holds TEST_PYPI_API_TOKEN, ")
+        assert warning.endswith(SEPARATE_JOB_FIX)
+    assert code_beside_credentials({"HOME": "/h", "PYPI_API_TOKEN": ""}, "x") == ([], "")
+
+
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sample project with dist/ built in a job without credentials."""
+    root = write_project(tmp_path_factory.mktemp("verify-alone") / "project", "demo-pkg", "1.0.0")
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "build"],
+        cwd=root,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(root.parent),
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["credentials", "none"])
+def test_verify_alone_warns_of_the_job_s_credentials(built_project: Path, held: bool) -> None:
+    """verify_test_install run alone installs the sdist (its setup.py or backend runs) and
+    imports the package: the same warning as build, in the --json document and on the
+    terminal; none when the job holds no credential."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(built_project.parent),
+        "PYTHONPATH": str(ROOT),
+    }
+    if held:
+        env |= {
+            "PYPI_API_TOKEN": SECRET,
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": ID_REQUEST,
+            "ACTIONS_ID_TOKEN_REQUEST_URL": "https://127.0.0.1:9/token",
+        }
+    proc = subprocess.run(
+        [sys.executable, "-m", "release", "verify", "--dry-run", "--json"],
+        cwd=built_project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    warned = [line for line in proc.stderr.splitlines() if "runs in a job that holds" in line]
+    if not held:
+        assert "credentials_in_job" not in document["result"]
+        assert warned == []
+        return
+    names = ["PYPI_API_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"]
+    assert document["result"]["credentials_in_job"] == names
+    assert len(warned) == 1, proc.stderr
+    assert "pip builds the sdist" in warned[0]
+    assert f"holds {', '.join(names)}:" in warned[0]
+    assert warned[0].endswith(SEPARATE_JOB_FIX)
+    assert SECRET not in proc.stdout + proc.stderr
 
 
 def test_a_sitecustomize_at_the_root_never_runs_in_the_release_process(tmp_path: Path) -> None:

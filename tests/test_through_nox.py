@@ -237,6 +237,19 @@ def test_a_dry_run_exits_with_the_real_run_s_first_failure(project: Path, home: 
     assert "== verify_test_install" in err
 
 
+def test_verify_alone_warns_of_the_job_s_credentials(project: Path, home: Path) -> None:
+    """verify_test_install in a job holding a token (it builds the sdist): the warning of
+    build, on stderr and in the document (tests/test_reach.py tries the variants)."""
+    token = "pypi-" + "thru-nox-verify-0123456789abcdef"
+    env = base_env(home, PYPI_API_TOKEN=token, RELEASE_PROD_INDEX_URL=DEAD + "/prod/simple/")
+    code, out, err = nox(project, env, "verify_test_install", "--dry-run")
+    assert code == ExitCode.OK, err
+    assert the_document(code, out, err)["result"]["credentials_in_job"] == ["PYPI_API_TOKEN"]
+    assert "runs in a job that holds PYPI_API_TOKEN:" in err
+    assert "Build and verify in a job of their own" in err
+    assert token not in out + err
+
+
 def test_an_environment_that_cannot_be_made_is_1_with_the_installer_s_words(
     tmp_path: Path,
 ) -> None:

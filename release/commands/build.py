@@ -17,7 +17,6 @@ from pathlib import Path
 from .. import attestations
 from ..backendadvice import Leftovers, disagreement_fix, leftovers
 from ..buildrun import installer, run_build
-from ..childenv import credentials_present
 from ..config import Settings
 from ..distdir import dist_candidates, hash_file, write_manifest
 from ..distfacts import stale_versions
@@ -33,7 +32,7 @@ from ..metadata import built_info
 from ..output import Reporter
 from ..project import BuildKind, ProjectInfo, check_built_files, declared_info
 from ..runner import detect_runner
-from .checks import check_rules, explain_vcs_version, rules_passed
+from .checks import check_rules, explain_vcs_version, rules_passed, warn_code_beside_credentials
 from .context import Context, check_writable, from_args
 
 
@@ -196,20 +195,11 @@ def _warn_leftovers(root: Path, out: Reporter) -> None:
 def warn_build_beside_credentials(
     environ: Mapping[str, str], out: Reporter, from_dir: Path | None = None
 ) -> None:
-    """Build code is about to run in a job that holds a credential: say so, loudly. The build
-    gets none of it, and this process keeps it out of its own /proc environment, but every
-    process of the job can read it from the CI step's shell (/proc/<pid>/environ of an
-    ancestor): no tool can hide what its caller holds."""
-    held = credentials_present(environ)
-    if not held or from_dir is not None:  # --from: another tool built, no build code runs here
+    """Build code is about to run in a job that holds a credential: say so, loudly
+    (:func:`release.commands.checks.warn_code_beside_credentials`)."""
+    if from_dir is not None:  # --from: another tool built, no build code runs here
         return
-    out.warn(
-        "Build code (the build backend, setup.py) runs in a job that holds "
-        f"{', '.join(held)}: it can read them from the environment of the processes that "
-        "started this one (the CI step's shell), whatever nox-release hides. Build in a job "
-        "of its own, without secrets and without `id-token: write`, and upload from another "
-        "job (the workflow templates do; release/docs/security.md)."
-    )
+    warn_code_beside_credentials(environ, out, "Build code (the build backend, setup.py)")
 
 
 def _what_is_built(settings: Settings, declared: ProjectInfo | None) -> str:

@@ -1,5 +1,6 @@
 """Checks several commands share: PyPI's offline rules, the guard's plan, the prod index's
-early refusal, the credential's offline check, provenance on an index, what verify proves."""
+early refusal, the credential's offline check, provenance on an index, what verify proves, the
+warning when project code runs beside the job's credentials."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ __all__ = [
     "refuse_early",
     "rule_findings",
     "rules_passed",
+    "warn_code_beside_credentials",
     "what_verify_checks",
 ]
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .. import guard, provenance, pypi_rules, trusted
+from ..childenv import code_beside_credentials
 from ..config import IndexName, IndexSettings, Settings
 from ..credentials import Credential
 from ..distfacts import read_facts
@@ -285,3 +289,15 @@ def import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
     if configured or not wheels:
         return configured
     return import_names_of(ctx.settings.dist_dir / wheels[0])
+
+
+def warn_code_beside_credentials(environ: Mapping[str, str], out: Reporter, runs: str) -> None:
+    """The project's code (``runs``) is about to run in a job that holds a credential: warn,
+    loudly, once per run (``release`` builds, then verifies), and name them in the --json
+    document (``credentials_in_job``). The decision and its words are
+    :func:`release.childenv.code_beside_credentials`."""
+    held, warning = code_beside_credentials(environ, runs)
+    if not held or "credentials_in_job" in out.document:
+        return
+    out.document["credentials_in_job"] = held
+    out.warn(warning)

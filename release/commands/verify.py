@@ -19,7 +19,12 @@ from ..manifest import Manifest
 from ..output import Reporter
 from ..verify import Prepared, VerifyOptions, verify_release
 from ..verifyadvice import taken_on_prod
-from .checks import check_provenance, import_names, what_verify_checks
+from .checks import (
+    check_provenance,
+    import_names,
+    warn_code_beside_credentials,
+    what_verify_checks,
+)
 from .context import Context, check_writable, from_args, load_checked
 
 
@@ -56,6 +61,12 @@ def _verify(ctx: Context, prepared: Prepared | None) -> Manifest:
     settings, out = ctx.settings, ctx.reporter
     index = settings.index("test")
     out.heading(f"verify_test_install: from {strip_credentials(index.index_url)}")
+    warn_code_beside_credentials(
+        ctx.environ,
+        out,
+        "The project's code (pip builds the sdist: setup.py, the build backend; the import "
+        "and the smoke command run the package)",
+    )
     deps = dependency_index(ctx)
     manifest = load_checked(ctx)
     smoke = str(settings.get("smoke-command"))
