@@ -14,7 +14,6 @@ What no tool can hide: the same variables in the environment of the processes th
 this one (the CI step's shell, nox). ``build`` says so when it sees them (docs/security.md).
 """
 
-import json
 import os
 import sys
 
@@ -37,6 +36,8 @@ def _not_dumpable() -> None:
 
 def _take_back(fd: str) -> None:
     """In the restarted process: the secrets from the pipe, into os.environ (memory only)."""
+    import json
+
     with os.fdopen(int(fd), "rb") as pipe:
         moved = json.loads(pipe.read() or b"{}")
     os.environ.update({str(k): str(v) for k, v in moved.items()})
@@ -54,8 +55,12 @@ def hide_secrets_from_proc() -> None:
     if os.name != "posix" or not getattr(sys, "orig_argv", None):
         return
     moved = {k: v for k, v in os.environ.items() if is_credential_name(k)}
+    if not moved:
+        return
+    import json  # here: the first process imports no more than it needs to start again
+
     data = json.dumps(moved).encode()
-    if not moved or len(data) > _PIPE_LIMIT:
+    if len(data) > _PIPE_LIMIT:
         return
     read, write = os.pipe()
     os.write(write, data)

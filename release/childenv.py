@@ -27,7 +27,9 @@ __all__ = [
 import os
 from collections.abc import Collection, Mapping
 
-from . import redact
+# release.redact is imported where it is used: `python -m release` imports this module before
+# it starts itself again without the credentials (release.__main__), and that first process
+# needs only the names below.
 
 # Names that hold a credential, or the means to get one (GitHub's and GitLab's OIDC requests).
 CREDENTIAL_PREFIXES = (
@@ -137,6 +139,8 @@ def without_credentials(
     """``environ`` less every credential: by name, and by value for ``secrets`` and every
     secret registered with :mod:`release.redact` (a value holding one of them, e.g. a URL with
     the token inside, goes too; a short secret only where it is the whole value)."""
+    from . import redact
+
     live = {s for s in (*secrets, *redact.registered()) if s}
 
     def holds_secret(value: str) -> bool:

@@ -46,17 +46,19 @@ import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from email.message import EmailMessage
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import stdlib_list
-import trove_classifiers
-from packaging.metadata import ExceptionGroup, Metadata, parse_email
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from .pypi_archives import ArchiveFacts, archive_problems
-from .pypi_metadata import as_twine_sends_it, as_warehouse_reads_it, warehouse_problems
+
+if TYPE_CHECKING:
+    from packaging.metadata import ExceptionGroup, Metadata
+
+# The file rules' libraries (packaging.metadata, rfc3986 through pypi_metadata, the classifier
+# and stdlib tables, email) are imported where a file is checked: the guard needs only the
+# version and name rules, and `upload` of a checked dist/ starts faster without them.
 
 When = Literal["offline", "read", "upload"]
 Level = Literal["error", "warning"]
@@ -520,6 +522,8 @@ def stdlib_prohibited() -> frozenset[str]:
     (``xml``, ``xml.etree``, ``xml.etree.ElementTree``), stripped of leading and trailing
     ``-_.`` (``_thread`` is ``thread``), canonicalized.
     """
+    import stdlib_list
+
     names: set[str] = set()
     for version in stdlib_list.short_versions:
         for module in stdlib_list.stdlib_list(version):
@@ -639,6 +643,10 @@ def _size_and_length(f: DistFacts, size_limit_mb: int) -> list[Finding]:
 def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
     """The file's metadata as PyPI validates it: as twine sends it and Warehouse reads it
     (:mod:`release.pypi_metadata`), ``packaging``'s rules, then PyPI's own."""
+    from packaging.metadata import ExceptionGroup, Metadata, parse_email
+
+    from .pypi_metadata import as_twine_sends_it, as_warehouse_reads_it, warehouse_problems
+
     fix = _fix("metadata")
     where = "METADATA" if f.is_wheel else "PKG-INFO"
     if f.metadata is None:
@@ -673,6 +681,8 @@ def _metadata(f: DistFacts) -> tuple[Metadata | None, list[Finding]]:
 
 
 def _leaves(group: ExceptionGroup) -> list[Exception]:
+    from packaging.metadata import ExceptionGroup
+
     out: list[Exception] = []
     for exc in group.exceptions:
         out += _leaves(exc) if isinstance(exc, ExceptionGroup) else [exc]
@@ -706,6 +716,8 @@ def _filename_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
 
 
 def _classifier_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
+    import trove_classifiers
+
     found = []
     for c in sorted(set(meta.classifiers or [])):
         if c.lower().startswith("private ::"):
@@ -791,6 +803,8 @@ def _readme_findings(f: DistFacts, meta: Metadata) -> list[Finding]:
 def _content_type(value: str | None) -> str:
     if not value:
         return "text/x-rst"
+    from email.message import EmailMessage
+
     msg = EmailMessage()
     msg["content-type"] = value
     return msg.get_content_type()

@@ -44,16 +44,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from requests_toolbelt import MultipartEncoder
 from twine.package import PackageFile
 
 from . import http
-from .checklist import AuthAnswer
 from .config import IndexSettings
 from .credentials import Credential
-from .diagnose import Diagnosis, explain_403_with_token, explain_upload, retry_cannot_cure
 from .distdir import CHUNK
 from .endpoints import strip_credentials
 from .errors import DistError, GuardRefusal, UploadRejected
@@ -62,6 +61,13 @@ from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
 from .tokens import check_token
+
+if TYPE_CHECKING:
+    from .checklist import AuthAnswer
+    from .diagnose import Diagnosis
+
+# What explains a refusal (release.diagnose, release.checklist) is imported when there is one:
+# a clean upload never needs it.
 
 _BLAKE2 = re.compile(r"blake2_256 hash '([0-9a-f]{64})'")
 
@@ -253,6 +259,8 @@ def _rejected(
 
 def _token_hint(credential: Credential, index: IndexSettings, project: str) -> str | None:
     """Which offline token check explains a 403, if any."""
+    from .diagnose import explain_403_with_token
+
     username, secret = credential.get()
     findings = check_token(
         secret, username=username, index=index, project=project, now=datetime.now(timezone.utc)
@@ -362,6 +370,8 @@ class _Uploader:
         status = response.status
         if status == 200:
             return Outcome.UPLOADED
+        from .diagnose import explain_upload, retry_cannot_cure
+
         if is_transient_status(status) and retry_cannot_cure(status, entry.filename) is None:
             raise Transient(
                 f"HTTP {status} {response.reason} for {entry.filename}",
@@ -463,6 +473,8 @@ def upload_files(
 
 def probe_auth(index: IndexSettings, credential: Credential, *, timeout: float) -> AuthAnswer:
     """POST an upload form without a file: the index answers whether it knows the credential."""
+    from .checklist import AuthAnswer
+
     encoder = MultipartEncoder(fields=[(":action", "file_upload"), ("protocol_version", "1")])
     with http.make_session("doctor") as session:
         try:

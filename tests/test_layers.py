@@ -264,3 +264,44 @@ def test_tests_import_helpers_not_other_tests() -> None:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
     ]
     assert not bad, bad
+
+
+# What a command loads only on one branch (a refusal to explain, PyPI's file rules, git, a
+# wheel's import names, provenance, signing): `upload` of a checked dist/ starts without them
+# (issue 22: interpreter start-up and imports are most of a small upload's time).
+UPLOAD_LEAVES_OUT = (
+    "rfc3986",
+    "trove_classifiers",
+    "stdlib_list",
+    "sigstore",
+    "pypi_attestations",
+    "release.diagnose",
+    "release.checklist",
+    "release.gitstate",
+    "release.verify",
+    "release.provenance",
+    "release.distfacts",
+    "release.pypi_metadata",
+)
+
+
+def _loaded(statement: str, names: tuple[str, ...]) -> list[str]:
+    code = f"import sys\n{statement}\nprint(sorted(m for m in {names!r} if m in sys.modules))\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    return list(ast.literal_eval(proc.stdout.strip()))
+
+
+def test_the_upload_command_loads_no_branch_only_module() -> None:
+    assert _loaded("import release.commands.upload", UPLOAD_LEAVES_OUT) == []
+    # the check can fail: the same list after the branch that needs them
+    assert "release.diagnose" in _loaded(
+        "import release.commands.upload, release.upload, release.diagnose", UPLOAD_LEAVES_OUT
+    )
+
+
+def test_the_first_process_of_python_m_release_loads_only_the_credential_names() -> None:
+    """release.__main__ starts itself again without the credentials; before that it needs only
+    release.childenv's names, not the redaction machinery."""
+    assert _loaded("import release.childenv", ("release.redact", "json", "base64")) == []

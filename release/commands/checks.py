@@ -25,15 +25,15 @@ import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .. import guard, provenance, pypi_rules, trusted
+from .. import guard, pypi_rules, trusted
 from ..childenv import code_beside_credentials
 from ..config import IndexName, IndexSettings, Settings
 from ..credentials import Credential
-from ..distfacts import read_facts
 from ..endpoints import strip_credentials
 from ..errors import (
     CredentialError,
@@ -42,7 +42,6 @@ from ..errors import (
     ReleaseError,
     VerificationFailed,
 )
-from ..gitstate import explain_version, tag_format
 from ..indexstate import IndexState
 from ..manifest import (
     Manifest,
@@ -50,9 +49,14 @@ from ..manifest import (
 from ..output import Reporter
 from ..pypi_rules import Finding
 from ..tokens import check_token
-from ..vcsversion import Explanation
-from ..verify import import_names_of
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..vcsversion import Explanation
+
+# Imported where they are used, so that `upload` of a checked dist/ loads none of them: the
+# files' facts (distfacts: read when PyPI's rules are checked), git (gitstate: a refused
+# version's fix), what a wheel installs (verify), the index's provenance (upload to prod).
 
 
 def rules_passed(settings: Settings) -> str:
@@ -67,6 +71,8 @@ def check_rules(ctx: Context, paths: list[Path], *, complete: bool = True) -> No
     ``complete=False``: one runner's share of the release (rules about the whole release wait
     for the plan).
     """
+    from ..distfacts import read_facts
+
     settings = ctx.settings
     findings = pypi_rules.check_files(
         [read_facts(p) for p in paths],
@@ -92,6 +98,8 @@ def rule_findings(ctx: Context, index: IndexSettings, manifest: Manifest) -> tup
     or built while no index was held to PyPI's rules)."""
     if not ctx.settings.pypi_rules_apply(index):
         return ()
+    from ..distfacts import read_facts
+
     dist = ctx.settings.dist_dir
     return tuple(
         pypi_rules.check_files(
@@ -150,6 +158,8 @@ def plan_for(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Pl
 
 def with_vcs_fix(ctx: Context, plan: guard.Plan, manifest: Manifest) -> guard.Plan:
     """A refused dev or local version made from git: the fix is a tag, not an opt-in."""
+    from ..gitstate import explain_version, tag_format
+
     explanation = explain_version(
         ctx.settings.root,
         ctx.settings.pyproject,
@@ -188,6 +198,8 @@ def print_plan(out: Reporter, index: IndexSettings, plan: guard.Plan) -> None:
 
 def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> Explanation | None:
     """A version made from git that is no release: say why, and how to release instead."""
+    from ..gitstate import explain_version, tag_format
+
     explanation = explain_version(settings.root, settings.pyproject, version, tag_format(settings))
     if explanation is not None:
         out.warn(explanation.why)
@@ -197,6 +209,8 @@ def explain_vcs_version(settings: Settings, version: Version, out: Reporter) -> 
 
 def check_provenance(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
     """Each file's provenance on ``index`` names the expected publisher (provenance-check)."""
+    from .. import provenance
+
     settings, out = ctx.settings, ctx.reporter
     mode = provenance.mode_for(
         str(settings.get("provenance-check")), index, trusted.in_ci(ctx.environ)
@@ -288,6 +302,8 @@ def import_names(ctx: Context, manifest: Manifest) -> tuple[str, ...]:
     wheels = [f.filename for f in manifest.files if f.kind == "wheel"]
     if configured or not wheels:
         return configured
+    from ..verify import import_names_of
+
     return import_names_of(ctx.settings.dist_dir / wheels[0])
 
 
