@@ -20,6 +20,7 @@ from common import (
     Row,
     base_env,
     check,
+    compile_release,
     interleave_many,
     median,
     run_timed,
@@ -113,6 +114,8 @@ def run(
         root = Path(tmp) / "project"
         write_project(root, NAME, VERSION, build_isolation=True)
         folders = make_matrix(root)
+        for code in (REPO, before) if before else (REPO,):
+            compile_release(code)
         sides = [
             ("ours", lambda _i: _run_once(root, folders, latency, ours=True)),
             ("twine", lambda _i: _run_once(root, folders, latency, ours=False)),

@@ -19,6 +19,7 @@ from common import (
     Row,
     base_env,
     check,
+    compile_release,
     fake_release,
     interleave_many,
     median,
@@ -68,6 +69,8 @@ def run(
         made = many_wheels(Path(tmp) / "made", NAME, "1.0", count)
         manifest = fake_release(root, NAME, "1.0", made)
         wheels = sorted(f.filename for f in manifest.files)
+        for code in (REPO, before) if before else (REPO,):
+            compile_release(code)
         sides = [
             ("ours", lambda _i: _run_once(root, wheels, latency, ours=True)),
             ("twine", lambda _i: _run_once(root, wheels, latency, ours=False)),

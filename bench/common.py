@@ -181,6 +181,19 @@ def base_env(code: Path = REPO) -> dict[str, str]:
     return env
 
 
+def compile_release(code: Path = REPO) -> None:
+    """Compile ``code``'s ``release/`` to bytecode once, before the timed runs: the baseline's
+    twine starts from the .pyc files its install wrote (the bench session installs with
+    bytecode), and so does ``python -m release`` on a user's machine from the second command of
+    a job on (Python writes release/__pycache__ on the first). Without this, where
+    PYTHONDONTWRITEBYTECODE is set (this machine), every run of ours compiled release/ again."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(code / "release")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def twine_upload_argv(upload_url: str, paths: Sequence[Path | str]) -> list[str]:
     """The baseline: a plain ``twine upload`` (its password comes from TWINE_PASSWORD)."""
     return [
