@@ -93,7 +93,8 @@ class Reporter:
 
     def file(self, filename: str, text: str, mark: str | None = None) -> None:
         """One file's line, ``filename: text``, within :data:`WIDTH` columns: when it would be
-        longer, the text goes on the next lines, indented."""
+        longer, the text goes on the next lines, indented (redacted before it is cut)."""
+        text = redact(text)
         width = WIDTH - (2 if mark else 0)
         if len(filename) + 2 + len(text) <= width or not text:
             self.line(f"{filename}: {text}" if text else filename, mark)
@@ -101,6 +102,22 @@ class Reporter:
         self.line(f"{filename}:", mark)
         for part in textwrap.wrap(text, WIDTH - 4, break_on_hyphens=False):
             self.line(f"    {part}")
+
+    def wrapped(self, text: str, mark: str | None = None, *, indent: int = 0) -> None:
+        """``text`` within :data:`WIDTH` columns, as :meth:`file` wraps a file's detail:
+        ``indent`` spaces in, the lines after the first 4 further. Redacted whole before it is
+        cut, so a secret is never split across lines where redaction could miss its halves."""
+        width = WIDTH - (2 if mark else 0)
+        first, *rest = textwrap.wrap(
+            redact(text),
+            width,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * (indent + 4),
+            break_on_hyphens=False,
+        ) or [""]
+        self.line(first, mark)
+        for part in rest:
+            self.line(f"  {part}" if mark else part)
 
     @contextlib.contextmanager
     def running(self, what: str, *, announce: bool = False) -> Iterator[Heartbeat]:

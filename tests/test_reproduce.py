@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from release.commands import reproduce as reproduce_command
 from release.distdir import load_manifest, write_manifest
 from release.errors import CannotReproduce, ExitCode, NotReproducible
 from release.gitstate import checkout
-from release.manifest import Manifest, Source
+from release.manifest import Manifest, Runner, Source
 from release.reprodiff import FINE
 from release.reproduce import download_release, require_source
 from tests.conftest import IndexPair
@@ -356,3 +357,70 @@ def test_a_post_checkout_hook_does_not_change_the_clean_export(tmp_path: Path) -
     ctx = make_ctx(root, environ())
     build_command.build(ctx)
     assert reproduce_command.reproduce(ctx, None).identical
+
+
+def _zip(members: dict[str, bytes], date: tuple[int, int, int, int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name, date), data)
+    return buf.getvalue()
+
+
+def test_the_reproduce_section_fits_80_columns() -> None:
+    """Every line reproduce prints about a file that differs (the members, their aspects, a
+    diff, the causes and fixes) and the note about another Python stay within 80 columns,
+    wrapped like a file's line; nothing of the text is lost."""
+    from release.output import WIDTH, Reporter
+    from release.reprodiff import compare
+    from release.reproduce import FileResult, Outcome
+
+    name = "a_rather_long_project_name-1.0.0.dist-info/entry_points_and_more.txt"
+    long_line = "x = " + ", ".join(f"'value_{i}'" for i in range(20)) + "\n"
+    filename = "a_rather_long_project_name-1.0.0-cp312-cp312-manylinux_2_17_x86_64.whl"
+    released = _zip(
+        {name: b"a = 1\n", "pkg/_version.py": long_line.encode()}, (2024, 1, 1, 0, 0, 0)
+    )
+    rebuilt = _zip({name: b"a = 2\n", "pkg/_version.py": b"v = 2\n"}, (2026, 12, 5, 15, 0, 0))
+    comparison = compare(filename, released, rebuilt)
+    assert comparison.causes
+    assert comparison.differences
+    outcome = Outcome(
+        "dist/",
+        COMMIT,
+        1_700_000_000,
+        (FileResult(filename, "differs", SHA, "1" * 64, comparison),),
+        1.0,
+    )
+    stream = io.StringIO()
+    out = Reporter(stream=stream)
+    manifest = dataclasses.replace(
+        _manifest(Source(COMMIT, True, 1)),
+        runners={"r": Runner("linux-x86_64", "cpython-3.10.99", "github: release/build run 1")},
+    )
+    reproduce_command._python_note(out, manifest)
+    reproduce_command.report(out, outcome)
+    lines = stream.getvalue().splitlines()
+    assert all(len(line) <= WIDTH for line in lines), [x for x in lines if len(x) > WIDTH]
+    joined = " ".join(" ".join(lines).split())
+    for cause in comparison.causes:
+        assert " ".join(f"fix: {cause.fix}".split()) in joined
+    assert "'value_19'" in joined  # the diff's long line, wrapped, not cut
+
+
+def test_a_wrapped_line_is_redacted_before_it_is_cut() -> None:
+    """A token longer than a line would be cut in two by the wrapping; each half alone might
+    escape redaction, so the text is redacted whole first."""
+    from release import redact
+    from release.output import Reporter
+
+    token = "pypi-" + "AgEIcHlwaS5vcmc" * 12
+    redact.register(token)
+    stream = io.StringIO()
+    out = Reporter(stream=stream)
+    out.wrapped(f"the index answered: {token} is not valid", "warn", indent=4)
+    out.file("demo-1.0.tar.gz", f"refused: {token} is not valid", "fail")
+    shown = stream.getvalue()
+    assert token[5:40] not in shown
+    assert token[-30:] not in shown
+    assert "is not valid" in shown

@@ -32,7 +32,7 @@ def _python_note(out: Reporter, manifest: Manifest) -> None:
     here = f"{platform.python_implementation().lower()}-{platform.python_version()}"
     built = {r.python for r in manifest.runners.values()}
     if built and here not in built:
-        out.line(
+        out.wrapped(
             f"the release was built with {', '.join(sorted(built))}, this is {here}: wheels "
             "(compression, compiled code) may differ for that reason alone",
             "info",
@@ -41,28 +41,28 @@ def _python_note(out: Reporter, manifest: Manifest) -> None:
 
 def _report_file(out: Reporter, f: FileResult) -> None:
     if f.status == "identical":
-        out.ok(f"{f.filename}: identical (sha256 {f.released_sha256[:16]}…)")
+        out.file(f.filename, f"identical (sha256 {f.released_sha256[:16]}…)", "ok")
         return
     if f.fine:
         why = {
             "other-platform": "a wheel for another platform: not rebuilt on this machine",
             "not-released": "made by the rebuild, not a file of the release",
         }[f.status]
-        out.line(f"{f.filename}: {why}", "info")
+        out.file(f.filename, why, "info")
         return
-    out.fail(f"{f.filename}: {f.status}")
+    out.file(f.filename, f.status, "fail")
     comparison = f.comparison
     if comparison is None:
         return
     for d in comparison.differences[:SHOWN]:
-        out.line(f"    {d.member or '(the archive)'}: {d.aspect}: {d.detail}")
+        out.wrapped(f"{d.member or '(the archive)'}: {d.aspect}: {d.detail}", indent=4)
         for text in d.diff:
-            out.line(f"        {text}")
+            out.wrapped(text, indent=8)
     if len(comparison.differences) > SHOWN:
         out.line(f"    ... {len(comparison.differences) - SHOWN} more (see --json)")
     for cause in comparison.causes:
-        out.line(f"    cause: {cause.cause}")
-        out.line(f"    fix: {cause.fix}")
+        out.wrapped(f"cause: {cause.cause}", indent=4)
+        out.wrapped(f"fix: {cause.fix}", indent=4)
 
 
 def report(out: Reporter, outcome: Outcome) -> None:
@@ -116,9 +116,11 @@ def reproduce(ctx: Context, index: IndexName | None) -> Outcome:
     manifest = load_checked(ctx) if index is None else load_manifest(ctx.settings.dist_dir)
     source = require_source(manifest)
     against = "dist/" if index is None else f"the {index} index"
-    out.heading(
-        f"reproduce: {manifest.name} {manifest.version} from commit {source.commit[:12]} "
-        f"(SOURCE_DATE_EPOCH={source.source_date_epoch}), compared with {against}"
+    out.heading(f"reproduce: {manifest.name} {manifest.version} from {source.commit[:12]}")
+    out.wrapped(
+        f"a clean checkout of commit {source.commit[:12]}, SOURCE_DATE_EPOCH="
+        f"{source.source_date_epoch}, built again and compared with {against}",
+        "info",
     )
     _python_note(out, manifest)
     if ctx.dry_run:
@@ -157,13 +159,13 @@ def gate(ctx: Context) -> str:
     except CannotReproduce as exc:
         if mode == "require":
             raise
-        ctx.reporter.warn(f"reproducible: not checked: {exc.message}")
+        ctx.reporter.wrapped(f"reproducible: not checked: {exc.message}", "warn")
         ctx.reporter.add_summary("reproduce: not checked (no clean commit to rebuild)")
         return "cannot"
     except NotReproducible as exc:
         if mode == "require":
             raise
-        ctx.reporter.warn(f'{exc.message} (reproducible = "check": going on)')
+        ctx.reporter.wrapped(f'{exc.message} (reproducible = "check": going on)', "warn")
         return "differs"
     return "identical"
 
@@ -187,10 +189,10 @@ def dry_gate(ctx: Context) -> None:
                 f'reproducible = "require", but the build would not come from a commit ({why}).',
                 "Commit (or remove) the changes, then release from the clean tree.",
             )
-        ctx.reporter.warn(f"would not check reproducibility ({why})")
+        ctx.reporter.wrapped(f"would not check reproducibility ({why})", "warn")
         return
     what = "a difference stops the release (exit 9)" if mode == "require" else "a difference warns"
-    ctx.reporter.line(
+    ctx.reporter.wrapped(
         f"would rebuild commit {head.commit[:12]} in a clean checkout and compare with the "
         f"build before uploading ({what})",
         "info",
