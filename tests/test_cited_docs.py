@@ -43,6 +43,8 @@ def user_facing_citations() -> dict[str, set[str]]:
                 for match in CITED.findall(node.value):
                     cited.setdefault(match, set()).add(f"{path.name}:{node.lineno}")
     for path in sorted((PACKAGE / "templates").iterdir()):
+        if not path.is_file():  # templates/__pycache__, where Python wrote bytecode
+            continue
         for match in CITED.findall(path.read_text(encoding="utf-8")):
             cited.setdefault(match, set()).add(f"templates/{path.name}")
     return cited
