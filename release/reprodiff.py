@@ -25,8 +25,10 @@ __all__ = [
     "Status",
     "classify",
     "compare",
+    "stamped_after",
 ]
 
+import calendar
 import dataclasses
 import difflib
 import gzip
@@ -221,6 +223,25 @@ def _gzip_differences(expected: bytes, actual: bytes) -> list[Difference]:
         for key in ("mtime", "name", "xfl", "os")
         if old.get(key) != new.get(key)
     ]
+
+
+def stamped_after(filename: str, data: bytes, epoch: int) -> bool:
+    """PURE. Does the archive carry a time later than ``epoch`` (SOURCE_DATE_EPOCH): a zip
+    member's date (read as UTC), a tar member's mtime or the gzip header's? A backend that
+    honours SOURCE_DATE_EPOCH writes none, so such a file's bytes depend on when it was built
+    (or on the checkout's file times). An archive that does not read counts as stamped."""
+    try:
+        if filename.endswith((".whl", ".zip")):
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return any(calendar.timegm((*i.date_time, 0, 0, 0)) > epoch for i in zf.infolist())
+        if filename.endswith((".tar.gz", ".tgz", ".tar")):
+            if int(_gzip_header(data).get("mtime", "0")) > epoch:
+                return True
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tf:
+                return any(int(info.mtime) > epoch for info in tf)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError):
+        return True
+    return True
 
 
 # ---------------------------------------------------------------- comparing members

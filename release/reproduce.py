@@ -10,7 +10,19 @@ for the version, member by member when they differ (release.reprodiff).
 
 from __future__ import annotations
 
-__all__ = ["FileResult", "Outcome", "download_release", "reproduce", "require_source"]
+__all__ = [
+    "FileResult",
+    "Outcome",
+    "Rebuilt",
+    "clock_bound",
+    "compare",
+    "download_release",
+    "fits",
+    "kind_of_release",
+    "rebuild",
+    "reproduce",
+    "require_source",
+]
 
 import contextlib
 import dataclasses
@@ -64,6 +76,7 @@ class Outcome:
     source_date_epoch: int | None
     files: tuple[FileResult, ...]
     seconds: float
+    beside_build: bool = False  # the rebuild ran at the same time as the build it checks
 
     @property
     def identical(self) -> bool:
@@ -77,6 +90,7 @@ class Outcome:
             "reproduced": self.identical,
             "files": [f.to_json() for f in self.files],
             "seconds": round(self.seconds, 1),
+            "beside_build": self.beside_build,
         }
 
 
@@ -190,23 +204,78 @@ def download_release(
     return got
 
 
-def _rebuild(
-    root: Path, manifest: Manifest, source: Source, environ: Mapping[str, str], choice: str
-) -> tuple[Path, dict[str, Path]]:
-    outdir = Path(tempfile.mkdtemp(prefix="nox-release-rebuilt-"))
+@dataclasses.dataclass(frozen=True)
+class Rebuilt:
+    """A clean rebuild of ``commit``: its files in ``outdir`` (the caller removes it)."""
+
+    commit: str
+    source_date_epoch: int | None
+    kind: BuildKind
+    requirements: dict[str, str]  # what its isolated environments installed (name -> version)
+    outdir: Path
+    files: dict[str, Path]
+    seconds: float
+
+
+def kind_of_release(manifest: Manifest) -> BuildKind:
     kinds = {f.kind for f in manifest.files}
-    kind: BuildKind = "both" if len(kinds) == 2 else "sdist" if kinds == {"sdist"} else "wheel"
-    with _clean_export(root, source.commit) as project:
-        run_build(
-            project,
-            outdir,
-            kind,
-            using=installer(choice, True),
-            environ=environ,
-            epoch=source.source_date_epoch,
-            pins=source.requirements,
+    return "both" if len(kinds) == 2 else "sdist" if kinds == {"sdist"} else "wheel"
+
+
+def rebuild(
+    root: Path,
+    commit: str,
+    epoch: int | None,
+    kind: BuildKind,
+    *,
+    environ: Mapping[str, str],
+    choice: str,
+    pins: Mapping[str, str] | None = None,
+) -> Rebuilt:
+    """Build ``kind`` of ``commit`` in a clean checkout of its own, with ``epoch`` as
+    SOURCE_DATE_EPOCH and the build requirements constrained to ``pins`` when given. Needs only
+    the commit: release and the rehearsal start it beside their own build (see :func:`fits`)."""
+    started = time.monotonic()
+    outdir = Path(tempfile.mkdtemp(prefix="nox-release-rebuilt-"))
+    try:
+        with _clean_export(root, commit) as project:
+            record = run_build(
+                project,
+                outdir,
+                kind,
+                using=installer(choice, True),
+                environ=environ,
+                epoch=epoch,
+                pins=pins,
+            )
+    except BaseException:
+        shutil.rmtree(outdir, ignore_errors=True)
+        raise
+    files = {p.name: p for p in sorted(outdir.iterdir()) if p.is_file()}
+    return Rebuilt(
+        commit, epoch, kind, record.requirements, outdir, files, time.monotonic() - started
+    )
+
+
+def fits(rebuilt: Rebuilt, manifest: Manifest) -> str | None:
+    """PURE. Why a rebuild started before the build is not the one the manifest asks for
+    (another commit, SOURCE_DATE_EPOCH, kind of files, or other build requirements than the
+    build installed: a pinned rebuild would have installed those), or None when it is."""
+    source = require_source(manifest)
+    if rebuilt.commit != source.commit:
+        return f"the build is of commit {source.commit[:12]}, not {rebuilt.commit[:12]}"
+    if rebuilt.source_date_epoch != source.source_date_epoch:
+        return "the build used another SOURCE_DATE_EPOCH"
+    if rebuilt.kind != kind_of_release(manifest):
+        return "the release holds other kinds of files"
+    if rebuilt.requirements != dict(source.requirements):
+        changed = sorted(
+            name
+            for name in set(rebuilt.requirements) | set(source.requirements)
+            if rebuilt.requirements.get(name) != source.requirements.get(name)
         )
-    return outdir, {p.name: p for p in sorted(outdir.iterdir()) if p.is_file()}
+        return "its build requirements resolved otherwise (" + ", ".join(changed[:3]) + ")"
+    return None
 
 
 def _result(
@@ -224,6 +293,37 @@ def _result(
     return FileResult(name, status, old, new, comparison)
 
 
+def compare(
+    manifest: Manifest, released: Mapping[str, Path], rebuilt: Rebuilt, *, against: str
+) -> Outcome:
+    """``rebuilt`` (see :func:`fits`) against ``released`` (filename -> file)."""
+    started = time.monotonic()
+    fate = reprodiff.classify(
+        {n: hash_file(p)[0] for n, p in released.items()},
+        {n: hash_file(p)[0] for n, p in rebuilt.files.items()},
+        {f.filename: f.sha256 for f in manifest.files},
+    )
+    results = tuple(_result(n, s, released, rebuilt.files) for n, s in fate.items())
+    seconds = rebuilt.seconds + time.monotonic() - started
+    return Outcome(against, rebuilt.commit, rebuilt.source_date_epoch, results, seconds)
+
+
+def clock_bound(outcome: Outcome, released: Mapping[str, Path]) -> list[str]:
+    """The identical files that carry times later than SOURCE_DATE_EPOCH: their bytes depend on
+    when they were built, so a rebuild that ran at the same time as the build proves nothing
+    for them (release and the rehearsal rebuild once more, afterwards)."""
+    epoch = outcome.source_date_epoch
+    if epoch is None:
+        return []
+    return [
+        f.filename
+        for f in outcome.files
+        if f.status == "identical"
+        and f.filename in released
+        and reprodiff.stamped_after(f.filename, released[f.filename].read_bytes(), epoch)
+    ]
+
+
 def reproduce(
     root: Path,
     manifest: Manifest,
@@ -235,17 +335,16 @@ def reproduce(
 ) -> Outcome:
     """Rebuild the manifest's commit and compare with ``released`` (filename -> file)."""
     source = require_source(manifest)
-    started = time.monotonic()
-    outdir, rebuilt = _rebuild(root, manifest, source, environ, build_installer)
-    try:
-        fate = reprodiff.classify(
-            {n: hash_file(p)[0] for n, p in released.items()},
-            {n: hash_file(p)[0] for n, p in rebuilt.items()},
-            {f.filename: f.sha256 for f in manifest.files},
-        )
-        results = tuple(_result(n, s, released, rebuilt) for n, s in fate.items())
-    finally:
-        shutil.rmtree(outdir, ignore_errors=True)
-    return Outcome(
-        against, source.commit, source.source_date_epoch, results, time.monotonic() - started
+    made = rebuild(
+        root,
+        source.commit,
+        source.source_date_epoch,
+        kind_of_release(manifest),
+        environ=environ,
+        choice=build_installer,
+        pins=source.requirements,
     )
+    try:
+        return compare(manifest, released, made, against=against)
+    finally:
+        shutil.rmtree(made.outdir, ignore_errors=True)

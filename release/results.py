@@ -40,6 +40,8 @@ class Result(TypedDict, total=False):
     rehearsal: JSONObject
     # build, upload, verify, release, rehearse: where the time went (step -> seconds)
     timings: dict[str, float]
+    # step -> the step it ran at the same time as (reproduce: "build"); its seconds overlap
+    timings_beside: dict[str, str]
     # reproduce (and release, rehearse: the reproducible check before uploading)
     reproduce: JSONObject  # Outcome.to_json: each file's fate, differences and causes
     # doctor

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import gzip
 import io
 import json
 import os
 import shutil
+import tarfile
+import time
 import zipfile
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -16,12 +21,12 @@ from release import cli
 from release.commands import build as build_command
 from release.commands import release as release_command
 from release.commands import reproduce as reproduce_command
-from release.distdir import load_manifest, write_manifest
+from release.distdir import hash_file, load_manifest, write_manifest
 from release.errors import CannotReproduce, ExitCode, NotReproducible
 from release.gitstate import checkout
-from release.manifest import Manifest, Runner, Source
-from release.reprodiff import FINE
-from release.reproduce import download_release, require_source
+from release.manifest import DistFile, Manifest, Runner, Source
+from release.reprodiff import FINE, stamped_after
+from release.reproduce import Rebuilt, download_release, fits, require_source
 from tests.conftest import IndexPair
 from tests.pipeline import environ_for, make_ctx, text
 from tests.sample_projects import (
@@ -424,3 +429,166 @@ def test_a_wrapped_line_is_redacted_before_it_is_cut() -> None:
     assert token[5:40] not in shown
     assert token[-30:] not in shown
     assert "is not valid" in shown
+
+
+# ---------------------------------------------------------------- the rebuild beside the build
+# release and rehearse start the reproducible check's rebuild at the same time as their build:
+# what it may be used for, and that its verdict still comes before any upload.
+
+EPOCH = 1_700_000_000
+
+
+def _stamped_zip(stamp: tuple[int, int, int, int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("a.py", date_time=stamp), "a = 1\n")
+    return buffer.getvalue()
+
+
+def _tar_gz(member_mtime: int, gzip_mtime: int) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tf:
+        info = tarfile.TarInfo("demo-1.0/PKG-INFO")
+        info.size, info.mtime = 3, member_mtime
+        tf.addfile(info, io.BytesIO(b"abc"))
+    return gzip.compress(raw.getvalue(), mtime=gzip_mtime)
+
+
+def _utc(epoch: int) -> tuple[int, int, int, int, int, int]:
+    t = time.gmtime(epoch)
+    return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
+
+
+def test_stamped_after_reads_every_time_an_archive_carries() -> None:
+    assert not stamped_after("d-1.0-py3-none-any.whl", _stamped_zip(_utc(EPOCH)), EPOCH)
+    assert stamped_after("d-1.0-py3-none-any.whl", _stamped_zip(_utc(EPOCH + 2)), EPOCH)
+    assert calendar.timegm((*_utc(EPOCH + 2), 0, 0, 0)) == EPOCH + 2
+    assert not stamped_after("d-1.0.tar.gz", _tar_gz(EPOCH, EPOCH), EPOCH)
+    assert not stamped_after("d-1.0.tar.gz", _tar_gz(EPOCH - 5, 0), EPOCH)  # gzip: no time
+    assert stamped_after("d-1.0.tar.gz", _tar_gz(EPOCH + 1, EPOCH), EPOCH)  # a member
+    assert stamped_after("d-1.0.tar.gz", _tar_gz(EPOCH, EPOCH + 1), EPOCH)  # the header
+    assert stamped_after("d-1.0.tar.gz", b"not an archive", EPOCH)  # unread: stamped
+
+
+def _release(requirements: dict[str, str]) -> Manifest:
+    files = (
+        DistFile("demo-1.0.tar.gz", "0" * 64, 1, "sdist"),
+        DistFile("demo-1.0-py3-none-any.whl", "0" * 64, 1, "wheel"),
+    )
+    source = Source(COMMIT, True, EPOCH, "flit_core.buildapi", requirements)
+    return Manifest("demo", "1.0", files, source=source)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({}, None),
+        ({"commit": "1" * 40}, "not 111111111111"),
+        ({"source_date_epoch": EPOCH + 1}, "another SOURCE_DATE_EPOCH"),
+        ({"kind": "wheel"}, "other kinds of files"),
+        ({"requirements": {"flit-core": "3.9.0"}}, "resolved otherwise (flit-core)"),
+        ({"requirements": {"flit-core": "3.10.1", "x": "1"}}, "resolved otherwise (x)"),
+    ],
+)
+def test_a_rebuild_beside_the_build_is_used_only_when_it_is_the_one_asked_for(
+    tmp_path: Path, change: dict[str, object], why: str | None
+) -> None:
+    """It was started before the build recorded its source: the commit, SOURCE_DATE_EPOCH,
+    the kind of files and the build requirements it resolved must all be the build's (a rebuild
+    afterwards is pinned to the build's requirements)."""
+    made = Rebuilt(COMMIT, EPOCH, "both", {"flit-core": "3.10.1"}, tmp_path, {}, 1.0)
+    made = dataclasses.replace(made, **change)  # type: ignore[arg-type]
+    found = fits(made, _release({"flit-core": "3.10.1"}))
+    assert found is None if why is None else why in (found or "")
+
+
+def _stamped_copy(wheel: Path, target: Path, stamp: tuple[int, int, int, int, int, int]) -> None:
+    with zipfile.ZipFile(wheel) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            copy = zipfile.ZipInfo(info.filename, date_time=stamp)
+            copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
+            new.writestr(copy, old.read(info.filename))
+
+
+@slow
+def test_same_bytes_stamped_after_the_epoch_are_rebuilt_once_more(tmp_path: Path) -> None:
+    """Two builds at the same time can agree on the clock they leak: a file the rebuild beside
+    the build matched, but stamped later than SOURCE_DATE_EPOCH, is rebuilt again afterwards
+    (here that later rebuild, a real one, gives the backend's own bytes: not reproduced)."""
+    root = sample(tmp_path, "flit-flat")
+    ctx = make_ctx(root, environ())
+    manifest = build_command.build(ctx)
+    assert manifest.source is not None
+    dist = root / "dist"
+    (wheel,) = dist.glob("*.whl")
+    later = _utc(manifest.source.source_date_epoch + 3600)  # type: ignore[operator]
+    _stamped_copy(wheel, tmp_path / wheel.name, later)
+    shutil.move(tmp_path / wheel.name, wheel)
+    sha, size = hash_file(wheel)
+    files = tuple(
+        dataclasses.replace(f, sha256=sha, size=size) if f.filename == wheel.name else f
+        for f in manifest.files
+    )
+    write_manifest(dist, dataclasses.replace(manifest, files=files))
+    # the rebuild beside the build: the very bytes of dist/ (what the same second gives)
+    outdir = tmp_path / "beside"
+    outdir.mkdir()
+    for f in load_manifest(dist).files:
+        shutil.copy(dist / f.filename, outdir / f.filename)
+    made = Rebuilt(
+        manifest.source.commit,
+        manifest.source.source_date_epoch,
+        "both",
+        dict(manifest.source.requirements),
+        outdir,
+        {p.name: p for p in outdir.iterdir()},
+        0.5,
+    )
+    done: Future[Rebuilt | None] = Future()
+    done.set_result(made)
+    with pytest.raises(NotReproducible, match=wheel.name):
+        reproduce_command.reproduce(ctx, None, reproduce_command.Beside(done))
+    assert "stamped later than SOURCE_DATE_EPOCH" in " ".join(text(ctx).split())
+    assert ctx.reporter.document["reproduce"]["beside_build"] is False  # the later rebuild's
+
+
+@slow
+def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_differs(
+    tmp_path: Path,
+    index_pair: IndexPair,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build hook writes the clock into the wheel: the rebuild that ran at the same time as
+    the build gives other bytes; under "require" the release ends with exit 9 and nothing is
+    uploaded to either index; the reproduce section is printed whole before it."""
+    test, prod = index_pair
+    root = tmp_path / "hooked"
+    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
+    (root / "hatch_build.py").write_text(HOOK, encoding="utf-8")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.hooks.custom]\n",
+        encoding="utf-8",
+    )
+    committed(root)
+    for key, value in environ_for(test, prod, RELEASE_REPRODUCIBLE="require").items():
+        monkeypatch.setenv(key, value)
+    code = cli.main(["--root", str(root), "release", "--json"])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert code == ExitCode.NOT_REPRODUCIBLE == doc["exit_code"]
+    assert (test.uploads, prod.uploads) == (0, 0)
+    assert test.files() == []
+    assert prod.files() == []
+    found = doc["result"]["reproduce"]
+    assert found["beside_build"] is True  # it did run beside the build
+    assert not found["reproduced"]
+    assert "nrs_hatchling_src/_built_at.py" in doc["error"]["message"]
+    timings = doc["result"]["timings"]
+    assert {"build", "reproduce", "reproduce_wait"} <= set(timings)
+    assert doc["result"]["timings_beside"] == {"reproduce": "build"}
+    log = captured.err
+    order = [log.index(s) for s in ("== build:", "== reproduce:", "NOT reproduced")]
+    assert order == sorted(order)
+    assert "== upload_test" not in log

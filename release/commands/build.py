@@ -3,7 +3,7 @@ into dist/, checked against PyPI's rules, hashed and recorded in the manifest.""
 
 from __future__ import annotations
 
-__all__ = ["build", "configure", "run"]
+__all__ = ["build", "configure", "run", "source_date_epoch"]
 
 import argparse
 import shutil
@@ -26,7 +26,7 @@ from ..errors import (
     ExitCode,
     IndexRulesRefusal,
 )
-from ..gitstate import project_checkout, tracked
+from ..gitstate import Checkout, project_checkout, tracked
 from ..manifest import MANIFEST_NAME, DistFile, Manifest, Source, kind_of
 from ..metadata import built_info
 from ..output import Reporter
@@ -122,13 +122,18 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
     return manifest
 
 
+def source_date_epoch(environ: Mapping[str, str], head: Checkout | None) -> int | None:
+    """The SOURCE_DATE_EPOCH a build uses: the caller's, else the commit's time (or none)."""
+    given = environ.get("SOURCE_DATE_EPOCH", "")
+    return int(given) if given.isdigit() else head.committed if head else None
+
+
 def _run_build(ctx: Context, outdir: Path, kind: BuildKind) -> Source:
     """Build from the project's folder with SOURCE_DATE_EPOCH set to the commit's time (unless
     the caller set it), and say where the files came from (docs/reproduce.md)."""
     settings = ctx.settings
     head = project_checkout(settings.root, settings.dist_dir)
-    given = ctx.environ.get("SOURCE_DATE_EPOCH", "")
-    epoch = int(given) if given.isdigit() else head.committed if head else None
+    epoch = source_date_epoch(ctx.environ, head)
     using = installer(str(settings.get("build-installer")), bool(settings.get("build-isolation")))
     record = run_build(settings.root, outdir, kind, using=using, environ=ctx.environ, epoch=epoch)
     if head is not None and head.dirty:

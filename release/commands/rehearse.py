@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = ["configure", "rehearse", "run"]
 
 import argparse
+import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -31,7 +32,7 @@ from .build import build
 from .checks import refuse_early
 from .context import Context
 from .gather import gather
-from .reproduce import gate
+from .reproduce import beside_build, gate
 from .upload import upload
 from .verify import prepare_verify, verify
 
@@ -148,9 +149,12 @@ def rehearse(
             deps_from_pip_config=True,
         )
         with prepare_verify(ctx) as prepared:
-            manifest = _build(ctx, Path(tmp), wheels)
-            refuse_early(ctx, manifest)
-            reproducible = gate(ctx)  # the verdict a release would see, before any upload
+            # the verdict a release would see, before any upload: the commit rebuilt beside
+            # the build (with --wheels, after it: the release is gathered from parts)
+            with beside_build(ctx) if not wheels else contextlib.nullcontext() as beside:
+                manifest = _build(ctx, Path(tmp), wheels)
+                refuse_early(ctx, manifest)
+                reproducible = gate(ctx, beside)
             upload(ctx, "test")
             manifest = verify(ctx, prepared)
         upload(ctx, "prod")

@@ -30,7 +30,7 @@ from ..project import declared_info
 from .build import build
 from .checks import dry_run_credential, guard_rules, plan_for, print_plan, refuse_early
 from .context import Context, from_args, load_checked
-from .reproduce import dry_gate, gate
+from .reproduce import beside_build, dry_gate, gate
 from .upload import add_require_verified_flag, upload
 from .verify import prepare_verify, verify
 
@@ -44,8 +44,11 @@ def release(ctx: Context) -> int:
     # verify's environments are made in the background meanwhile (build, upload, proof)
     with prepare_verify(ctx) as prepared:
         if not _resumable(ctx):
-            refuse_early(ctx, build(ctx))
-            gate(ctx)  # reproducible = check|require: rebuild the commit, before any upload
+            # reproducible = check|require: the commit is rebuilt beside the build and
+            # compared after it, before any upload
+            with beside_build(ctx) as beside:
+                refuse_early(ctx, build(ctx))
+                gate(ctx, beside)
         upload(ctx, "test")
         verify(ctx, prepared)
     upload(ctx, "prod")

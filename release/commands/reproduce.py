@@ -7,11 +7,17 @@ build, before anything is uploaded.
 
 from __future__ import annotations
 
-__all__ = ["configure", "dry_gate", "gate", "reproduce", "run"]
+__all__ = ["Beside", "beside_build", "configure", "dry_gate", "gate", "reproduce", "run"]
 
 import argparse
+import contextlib
+import dataclasses
 import platform
+import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import IndexName
@@ -20,8 +26,19 @@ from ..errors import CannotReproduce, NotReproducible
 from ..gitstate import project_checkout
 from ..manifest import Manifest
 from ..output import Reporter
-from ..reproduce import FileResult, Outcome, download_release, require_source
+from ..reproduce import (
+    FileResult,
+    Outcome,
+    Rebuilt,
+    clock_bound,
+    compare,
+    download_release,
+    fits,
+    rebuild,
+    require_source,
+)
 from ..reproduce import reproduce as rebuild_and_compare
+from .build import source_date_epoch
 from .context import Context, from_args, load_checked
 
 SHOWN = 8  # differences shown per file (the --json document has them all)
@@ -70,7 +87,8 @@ def report(out: Reporter, outcome: Outcome) -> None:
         _report_file(out, f)
     out.document["reproduce"] = outcome.to_json()
     verdict = "reproduced: identical" if outcome.identical else "NOT reproduced"
-    out.line(f"{verdict} ({outcome.seconds:.1f}s)", "ok" if outcome.identical else "fail")
+    beside = ", rebuilt beside the build" if outcome.beside_build else ""
+    out.line(f"{verdict} ({outcome.seconds:.1f}s{beside})", "ok" if outcome.identical else "fail")
 
 
 def _failure(outcome: Outcome, name: str) -> NotReproducible:
@@ -109,7 +127,113 @@ def _released(
     return download_release(files, tmp, timeout=ctx.timeout, cap=cap)
 
 
-def reproduce(ctx: Context, index: IndexName | None) -> Outcome:
+@dataclasses.dataclass(frozen=True)
+class Beside:
+    """The gate's rebuild of HEAD, started before the build (see :func:`beside_build`)."""
+
+    future: Future[Rebuilt | None]
+
+
+def _rebuild_head(ctx: Context) -> Rebuilt | None:
+    """A clean rebuild of HEAD as the build about to run will record it, or None when the
+    project's folder is no clean commit (the gate then says why, as before)."""
+    settings = ctx.settings
+    head = project_checkout(settings.root, settings.dist_dir)
+    if head is None or not head.clean:
+        return None
+    return rebuild(
+        settings.root,
+        head.commit,
+        source_date_epoch(ctx.environ, head),
+        "both",
+        environ=ctx.environ,
+        choice=str(settings.get("build-installer")),
+    )
+
+
+@contextlib.contextmanager
+def beside_build(ctx: Context) -> Iterator[Beside | None]:
+    """``with beside_build(ctx) as beside: build(ctx); gate(ctx, beside)``: the gate's rebuild
+    needs only the commit, so it runs in a thread beside the build (two builds on two cores)
+    and is compared when both are done; nothing is uploaded before :func:`gate` has its
+    verdict. None when the check is off or this is a dry run. On leaving, the rebuild is
+    waited for and its files removed."""
+    if ctx.dry_run or str(ctx.settings.get("reproducible")) == "off":
+        yield None
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="reproduce") as pool:
+        future = pool.submit(_rebuild_head, ctx)
+        try:
+            yield Beside(future)
+        finally:
+            try:
+                made = future.result()  # its checkout and build end before we go on
+            except Exception:  # raised to the gate already, or the build failed first
+                made = None
+            if made is not None:
+                shutil.rmtree(made.outdir, ignore_errors=True)
+
+
+def _taken(ctx: Context, manifest: Manifest, beside: Beside | None) -> Rebuilt | None:
+    """The rebuild made beside the build, when it is the one the manifest asks for."""
+    if beside is None:
+        return None
+    if not beside.future.done():
+        with ctx.reporter.running("waiting for the rebuild of the commit"):
+            beside.future.result()
+    made = beside.future.result()  # its failure is the gate's, as when rebuilt afterwards
+    if made is None:
+        return None
+    why = fits(made, manifest)
+    if why is not None:
+        ctx.reporter.wrapped(f"the rebuild made beside the build does not fit: {why}", "info")
+        return None
+    return made
+
+
+def _outcome(
+    ctx: Context,
+    manifest: Manifest,
+    released: dict[str, Path],
+    against: str,
+    beside: Beside | None,
+) -> Outcome:
+    """The rebuild beside the build, compared; else (or when that cannot prove anything) a
+    rebuild now, pinned to the build's requirements."""
+    made = _taken(ctx, manifest, beside)
+    if made is not None:
+        outcome = dataclasses.replace(
+            compare(manifest, released, made, against=against), beside_build=True
+        )
+        stamped = clock_bound(outcome, released)
+        if not stamped:
+            return outcome
+        ctx.reporter.wrapped(
+            f"{', '.join(stamped)}: identical, but stamped later than SOURCE_DATE_EPOCH, and "
+            "the rebuild ran at the same time as the build: rebuilding once more, now",
+            "info",
+        )
+    return rebuild_and_compare(
+        ctx.settings.root,
+        manifest,
+        released,
+        against=against,
+        environ=ctx.environ,
+        build_installer=str(ctx.settings.get("build-installer")),
+    )
+
+
+def _record_time(out: Reporter, outcome: Outcome, started: float) -> None:
+    """The summary's ``time:``: the rebuild's own seconds and, when it ran beside the build,
+    the seconds waited for it after the build (its comparison included)."""
+    if outcome.beside_build:
+        out.record_time("reproduce", outcome.seconds, beside="build")
+        out.record_time("reproduce_wait", time.monotonic() - started)
+    else:
+        out.record_time("reproduce", time.monotonic() - started)
+
+
+def reproduce(ctx: Context, index: IndexName | None, beside: Beside | None = None) -> Outcome:
     out = ctx.reporter
     # compared with dist/: its files must be the manifest's; with an index, only the manifest
     # is needed (a fresh runner with the build job's artifact, or just its manifest)
@@ -126,16 +250,11 @@ def reproduce(ctx: Context, index: IndexName | None) -> Outcome:
     if ctx.dry_run:
         out.line(f"would rebuild in a clean checkout and compare with {against}")
         return Outcome(against, source.commit, source.source_date_epoch, (), 0.0)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nox-release-released-") as tmp:
         released = _released(ctx, manifest, index, Path(tmp))
-        outcome = rebuild_and_compare(
-            ctx.settings.root,
-            manifest,
-            released,
-            against=against,
-            environ=ctx.environ,
-            build_installer=str(ctx.settings.get("build-installer")),
-        )
+        outcome = _outcome(ctx, manifest, released, against, beside)
+    _record_time(out, outcome, started)
     report(out, outcome)
     verdict = "identical" if outcome.identical else "differs"
     out.add_summary(
@@ -147,15 +266,15 @@ def reproduce(ctx: Context, index: IndexName | None) -> Outcome:
     return outcome
 
 
-def gate(ctx: Context) -> str:
+def gate(ctx: Context, beside: Beside | None = None) -> str:
     """``reproducible`` in release and the rehearsal, after the build: "identical",
     "differs", "cannot" (no clean commit) or "off". ``require`` raises instead of returning
-    anything but "identical" or "off"."""
+    anything but "identical" or "off". ``beside``: the rebuild started with the build."""
     mode = str(ctx.settings.get("reproducible"))
     if mode == "off":
         return "off"
     try:
-        reproduce(ctx, None)
+        reproduce(ctx, None, beside)
     except CannotReproduce as exc:
         if mode == "require":
             raise
