@@ -20,7 +20,6 @@ import argparse
 import importlib.metadata
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -34,24 +33,26 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 Kind = Literal["sdist", "wheel"]
-LIST_INSTALLED = (
-    "import importlib.metadata as m, json; "
-    "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-)
 
 
-def _installed(python: str) -> dict[str, str]:
-    """name -> version of every distribution in the environment of ``python`` (pip is the
-    installer, not a build requirement, and is left out)."""
-    proc = subprocess.run(
-        [python, "-I", "-c", LIST_INSTALLED],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+def _installed(env: Path) -> dict[str, str]:
+    """name -> version of every distribution in the isolated environment at ``env``, read from
+    its site-packages here (importlib.metadata; no interpreter of its own started: that was a
+    tenth to a third of a second per environment, twice per build) (pip is the installer, not a
+    build requirement, and is left out)."""
+    places = sorted(
+        {
+            p.resolve()
+            for p in (*env.glob("lib*/*/site-packages"), env / "Lib" / "site-packages")
+            if p.is_dir()
+        }
     )
-    found: dict[str, str] = json.loads(proc.stdout)
-    return {canonicalize_name(k): v for k, v in found.items() if canonicalize_name(k) != "pip"}
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions(path=[str(p) for p in places]):
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(canonicalize_name(name), dist.version)
+    return {name: version for name, version in found.items() if name != "pip"}
 
 
 def _here(requirements: Iterable[str]) -> dict[str, str]:
@@ -81,7 +82,7 @@ def _build_one(
         builder = build.ProjectBuilder.from_isolated_env(env, srcdir)
         env.install(builder.build_system_requires)
         env.install(builder.get_requires_for_build(kind))
-        used.update(_installed(env.python_executable))
+        used.update(_installed(Path(env.path)))
         return Path(builder.build(kind, outdir))
 
 

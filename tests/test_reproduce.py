@@ -185,6 +185,24 @@ def test_each_backend_reproduces_or_explains(tmp_path: Path, sample_id: str) -> 
         assert f["causes"], f
 
 
+@slow
+@pytest.mark.parametrize("using", ["pip", "uv"])
+def test_the_build_records_every_distribution_of_its_isolated_environments(
+    tmp_path: Path, using: str
+) -> None:
+    """What reproduce pins: the build backend and everything installed with it, read from the
+    isolated environment's site-packages (pip, the installer, left out)."""
+    from release.buildrun import run_build
+
+    root = sample(tmp_path, "hatchling-src")
+    record = run_build(root, tmp_path / "out", "wheel", using=using, environ=environ())
+    assert {"hatchling", "packaging", "pathspec", "pluggy", "trove-classifiers"} <= set(
+        record.requirements
+    )
+    assert "pip" not in record.requirements
+    assert all(v[:1].isdigit() for v in record.requirements.values()), record.requirements
+
+
 HOOK = '''\
 import datetime
 import tempfile
