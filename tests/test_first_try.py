@@ -267,3 +267,30 @@ def test_built_files_that_disagree_name_what_is_at_the_root_and_nothing_else(
     assert "metadata disagree" in refused.value.message
     assert says in refused.value.message + refused.value.fix
     assert "build/" not in refused.value.fix or "build" in at_root  # never what is not there
+
+
+def test_the_rehearsal_with_wheels_says_what_it_built_and_gathered_and_no_more(
+    tmp_path: Path,
+) -> None:
+    """rehearse --wheels DIR builds the sdist here, records DIR's wheels and gathers them
+    itself: no advice to gather a partial manifest, no runner lines, no temporary folders, no
+    matrix of one machine offered as the one to expect."""
+    from release.commands import rehearse as rehearse_command
+
+    root = write_project(tmp_path / "p")
+    wheelhouse = tmp_path / "wheelhouse"
+    wheelhouse.mkdir()
+    write_wheel(wheelhouse, "demo-pkg", "1.0.0")
+    ctx = make_ctx(root, {"PATH": "/usr/bin:/bin"})
+    manifest = rehearse_command._build(ctx, tmp_path / "work", [wheelhouse])
+    assert sorted(f.filename for f in manifest.files) == [
+        "demo_pkg-1.0.0-py3-none-any.whl",
+        "demo_pkg-1.0.0.tar.gz",
+    ]
+    shown = text(ctx)
+    for noise in ("partial manifest", "gather it", "runner:", str(tmp_path / "work"), "matrix"):
+        assert noise not in shown, noise
+    assert "expected-wheels" not in shown
+    for filename in ("demo_pkg-1.0.0.tar.gz", "demo_pkg-1.0.0-py3-none-any.whl"):
+        assert f"{filename}: sha256" in shown
+    assert "== gather: 2 folder(s)" in shown

@@ -36,9 +36,17 @@ from .checks import check_rules, explain_vcs_version, rules_passed, warn_code_be
 from .context import Context, check_writable, from_args
 
 
-def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) -> Manifest:
+def build(
+    ctx: Context,
+    kind: BuildKind = "both",
+    from_dir: Path | None = None,
+    *,
+    gathered_here: bool = False,
+) -> Manifest:
     """sdist + wheel (or one ``kind``) into dist/, checked, hashed and recorded in the
-    manifest, which names the runner; ``from_dir``: record wheels another tool built."""
+    manifest, which names the runner; ``from_dir``: record wheels another tool built.
+    ``gathered_here``: one share of a release this run gathers itself (the rehearsal with
+    --wheels): no advice to gather it, no runner line, no temporary folder named."""
     settings, out = ctx.settings, ctx.reporter
     declared = declared_info(dict(settings.pyproject))
     dist = settings.dist_dir
@@ -110,16 +118,24 @@ def build(ctx: Context, kind: BuildKind = "both", from_dir: Path | None = None) 
     )
     write_manifest(dist, manifest)
     out.document["build"] = manifest.to_json()
+    _say_recorded(ctx, kind, runner.id, time.monotonic() - started, gathered_here)
+    out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
+    return manifest
+
+
+def _say_recorded(
+    ctx: Context, kind: BuildKind, runner: str, seconds: float, gathered_here: bool
+) -> None:
+    out, took = ctx.reporter, f"({seconds:.1f}s)"
+    if gathered_here:  # the run gathers it next: where it went and who built it is noise
+        out.ok(f"{rules_passed(ctx.settings)} {took}")
+        return
     share = (
         " (a partial manifest: gather it with the other runners' folders)" if kind != "both" else ""
     )
-    out.ok(
-        f"{rules_passed(settings)}; wrote {dist.name}/{MANIFEST_NAME}{share} "
-        f"({time.monotonic() - started:.1f}s)"
-    )
-    out.line(f"runner: {runner.id}", "info")
-    out.add_summary(f"built {info.name} {built.version}: " + ", ".join(f.filename for f in files))
-    return manifest
+    name = ctx.settings.dist_dir.name
+    out.ok(f"{rules_passed(ctx.settings)}; wrote {name}/{MANIFEST_NAME}{share} {took}")
+    out.line(f"runner: {runner}", "info")
 
 
 def source_date_epoch(environ: Mapping[str, str], head: Checkout | None) -> int | None:

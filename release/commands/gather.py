@@ -179,7 +179,11 @@ def gather(
     *,
     allow_missing: Sequence[str] = (),
     no_sdist: bool = False,
+    rehearsal: bool = False,
 ) -> Manifest:
+    """``folders`` merged into one release in dist/. ``rehearsal``: folders the rehearsal
+    made itself (the sdist built here, the wheels of --wheels): the matrix of one machine is
+    not shown as the one to expect, and the temporary folders are not named."""
     dist = settings.dist_dir
     out.heading(f"gather: {len(folders)} folder(s) into {dist.name}/")
     shown: dict[str, Path] = {}
@@ -210,7 +214,7 @@ def gather(
             f"The folders hold {manifest.name}, but pyproject.toml names {info.name}.",
             "Run gather in the project that built them.",
         )
-    allowed = _check_matrix(settings, manifest, allow_missing, out)
+    allowed = () if rehearsal else _check_matrix(settings, manifest, allow_missing, out)
     manifest = dataclasses.replace(manifest, allowed_missing=allowed)
     moved = _place(shown, merged, manifest, dist)
     if moved:
@@ -220,7 +224,8 @@ def gather(
     manifest = _keep_verified(dist, manifest)
     write_manifest(dist, manifest)
     for f in manifest.files:
-        out.file(f.filename, f"sha256 {f.sha256[:12]}…, from {merged.sources[f.filename]}", "ok")
+        source = "" if rehearsal else f", from {merged.sources[f.filename]}"
+        out.file(f.filename, f"sha256 {f.sha256[:12]}…{source}", "ok")
     out.document["gather"] = manifest.to_json()
     out.add_summary(
         f"gathered {manifest.name} {manifest.version}: {len(manifest.files)} file(s) from "

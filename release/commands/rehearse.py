@@ -99,11 +99,11 @@ def _build(ctx: Context, tmp: Path, wheels: Sequence[Path]) -> Manifest:
             ctx, settings=ctx.settings.with_values(dist_dir=str(parts / name))
         )
 
-    build(part("sdist"), "sdist")
+    build(part("sdist"), "sdist", gathered_here=True)
     for n, folder in enumerate(wheels):
-        build(part(f"wheels-{n}"), "wheel", folder)
+        build(part(f"wheels-{n}"), "wheel", folder, gathered_here=True)
     folders = sorted(parts.iterdir())
-    return gather(ctx.settings, folders, ctx.reporter)
+    return gather(ctx.settings, folders, ctx.reporter, rehearsal=True)
 
 
 def rehearse(
