@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 import ipaddress
-import re
 from urllib.parse import urlsplit
 
 from . import endpoints
@@ -158,18 +157,19 @@ def check_destination(
 
 
 _AUDIENCES: dict[str, Warehouse] = {"PYPI": Warehouse.PYPI, "TESTPYPI": Warehouse.TESTPYPI}
-# ``id`` (GitLab) reads the identity token from ``<AUD>_ID_TOKEN``, the audience upper-cased
-# with every other character made ``_``; the same folding finds every spelling that would
-# reach PyPI's or TestPyPI's token ("PyPI", or "pypi" with a dotless i, which upper-cases to I).
-_ENV_FOLD = re.compile(r"[^A-Z0-9_]|^[^A-Z_]")
 
 
 def audience_warehouse(audience: str) -> Warehouse | None:
-    """The public index whose identity tokens ``audience`` names in any spelling, or None. Pure."""
-    for text in (audience.strip().upper(), _ENV_FOLD.sub("_", audience.upper())):
-        if text in _AUDIENCES:
-            return _AUDIENCES[text]
-    return None
+    """The public index whose identity tokens ``audience`` names in any spelling, or None. Pure.
+
+    The spelling is the audience upper-cased, spaces around it ignored: "PyPI", and "pypi" with
+    a dotless i (which upper-cases to I), are PyPI's. That also covers the name under which
+    ``id`` reads a GitLab identity token, ``<AUD>_ID_TOKEN`` with AUD upper-cased and every
+    character outside A-Z, 0-9 and ``_`` made ``_``: that folding only ever adds ``_``, which
+    neither PYPI nor TESTPYPI holds, so it names PyPI's or TestPyPI's variable only for an
+    audience whose upper-cased spelling already is PYPI or TESTPYPI (tests/test_destinations
+    tries spellings against the folding)."""
+    return _AUDIENCES.get(audience.strip().upper())
 
 
 def check_audience(oidc_base: str, audience: str, what: str) -> None:

@@ -4,6 +4,8 @@ tests/test_deputy.py's)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from release import destinations
@@ -258,6 +260,32 @@ def test_mint_binding(oidc_base: str, host: str) -> None:
 )
 def test_audience_warehouse(audience: str, warehouse: Warehouse | None) -> None:
     assert destinations.audience_warehouse(audience) is warehouse
+
+
+# How `id` names a GitLab identity token's variable: <AUD>_ID_TOKEN, AUD upper-cased with every
+# character outside A-Z, 0-9 and _ (and a leading digit) made _ (id's documented rule, restated).
+_GITLAB_FOLD = re.compile(r"[^A-Z0-9_]|^[^A-Z_]")
+
+
+@pytest.mark.parametrize(
+    "audience",
+    [
+        "pypi", "PyPI", "pyp\u0131", "testpypi", "TestPyPI", " pypi", "pypi ", "test pypi",
+        "test-pypi", "test_pypi", "py.pi", "pypi\t", "\u0440ypi", "pyp\u0130", "\ufb00pypi",
+        "pypi\u200b", "1pypi", "_pypi", "pypi_", "PYPI-", "t\u00e9stpypi", "warehouse.example",
+    ],
+)  # fmt: skip
+def test_every_spelling_that_names_a_public_index_s_gitlab_token_is_caught(
+    audience: str,
+) -> None:
+    """An audience whose folded spelling is PYPI or TESTPYPI would make id read PyPI's or
+    TestPyPI's identity token (PYPI_ID_TOKEN, TESTPYPI_ID_TOKEN): audience_warehouse names
+    that index for every one of them, so check_audience refuses to send it elsewhere."""
+    folded = _GITLAB_FOLD.sub("_", audience.upper())
+    if folded in ("PYPI", "TESTPYPI"):
+        assert destinations.audience_warehouse(audience) is not None
+    if destinations.audience_warehouse(audience) is None:
+        assert folded not in ("PYPI", "TESTPYPI")
 
 
 def test_an_audience_from_its_own_index_passes() -> None:
