@@ -8,7 +8,7 @@ does not have (PKG-INFO, ``*.egg-info``), and for a version made from git tags m
 repository whose HEAD is tagged with the release. Then ``python -m release init`` (from this
 checkout), run the next steps init prints (its ``--json`` document lists them), and
 ``python -m release rehearse`` in the project, with the project's copy of ``release/``.
-Prints a markdown table (project, backend, result, seconds); docs/adopt.md "Tested backends"
+Prints a markdown table (project, backend, result, seconds); release/docs/adopt.md "Tested backends"
 holds the last one. Needs the package registry (pip download, build backends, dependencies),
 so it is not part of the test suite. The rehearsals themselves upload only to 127.0.0.1.
 """

@@ -11,7 +11,7 @@ shows. It also marks itself non-dumpable (Linux ``prctl(PR_SET_DUMPABLE, 0)``): 
 of the same user can then read neither its environment nor its memory through /proc.
 
 What no tool can hide: the same variables in the environment of the processes that started
-this one (the CI step's shell, nox). ``build`` says so when it sees them (docs/security.md).
+this one (the CI step's shell, nox). ``build`` says so when it sees them (release/docs/security.md).
 """
 
 import os

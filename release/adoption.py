@@ -92,12 +92,11 @@ class InitPlan:
 def source_files(package_dir: Path = PACKAGE_DIR) -> dict[str, bytes]:
     """The release/ package as ``{"release/<relative path>": bytes}``, without caches.
 
-    Its user-facing documentation comes with it: ``release/docs/`` (in nox-release's own
-    repository a link to ``docs/``; os.walk follows it, Path.rglob would not), so every
+    Its user-facing documentation comes with it: ``release/docs/``, so every
     ``release/docs/...`` a message or a template cites exists in the adopted project too.
     """
     files: dict[str, bytes] = {}
-    for folder, dirs, names in os.walk(package_dir, followlinks=True):
+    for folder, dirs, names in os.walk(package_dir):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         for name in names:
             path = Path(folder) / name

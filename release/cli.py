@@ -3,7 +3,7 @@
 Here and only here: the shared flags (``--json``, ``--dry-run``, ``--index``) are declared, the
 :class:`~release.output.Reporter` is made, exceptions become exit status, and the ``--json``
 document ``{"command", "exit_code", "result", "error"}`` is printed, on every exit (usage
-errors and failures before the settings load included; schema: docs/json.md). Everything
+errors and failures before the settings load included; schema: release/docs/json.md). Everything
 printed on the way out passes through :mod:`release.redact`; stdout, stderr and log records are
 redacted too while a command runs, as a safety net for text that bypasses the reporter.
 """
@@ -228,7 +228,7 @@ def _guess_command(args_list: list[str]) -> str | None:
 def document(
     command: str | None, code: int, result: Result, error: tuple[str, str] | None
 ) -> dict[str, Any]:
-    """The --json document (docs/json.md): the same four keys on every exit."""
+    """The --json document (release/docs/json.md): the same four keys on every exit."""
     return {
         "command": command,
         "exit_code": code,
@@ -331,7 +331,7 @@ def _run(args_list: list[str], out: Reporter) -> tuple[str | None, int, tuple[st
 
 class Terminated(BaseException):
     """SIGTERM (a CI cancelling the job, ``timeout``, ``kill``): ended like Ctrl-C, so that the
-    --json document is still printed (docs/json.md: one on every exit)."""
+    --json document is still printed (release/docs/json.md: one on every exit)."""
 
 
 def _on_sigterm(_signum: int, _frame: object) -> NoReturn:

@@ -2,7 +2,8 @@
 
 Every key ``some-key`` of ``[tool.release]`` is also the environment variable
 ``RELEASE_SOME_KEY``, and the environment wins (twine's rule: every option is also a variable).
-The table :data:`OPTIONS` is the one description of them; docs/configuration.md's table follows it.
+The table :data:`OPTIONS` is the one description of them; release/docs/configuration.md's table
+follows it.
 Secrets are never read from pyproject.toml: see :mod:`release.credentials`.
 """
 
@@ -733,7 +734,8 @@ def load_settings(root: Path, environ: Mapping[str, str]) -> Settings:
 
 
 def options_markdown() -> str:
-    """docs/configuration.md's table, made from :data:`OPTIONS` (a test keeps them equal)."""
+    """release/docs/configuration.md's table, made from :data:`OPTIONS` (a test keeps them
+    equal)."""
     rows = [
         "| `[tool.release]` key | environment variable | default | meaning |",
         "|---|---|---|---|",

@@ -7,7 +7,7 @@ the send, or waiting for the credential to appear. So the code runs in a new ses
 process group); when its main process ends, whatever is left of the group is killed
 (``SIGKILL``) before anything else happens. Its output goes to files, not pipes: a process
 left behind that holds them cannot keep the release waiting. A process that leaves the group
-on purpose (``setsid`` again) escapes this; docs/security.md says what remains.
+on purpose (``setsid`` again) escapes this; release/docs/security.md says what remains.
 """
 
 from __future__ import annotations

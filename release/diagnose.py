@@ -82,7 +82,7 @@ class Refusal:
     ``values`` computes: the few parts that depend on the answer.
     """
 
-    code: str  # stable name of the case, for programs, JSON, tests and docs/refusals.md
+    code: str  # stable name of the case, for programs, JSON, tests and release/docs/refusals.md
     pattern: str
     statuses: tuple[int, ...]  # empty: any status
     what: str
@@ -90,7 +90,7 @@ class Refusal:
     fix: str
     retry: bool = False
     values: Values | None = None
-    # what the row matches that Warehouse (at the commit docs/pypi-rules.md cites) no longer
+    # what the row matches that Warehouse (at the commit release/docs/pypi-rules.md cites) no longer
     # sends, and who does: other indexes, proxies, older Warehouse ("" when all is current)
     kept: str = ""
     regex: re.Pattern[str] = dataclasses.field(init=False, repr=False, compare=False)

@@ -11,8 +11,9 @@ against it), but whoever can write the artifact can write the manifest. What it 
 confined: every filename is a plain distribution filename of this project and version inside
 ``dist/`` (no ``../``, no absolute path, no separator), checked before anything is read or sent.
 
-Format 1, extended for releases built on many machines (compiled projects, docs/compiled.md);
-every addition is optional, so a manifest written before them still reads:
+Format 1, extended for releases built on many machines (compiled projects,
+release/docs/compiled.md); every addition is optional, so a manifest written before them still
+reads:
 
 - ``runners``: ``{id: {"platform", "python", "ci_job"}}``, the machines that built the files,
   and each file's ``runner`` (an id of that table, "" when unknown);
@@ -21,7 +22,7 @@ every addition is optional, so a manifest written before them still reads:
 - ``partial``: true when the folder holds one runner's share of a release (``build --sdist``,
   ``build --wheel``, ``build --wheel --from DIR``): ``gather`` merges such folders into dist/,
   and the upload steps refuse a partial manifest;
-- ``source``: what ``reproduce`` needs to build the files again (docs/reproduce.md): the git
+- ``source``: what ``reproduce`` needs to build the files again (release/docs/reproduce.md): the git
   commit built, whether its tree was clean, the ``SOURCE_DATE_EPOCH`` used, the build backend
   and the version of every build requirement resolved.
 """

@@ -47,7 +47,7 @@ class Reporter:
     def __init__(self, *, json_mode: bool = False, stream: TextIO | None = None) -> None:
         self.json_mode = json_mode
         self._stream = stream
-        # The command's result: ``result`` of the --json document (see docs/json.md).
+        # The command's result: ``result`` of the --json document (see release/docs/json.md).
         self.document: Result = {}
         # (message, fix) of a command that ends non-zero without an exception (plan, doctor).
         self.failure: tuple[str, str] | None = None

@@ -23,7 +23,7 @@ A secret is removed in every form it takes on the wire or in a message:
 Redaction runs on text as it came (an answer's reason and body,
 :attr:`release.http.Answer.shown_text`), before anything collapses, cuts or quotes it.
 
-**Short or common passwords** (the rule, documented in docs/json.md): a secret of at least
+**Short or common passwords** (the rule, documented in release/docs/json.md): a secret of at least
 :data:`MIN_ANYWHERE` characters is removed wherever it appears, even inside other text. A
 shorter one (a private index's password ``x`` or ``secret``) is removed only where it stands as
 a whole token (not touching a letter, digit or ``_`` on either side), so a one-letter password

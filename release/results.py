@@ -1,8 +1,8 @@
 """The ``result`` of the ``--json`` document, key by key, as commands fill it in.
 
 One table for every command (``release`` fills in the keys of build, upload and verify), so a
-misspelt or undocumented key is a type error; docs/json.md describes each key, and a test keeps
-that page and this table the same. Values are JSON: nested objects are left open
+misspelt or undocumented key is a type error; release/docs/json.md describes each key, and a test
+keeps that page and this table the same. Values are JSON: nested objects are left open
 (``dict[str, Any]``) where their own shape is documented by the model that makes them
 (``Manifest.to_json``, ``Plan.to_json``, ``Check.to_json``).
 """
@@ -17,7 +17,7 @@ JSONObject = dict[str, Any]
 
 
 class Result(TypedDict, total=False):
-    """``result``: the keys appear as the command gets that far (docs/json.md)."""
+    """``result``: the keys appear as the command gets that far (release/docs/json.md)."""
 
     # build, gather
     build: JSONObject  # the manifest as written (Manifest.to_json)

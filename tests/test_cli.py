@@ -1,6 +1,6 @@
 """The command boundary: one --json document on every exit, every exit code, one flag set.
 
-The document is ``{"command", "exit_code", "result", "error"}`` (docs/json.md); ``error`` is
+The document is ``{"command", "exit_code", "result", "error"}`` (release/docs/json.md); ``error`` is
 null exactly when the exit code is 0.
 """
 

@@ -241,7 +241,7 @@ def test_pypirc_section_for_another_index_is_skipped(home: Path, base_env: dict[
 def test_pypirc_any_section_whose_repository_names_the_index(
     home: Path, base_env: dict[str, str]
 ) -> None:
-    """docs/credentials.md's example: [my-pkg] for PyPI, [my-pkg-test] named by its
+    """release/docs/credentials.md's example: [my-pkg] for PyPI, [my-pkg-test] named by its
     repository line for the test index."""
     write_pypirc(
         home,

@@ -608,9 +608,11 @@ def test_diagnosis_str_ends_with_the_fix() -> None:
     assert str(d).splitlines() == ["T", "C", "Fix: do this"]
 
 
-# --- docs/refusals.md has a row for every case ---------------------------------------------------
+# --- release/docs/refusals.md has a row for every case -------------------------------------------
 def test_the_refusals_page_has_a_row_for_every_case() -> None:
-    page = (Path(__file__).parent.parent / "docs" / "refusals.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / "release" / "docs" / "refusals.md").read_text(
+        encoding="utf-8"
+    )
     text = page.split("\n## When an upload is refused\n", 1)[1]
     codes = {rule.code for rule in diagnose._RULES} | {row[2] for row in MINT}
     codes |= {

@@ -44,7 +44,9 @@ REFUSALS = load()["refusals"]
 
 def test_the_list_names_the_commit_the_docs_cite() -> None:
     commit = load()["warehouse"]["commit"]
-    docs = (Path(__file__).parent.parent / "docs" / "pypi-rules.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).parent.parent / "release" / "docs" / "pypi-rules.md").read_text(
+        encoding="utf-8"
+    )
     assert f"pypi/warehouse@{commit[:7]}" in docs
     assert len({r["message"] for r in REFUSALS}) == len(REFUSALS) > 150
 
@@ -86,13 +88,17 @@ def test_rows_no_warehouse_refusal_reaches_say_what_they_are_kept_for() -> None:
 
 
 def test_every_code_is_on_the_refusals_page() -> None:
-    page = (Path(__file__).parent.parent / "docs" / "refusals.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / "release" / "docs" / "refusals.md").read_text(
+        encoding="utf-8"
+    )
     missing = sorted({r["code"] for r in REFUSALS} - set(_codes_on(page)))
     assert not missing, missing
 
 
 def test_the_rules_page_says_where_each_refusal_is_caught() -> None:
-    page = (Path(__file__).parent.parent / "docs" / "pypi-rules.md").read_text(encoding="utf-8")
+    page = (Path(__file__).parent.parent / "release" / "docs" / "pypi-rules.md").read_text(
+        encoding="utf-8"
+    )
     table = page.split("## Every refusal of PyPI's upload, and where nox-release catches it", 1)[1]
     table = table.split("\n## ", 1)[0]
     first_column = " ".join(line.split(" | ")[0] for line in table.splitlines())

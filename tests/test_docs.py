@@ -1,6 +1,7 @@
 """The docs keep up with the code: every option, variable, session, command and exit code.
 
-README.md holds the contract (sessions, commands, exit codes); `docs/` holds the reference pages.
+README.md holds the contract (sessions, commands, exit codes); `release/docs/` holds the reference
+pages.
 Each assertion looks for a table row or a code span, never for a bare word that could appear
 anywhere.
 """
@@ -20,7 +21,10 @@ from release.errors import ExitCode
 from release.results import Result
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
+# The user-facing pages travel with the package (init copies release/, docs included);
+# docs/ keeps the maintainers' page.
+DOCS = ROOT / "release" / "docs"
+MAINTAINERS = ROOT / "docs"
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CONFIGURATION = (DOCS / "configuration.md").read_text(encoding="utf-8")
 SESSIONS = (
@@ -94,19 +98,29 @@ def test_readme_shows_the_two_first_commands() -> None:
 
 def test_configuration_table_is_made_from_the_options() -> None:
     assert options_markdown() in CONFIGURATION, (
-        "docs/configuration.md's table is out of date: paste the output of "
+        "release/docs/configuration.md's table is out of date: paste the output of "
         "`python -c 'from release.config import options_markdown as m; print(m())'`"
     )
 
 
 def test_every_local_link_of_the_docs_points_at_a_file() -> None:
     pages = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted(DOCS.glob("*.md"))]
+    pages += sorted(MAINTAINERS.glob("*.md"))
     broken = []
     for page in pages:
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             if "://" not in target and not (page.parent / target).exists():
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def test_the_docs_are_files_in_the_repository_not_links() -> None:
+    """git writes a symbolic link as a small text file where links are off (Windows clones):
+    release/docs would be that text file there, and init would copy it instead of the pages."""
+    links = [p for p in (ROOT / "release").rglob("*") if p.is_symlink()]
+    assert not links, links
+    assert DOCS.is_dir()
+    assert (DOCS / "adopt.md").is_file()
 
 
 def test_the_changelog_has_an_unreleased_section() -> None:
@@ -116,7 +130,7 @@ def test_the_changelog_has_an_unreleased_section() -> None:
 
 @pytest.mark.parametrize("key", sorted(Result.__annotations__))
 def test_docs_json_names_every_result_key(key: str) -> None:
-    """release/results.py and docs/json.md describe the same `result` keys."""
-    page = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    """release/results.py and release/docs/json.md describe the same `result` keys."""
+    page = (ROOT / "release" / "docs" / "json.md").read_text(encoding="utf-8")
     table = page[page.index("`result` by command") : page.index("A usage error")]
-    assert f"`{key}`" in table, f"describe result key {key!r} in docs/json.md"
+    assert f"`{key}`" in table, f"describe result key {key!r} in release/docs/json.md"

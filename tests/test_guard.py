@@ -691,7 +691,7 @@ def test_many_foreign_files_are_a_count_and_three_examples() -> None:
 
 
 # ------------------------------------------------------------------ the whole plan, exactly
-# docs/json.md's plan shape with every value pinned: each file's why, the reasons, the next
+# release/docs/json.md's plan shape with every value pinned: each file's why, the reasons, the next
 # free version in the fix, the warnings (found missing by `nox -s mutate`).
 
 BUMP = (

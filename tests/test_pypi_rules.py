@@ -258,9 +258,11 @@ def test_every_checkable_rule_has_a_test_row() -> None:
 
 
 def test_docs_table_is_made_from_the_rules() -> None:
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "pypi-rules.md").read_text("utf-8")
+    docs = (Path(__file__).resolve().parents[1] / "release" / "docs" / "pypi-rules.md").read_text(
+        "utf-8"
+    )
     assert rules_markdown() in docs, (
-        "docs/pypi-rules.md's table is out of date: paste the output of "
+        "release/docs/pypi-rules.md's table is out of date: paste the output of "
         "`python -c 'from release.pypi_rules import rules_markdown as m; print(m())'`"
     )
 

@@ -114,8 +114,8 @@ def test_checkout_says_commit_time_and_what_is_not_committed(tmp_path: Path) -> 
 # ---------------------------------------------------------------- real builds (slow)
 
 SAMPLE_BY_ID = {s.id: s for s in SAMPLES}
-# Backends whose sdist and wheel come out the very same from a clean rebuild (docs/reproduce.md's
-# table); the others must explain every file that differs.
+# Backends whose sdist and wheel come out the very same from a clean rebuild
+# (release/docs/reproduce.md's table); the others must explain every file that differs.
 REPRODUCING = {"hatchling-src", "flit-flat", "poetry-src"}
 NO_RULES = {  # the build-and-compare tests contact no index; PyPI's platform-tag rule is off
     "RELEASE_TEST_INDEX_URL": "http://127.0.0.1:9/simple/",

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_sigterm_still_prints_the_json_document(tmp_path: Path) -> None:
-    """docs/json.md promises one document on every exit: a CI that cancels the job sends
+    """release/docs/json.md promises one document on every exit: a CI that cancels the job sends
     SIGTERM while doctor waits for a stalled index."""
     root = write_project(tmp_path / "project")
     with HostileIndex("stall") as index:

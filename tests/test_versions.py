@@ -1,4 +1,5 @@
-"""release.versions: docs/bump.md's table of bumps, refusals, and the ordering properties."""
+"""release.versions: release/docs/bump.md's table of bumps, refusals, and the ordering
+properties."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from packaging.version import Version
 from release.errors import ConfigError
 from release.versions import Spec, bump, next_free_version, parse_spec, parse_version, successor
 
-# (current, SPEC, result): docs/bump.md's table, row for row.
+# (current, SPEC, result): release/docs/bump.md's table, row for row.
 TABLE = [
     ("1.2.4", "major", "2.0.0"),
     ("1.2.4", "minor", "1.3.0"),
@@ -170,7 +171,9 @@ def test_release_parts_never_refuse(current: Version) -> None:
 
 
 def _readme_rows() -> list[list[str]]:
-    section = (Path(__file__).parents[1] / "docs" / "bump.md").read_text(encoding="utf-8")
+    section = (Path(__file__).parents[1] / "release" / "docs" / "bump.md").read_text(
+        encoding="utf-8"
+    )
     return [
         [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
         for line in section.splitlines()

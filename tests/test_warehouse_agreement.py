@@ -3,7 +3,7 @@
 The cases (tests/data/warehouse_cases.json) were taken from pypi/warehouse's code and unit tests
 at the commit the file names; tests/warehouse_cases.py asks nox-release the same question.
 A case where nox-release decides otherwise on purpose is listed in :data:`EXCEPTIONS`, with
-its reason, and documented in docs/pypi-rules.md ("Where nox-release and PyPI differ").
+its reason, and documented in release/docs/pypi-rules.md ("Where nox-release and PyPI differ").
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from release.pypi_rules import check_files, errors, stdlib_name_problem
 from tests import warehouse_cases as wc
 
-DOCS = Path(__file__).parent.parent / "docs" / "pypi-rules.md"
+DOCS = Path(__file__).parent.parent / "release" / "docs" / "pypi-rules.md"
 
-# case id -> why nox-release decides otherwise (each one is in docs/pypi-rules.md)
+# case id -> why nox-release decides otherwise (each one is in release/docs/pypi-rules.md)
 EXCEPTIONS = {
     "Author-email invalid": "emails are checked by PyPI only (email-validator)",
     "Maintainer-email invalid": "emails are checked by PyPI only (email-validator)",

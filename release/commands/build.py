@@ -146,7 +146,7 @@ def source_date_epoch(environ: Mapping[str, str], head: Checkout | None) -> int 
 
 def _run_build(ctx: Context, outdir: Path, kind: BuildKind) -> Source:
     """Build from the project's folder with SOURCE_DATE_EPOCH set to the commit's time (unless
-    the caller set it), and say where the files came from (docs/reproduce.md)."""
+    the caller set it), and say where the files came from (release/docs/reproduce.md)."""
     settings = ctx.settings
     head = project_checkout(settings.root, settings.dist_dir)
     epoch = source_date_epoch(ctx.environ, head)

@@ -131,7 +131,8 @@ def rehearse(
             # the local indexes stand in for PyPI: hold them to PyPI's upload rules, so a
             # green rehearsal means PyPI would take the release
             index_rules="pypi",
-            # one machine builds one wheel: the matrix is gather's to check (docs/compiled.md)
+            # one machine builds one wheel: the matrix is gather's to check
+            # (release/docs/compiled.md)
             expected_wheels=[],
         )
         if settings.get("expected-wheels"):

@@ -1,5 +1,5 @@
 """``python -m release reproduce [--index test|prod]``: build the release again from its commit
-and compare every file with dist/ or with what the index serves (docs/reproduce.md).
+and compare every file with dist/ or with what the index serves (release/docs/reproduce.md).
 
 Also the gate of ``release`` and the rehearsal (``reproducible = off|check|require``): after the
 build, before anything is uploaded.
