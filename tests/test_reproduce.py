@@ -570,6 +570,19 @@ def test_same_bytes_stamped_after_the_epoch_are_rebuilt_once_more(tmp_path: Path
     assert ctx.reporter.document["reproduce"]["beside_build"] is False  # the later rebuild's
 
 
+def _hooked(tmp_path: Path) -> Path:
+    """A committed hatchling project whose build hook writes the clock into the wheel."""
+    root = tmp_path / "hooked"
+    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
+    (root / "hatch_build.py").write_text(HOOK, encoding="utf-8")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.hooks.custom]\n",
+        encoding="utf-8",
+    )
+    return committed(root)
+
+
 @slow
 def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_differs(
     tmp_path: Path,
@@ -581,15 +594,7 @@ def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_diffe
     the build gives other bytes; under "require" the release ends with exit 9 and nothing is
     uploaded to either index; the reproduce section is printed whole before it."""
     test, prod = index_pair
-    root = tmp_path / "hooked"
-    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
-    (root / "hatch_build.py").write_text(HOOK, encoding="utf-8")
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.hooks.custom]\n",
-        encoding="utf-8",
-    )
-    committed(root)
+    root = _hooked(tmp_path)
     for key, value in environ_for(test, prod, RELEASE_REPRODUCIBLE="require").items():
         monkeypatch.setenv(key, value)
     code = cli.main(["--root", str(root), "release", "--json"])
@@ -610,3 +615,22 @@ def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_diffe
     order = [log.index(s) for s in ("== build:", "== reproduce:", "NOT reproduced")]
     assert order == sorted(order)
     assert "== upload_test" not in log
+
+
+@slow
+def test_require_stops_a_rehearsal_before_its_first_upload_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rehearsal's gate is the release's: under "require" the rebuild beside the build that
+    differs ends it with exit 9 before anything is sent to its local test index."""
+    root = _hooked(tmp_path)
+    for key, value in environ(RELEASE_REPRODUCIBLE="require").items():
+        monkeypatch.setenv(key, value)
+    code = cli.main(["--root", str(root), "rehearse", "--json"])
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert code == ExitCode.NOT_REPRODUCIBLE == doc["exit_code"]
+    assert doc["result"]["reproduce"]["beside_build"] is True
+    assert "uploads" not in doc["result"]
+    assert "== reproduce:" in captured.err
+    assert "== upload_test" not in captured.err
