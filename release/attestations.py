@@ -66,13 +66,19 @@ def _kind(filename: str, candidate: str) -> str | None:
     return kind if _KIND.fullmatch(kind) else None
 
 
-def attestations_for(folder: Path, filename: str) -> list[Path]:
-    """The attestation files of ``filename`` in ``folder``, sorted by name."""
+def _names(folder: Path) -> list[str]:
+    """The attestation files directly in ``folder``, by name, sorted: one listing, and a stat
+    only for a name that ends in the suffix (dist/ of a matrix holds many files)."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and _kind(filename, p.name) is not None
-    )
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(SUFFIX) and p.is_file())
+
+
+def attestations_for(folder: Path, filename: str, names: Sequence[str] | None = None) -> list[Path]:
+    """The attestation files of ``filename`` in ``folder``, sorted by name (``names``: the
+    folder's listing, when the caller already has it)."""
+    listed = _names(folder) if names is None else names
+    return [folder / n for n in listed if _kind(filename, n) is not None]
 
 
 PUBLISH = "https://docs.pypi.org/attestations/publish/v1"
@@ -104,10 +110,12 @@ def statement_of(data: bytes) -> tuple[str, str, str]:
     return name, sha256.lower(), str(statement.get("predicateType", ""))
 
 
-def load_for(folder: Path, entry: DistFile) -> list[AttestationFile]:
+def load_for(
+    folder: Path, entry: DistFile, names: Sequence[str] | None = None
+) -> list[AttestationFile]:
     """The attestations of ``entry`` in ``folder``, each checked to attest exactly its bytes."""
     found: list[AttestationFile] = []
-    for path in attestations_for(folder, entry.filename):
+    for path in attestations_for(folder, entry.filename, names):
         try:
             data = read_capped(path)
         except OSError as exc:
@@ -151,24 +159,14 @@ def has_publish(files: Sequence[AttestationFile]) -> bool:
 
 def all_attestations(folder: Path) -> list[Path]:
     """Every attestation file directly in ``folder``, sorted."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(SUFFIX))
+    return [folder / n for n in _names(folder)]
 
 
 def stray_attestations(folder: Path, filenames: Iterable[str]) -> list[str]:
     """Attestation files in ``folder`` that belong to no file of ``filenames``. Pure but for
     the listing."""
-    if not folder.is_dir():
-        return []
     names = list(filenames)
-    return sorted(
-        p.name
-        for p in folder.iterdir()
-        if p.is_file()
-        and p.name.endswith(SUFFIX)
-        and not any(_kind(n, p.name) is not None for n in names)
-    )
+    return [a for a in _names(folder) if not any(_kind(n, a) is not None for n in names)]
 
 
 def form_field(files: Sequence[AttestationFile]) -> list[tuple[str, str]]:
@@ -181,7 +179,8 @@ def form_field(files: Sequence[AttestationFile]) -> list[tuple[str, str]]:
 
 def collect(folder: Path, entries: Iterable[DistFile]) -> dict[str, list[AttestationFile]]:
     """filename -> its checked attestations in ``folder`` (files without any are left out)."""
-    return {e.filename: found for e in entries if (found := load_for(folder, e))}
+    names = _names(folder)  # listed once, not once a file
+    return {e.filename: found for e in entries if (found := load_for(folder, e, names))}
 
 
 def check_folder(folder: Path, entries: Sequence[DistFile]) -> dict[str, list[AttestationFile]]:
