@@ -19,6 +19,9 @@ The rules, in one place:
   (compressed) and decoded; past either cap the read stops (:class:`AnswerTooLarge`, exit 4).
   We decompress ourselves (gzip and deflate only, asked for by name), never more than the room
   left under the cap, so a gzip bomb costs at most the cap in memory.
+* **Streaming** (:func:`exchange_read`): a caller that reads the body as it comes (the index
+  reader parses a page link by link) gets the decoded pieces under the same caps, inside the
+  same deadline, and the body is never held whole.
 * **JSON** (:func:`strict_json`): a duplicate key or nesting deeper than Python can parse is
   a :class:`ValueError` ("untrusted"), never a traceback or a silent last-one-wins.
 
@@ -43,6 +46,7 @@ __all__ = [
     "Limits",
     "download",
     "exchange",
+    "exchange_read",
     "make_session",
     "strict_json",
     "transfer_deadline",
@@ -54,9 +58,9 @@ import json
 import socket
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from email.message import Message
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -74,6 +78,7 @@ ERROR_PAGE_CAP = 1024 * 1024  # the answer to an upload, a probe or a token exch
 MIN_TRANSFER_RATE = 64 * 1024  # bytes/s an upload or download is allowed to sink to
 CHUNK = 16 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+T = TypeVar("T")
 
 
 class AnswerError(IndexUnavailable):
@@ -297,6 +302,9 @@ class _Call:
     limits: Limits
     kwargs: dict[str, Any]
     sink: IO[bytes] | None
+    # Reads the body as it comes, given the answer's head (body b"") and the decoded pieces.
+    reader: Callable[[Answer, Iterator[bytes]], Any] | None = None
+    read: Any = None  # what ``reader`` returned
     response: requests.Response | None = None
     cancelled: bool = False
 
@@ -310,7 +318,8 @@ def _too_large(call: _Call, what: str, cap: int) -> AnswerTooLarge:
     )
 
 
-def _read_body(call: _Call, response: requests.Response) -> bytes:
+def _pieces(call: _Call, response: requests.Response) -> Iterator[bytes]:
+    """The body, decoded, piece by piece, under the call's caps (raises :class:`AnswerError`)."""
     limits = call.limits
     try:
         decoder = _Decoder(response.headers.get("content-encoding", ""))
@@ -319,8 +328,10 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
             f"The answer of {strip_credentials(call.url)} uses an unsupported {exc}.",
             "Check the index URL, or a proxy in between that re-encodes answers.",
         ) from None
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.wire_cap:  # refused before it is read
+        raise _too_large(call, "on the wire", limits.wire_cap)
     wire = 0
-    parts: list[bytes] = []
     size = 0
     while not call.cancelled:
         data = response.raw.read(CHUNK, decode_content=False)
@@ -329,21 +340,29 @@ def _read_body(call: _Call, response: requests.Response) -> bytes:
         wire += len(data)
         if wire > limits.wire_cap:
             raise _too_large(call, "on the wire", limits.wire_cap)
-        try:
-            for decoded in decoder.feed(data):
-                size += len(decoded)
-                if size > limits.body_cap:
-                    raise _too_large(call, "decoded", limits.body_cap)
-                if call.sink is not None:
-                    call.sink.write(decoded)
-                else:
-                    parts.append(decoded)
-        except zlib.error:
-            raise AnswerError(
-                f"The answer of {strip_credentials(call.url)} does not decompress.",
-                "Check the index URL, or a proxy in between that re-encodes answers.",
-            ) from None
-    return b"".join(parts)
+        decoded = decoder.feed(data)
+        while True:
+            try:
+                piece = next(decoded, None)
+            except zlib.error:
+                raise AnswerError(
+                    f"The answer of {strip_credentials(call.url)} does not decompress.",
+                    "Check the index URL, or a proxy in between that re-encodes answers.",
+                ) from None
+            if piece is None:
+                break
+            size += len(piece)
+            if size > limits.body_cap:
+                raise _too_large(call, "decoded", limits.body_cap)
+            yield piece
+
+
+def _read_body(call: _Call, response: requests.Response) -> bytes:
+    if call.sink is None:
+        return b"".join(_pieces(call, response))
+    for piece in _pieces(call, response):
+        call.sink.write(piece)
+    return b""
 
 
 # A connection that failed, timed out or broke mid-answer: a bad chunk, a Content-Length longer
@@ -377,15 +396,19 @@ def _run(session: requests.Session, call: _Call) -> Answer:
     except _BROKEN as exc:
         raise _transient(exc, call.method, call.url) from None
     call.response = response
+    # The reason phrase is shown as it is: secrets go before anything reformats it.
+    reason = redact.redact(response.reason or "")
+    head = Answer(call.url, response.status_code, reason, response.headers, b"")
     try:
+        if call.reader is not None:
+            call.read = call.reader(head, _pieces(call, response))
+            return head
         body = _read_body(call, response)
     except _BROKEN_READING as exc:
         raise _transient(exc, call.method, call.url) from None
     finally:
         response.close()
-    # The reason phrase is shown as it is: secrets go before anything reformats it.
-    reason = redact.redact(response.reason or "")
-    return Answer(call.url, response.status_code, reason, response.headers, body)
+    return dataclasses.replace(head, body=body)
 
 
 def _abandon(call: _Call) -> None:
@@ -415,7 +438,31 @@ def exchange(
     Raises :class:`~release.retry.Transient` for connection failures and read timeouts,
     :class:`AnswerTooSlow` / :class:`AnswerTooLarge` / :class:`AnswerError` for the bounds.
     """
-    call = _Call(method.upper(), url, limits, kwargs, sink)
+    return _exchange(session, _Call(method.upper(), url, limits, kwargs, sink))
+
+
+def exchange_read(
+    session: requests.Session,
+    method: str,
+    url: str,
+    reader: Callable[[Answer, Iterator[bytes]], T],
+    *,
+    limits: Limits,
+    **kwargs: Any,
+) -> tuple[Answer, T]:
+    """:func:`exchange`, the body read as it comes: ``reader`` gets the answer's head
+    (``body`` empty) and the decoded pieces of the body, under ``limits``' caps, and what it
+    returns comes back with the head. It runs inside the exchange, so the deadline bounds the
+    reading too; what it leaves unread is dropped. Its exceptions reach the caller as they
+    are, except those of a connection that broke (a :class:`~release.retry.Transient`)."""
+    call = _Call(method.upper(), url, limits, kwargs, None, reader)
+    answer = _exchange(session, call)
+    read: T = call.read
+    return answer, read
+
+
+def _exchange(session: requests.Session, call: _Call) -> Answer:
+    limits, url = call.limits, call.url
     outcome: list[Answer | BaseException] = []
     done = threading.Event()
 

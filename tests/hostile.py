@@ -6,7 +6,9 @@ One :class:`HostileIndex` answers every request by its ``mode`` (set it between 
 * ``stall``         - no answer at all (until ``stop()``);
 * ``trickle``       - a 200 with a long Content-Length, then one byte every ``interval`` s;
 * ``gzip_bomb``     - ``bomb_mb`` MB of zeros, gzip-compressed (about 1000:1), as JSON;
-* ``huge``          - a ``huge_mb`` MB HTML page, streamed;
+* ``huge``          - a ``huge_mb`` MB HTML page, streamed, its Content-Length saying so;
+* ``huge_unannounced`` - the same size of plain text without a Content-Length (read until
+  the connection closes: only counting the bytes stops it);
 * ``echo_auth``     - 403 whose reason phrase and body repeat the Authorization header;
 * ``redirect``      - 302 to ``redirect_to`` + the same path (another host, another scheme);
 * ``duplicate_keys``- a JSON page with its ``files`` key twice (the second one hides a file);
@@ -16,7 +18,8 @@ One :class:`HostileIndex` answers every request by its ``mode`` (set it between 
 * ``bad_chunked``   - chunked transfer encoding with a chunk size that is not hex;
 * ``short_body``    - a Content-Length longer than the body, then the connection closes;
 * ``many_links``    - an HTML page (under the 32 MiB cap) listing ``links`` files of
-  ``demo-pkg``, each with its sha256: a project with very many files.
+  ``demo-pkg``, each with its sha256: a project with very many files. ``planted`` replaces
+  the link at a position (0-based) with other markup: one bad link deep in the page.
 
 It records every request (method, path, Authorization) in ``requests``: the tests assert what
 was sent, never how long it took. Request bodies are read and thrown away in pieces. Every
@@ -76,6 +79,7 @@ class HostileIndex(LoopbackServer):
         self.interval = 0.2
         self.depth = 100_000
         self.links = 200_000
+        self.planted: dict[int, bytes] = {}
         self.bomb_mb = 200
         self.huge_mb = 200
         self.redirect_to = ""
@@ -179,20 +183,27 @@ class _Handler(LoopbackHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _huge(self) -> None:
+    def _huge(self, announced: bool = True) -> None:
         owner = self.server_owner
         size = owner.huge_mb * MB
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(size))
+        if announced:
+            self.send_header("Content-Length", str(size))
+            line = b'<a href="/files/x-1.0.tar.gz">x-1.0.tar.gz</a>\n' * 1300  # ~64 KB
+        else:
+            self.send_header("Connection", "close")
+            line = b"x" * 64 * 1024
         self.end_headers()
-        line = b'<a href="/files/x-1.0.tar.gz">x-1.0.tar.gz</a>\n' * 1300  # ~64 KB
         sent = 0
         while sent < size and not owner.halt.is_set():
             piece = line[: size - sent]
             self.wfile.write(piece)
             sent += len(piece)
         self.close_connection = True
+
+    def _huge_unannounced(self) -> None:
+        self._huge(announced=False)
 
     def _echo_auth(self) -> None:
         said = self.headers.get("Authorization") or "(none)"
@@ -246,12 +257,14 @@ class _Handler(LoopbackHandler):
         self.close_connection = True
 
     def _many_links(self) -> None:
-        count = self.server_owner.links
+        count, planted = self.server_owner.links, self.server_owner.planted
         body = (
             b"<!DOCTYPE html><html><body>\n"
             + b"".join(
-                b'<a href="/files/demo_pkg-%d.0-py3-none-any.whl#sha256=%064x">'
-                b"demo_pkg-%d.0-py3-none-any.whl</a><br>\n" % (n, n, n)
+                planted.get(n)
+                or b'<a href="/files/demo_pkg-%d.0-py3-none-any.whl#sha256=%064x">'
+                b"demo_pkg-%d.0-py3-none-any.whl</a><br>\n"
+                % (n, n, n)
                 for n in range(count)
             )
             + b"</body></html>\n"

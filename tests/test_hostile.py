@@ -64,6 +64,7 @@ def test_good_page_reads(hostile: HostileIndex) -> None:
         ("trickle", http.AnswerTooSlow, "did not finish answering"),
         ("gzip_bomb", http.AnswerTooLarge, "decoded"),
         ("huge", http.AnswerTooLarge, "larger than"),
+        ("huge_unannounced", http.AnswerTooLarge, "larger than"),
         ("duplicate_keys", IndexUnavailable, "duplicate key 'files'"),
         ("deep_json", IndexUnavailable, "nested too deeply"),
         ("duplicate_file", IndexUnavailable, "listed twice with different sha256"),
@@ -88,7 +89,7 @@ def test_hostile_pages_cost_at_most_the_cap_in_memory(hostile: HostileIndex) -> 
     """A 200 MB page and a 200 MB gzip bomb are refused holding no more than about the cap
     (32 MiB) at once. Without the caps the peak is 200 MB or more."""
     hostile.bomb()  # built before measuring
-    for mode in ("huge", "gzip_bomb"):
+    for mode in ("huge", "huge_unannounced", "gzip_bomb"):
         hostile.mode = mode
         tracemalloc.start()
         try:
