@@ -22,7 +22,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
                                   imports them.
         |
     I/O         http.py           the one HTTP session factory: timeouts, deadline, size caps
-                index.py          read a Simple API page (and poll until it lists files)
+                index.py          read a Simple API page as it arrives; poll until it lists files
                 upload.py         POST files, settle "already exists" by sha256
                 verify.py         install the release in brand-new environments
                 installer.py      the pinned uv (pip where it cannot run); pip's index
@@ -50,7 +50,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
         |
     pure        guard.py          manifest x index state -> upload / skip identical / refuse
     decisions   manifest.py       the manifest's data model (dist/ files, sha256, runners)
-                indexstate.py     what an index lists, when two filenames are one file
+                indexstate.py     what an index lists (read link by link, kept compactly), twins
                 versions.py       PEP 440 bumps, the next free version
                 pypi_rules.py     PyPI's upload rules, as a table
                 pypi_metadata.py  the metadata as twine sends it and PyPI reads it; PyPI's

@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Literal
 
 from packaging.version import Version
@@ -145,7 +146,7 @@ def listing_checks(
     index: IndexSettings,
     info: ProjectInfo,
     state: IndexState,
-    taken: Iterable[Version] = (),
+    taken: AbstractSet[Version] = frozenset(),
 ) -> list[Check]:
     """The project and its version on the index that was read; a version already there gets
     the next one free on this index and on the others read (``taken``), never a published one."""
@@ -179,7 +180,7 @@ def listing_checks(
         )
     elif info.version in state.versions:
         files = state.files_for(info.version)
-        free = next_free_version(info.version, {*state.versions, *taken})
+        free = next_free_version(info.version, state.versions | taken)
         checks.append(
             Check(
                 f"{name}.version",

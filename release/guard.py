@@ -12,6 +12,7 @@ __all__ = ["Fate", "FilePlan", "Plan", "Rules", "Verdict", "decide", "examples",
 import dataclasses
 import enum
 from collections.abc import Hashable
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 
 from packaging.utils import canonicalize_name
@@ -52,7 +53,7 @@ class Rules:
     is_prod: bool = False
     allow_dev: bool = False
     now: datetime | None = None  # for the 14-day rule; None skips it
-    other_versions: frozenset[Version] = frozenset()  # taken elsewhere (the other index)
+    other_versions: AbstractSet[Version] = frozenset()  # taken elsewhere (the other index)
     # index-rules = "pypi": hold this index to PyPI's rules (Warehouse hosts always are)
     pypi_rules: bool = False
     # what release.pypi_rules.check_files found in the files (errors refuse the version)
@@ -115,8 +116,9 @@ def _bump_fix(next_free: Version | None) -> str:
     )
 
 
-def _taken(manifest: Manifest, state: IndexState, rules: Rules) -> set[Version]:
-    return set(state.versions | rules.other_versions | {manifest.parsed_version})
+def _taken(manifest: Manifest, state: IndexState, rules: Rules) -> AbstractSet[Version]:
+    """Every version held somewhere (a compact set: an index may hold 200,000)."""
+    return state.versions | rules.other_versions | {manifest.parsed_version}
 
 
 def _refuse_all(

@@ -4,6 +4,9 @@ PEP 691 JSON when the index offers it, PEP 503 HTML otherwise (pypiserver serves
 parsing is pypi-simple's. We fetch the page ourselves (not through ``PyPISimple``) to control
 what pypi-simple leaves to its caller: no caches, no redirect to another host, retries on
 transient faults, and an answer that does not parse is an error, never "no files".
+An HTML page is read as it arrives (:func:`release.http.exchange_read`), link by link, and only
+what the caller's :class:`~release.indexstate.Keep` names is kept: a hostile page of 200,000
+links costs its version strings, not the page (docs/security.md, bench_hostile.py --links).
 Polling (an index lags behind an upload) lives here too: :func:`poll_index_state` and
 :func:`await_listed`. The data model itself is pure, in :mod:`release.indexstate`.
 """
@@ -11,92 +14,53 @@ Polling (an index lags behind an upload) lives here too: :func:`poll_index_state
 from __future__ import annotations
 
 __all__ = [
+    "EMPTY_PAGE_CAP",
+    "EVERYTHING",
+    "VERSIONS",
+    "Keep",
     "UntrustedPage",
     "await_listed",
     "fetch_index_state",
     "for_a_read",
+    "keep_for",
     "make_session",
-    "page_from_answer",
     "poll_index_state",
-    "state_from_page",
+    "read_answer",
 ]
 
-import re
 import time
-from collections.abc import Callable, Sequence
-from urllib.parse import unquote, urljoin, urlsplit
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from packaging.utils import NormalizedName, canonicalize_name
-from pypi_simple import (
-    ACCEPT_JSON_PREFERRED,
-    DistributionPackage,
-    ProjectPage,
-    parse_links_stream,
-)
-from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
 
 from . import http
 from .endpoints import strip_credentials
 from .errors import GuardRefusal, IndexUnavailable
-from .indexstate import IndexState, index_file, listing_of
+from .indexstate import (
+    EVERYTHING,
+    VERSIONS,
+    IndexState,
+    Keep,
+    PageReader,
+    UntrustedPage,
+    listing_of,
+    parse_filename,
+)
 from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
 
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+if TYPE_CHECKING:
+    from pypi_simple import DistributionPackage
 
-
-class UntrustedPage(ValueError):
-    """A page that parses but cannot be trusted to list the project's files."""
-
-
-def _refuse_conflicting_twins(page: ProjectPage) -> None:
-    """A filename listed twice must be listed with the same sha256: otherwise which one is the
-    file? (A reader that keeps the first or the last is a reader an attacker can steer.)"""
-    seen: dict[str, str | None] = {}
-    for p in page.packages:
-        sha = p.digests.get("sha256")
-        sha = sha.lower() if sha else None
-        if p.filename in seen and seen[p.filename] != sha:
-            raise UntrustedPage(f"{p.filename} is listed twice with different sha256 values")
-        seen[p.filename] = sha
-
-
-def state_from_page(page: ProjectPage, index_url: str, project: NormalizedName) -> IndexState:
-    """Check ``page`` and turn it into an :class:`IndexState`.
-
-    Raises :class:`UntrustedPage` (a ValueError) for a page that cannot be trusted to list
-    the project's files: one for another project, a link without a filename or whose text
-    is not its URL's filename (PEP 503), a malformed sha256, a file listed twice with different
-    sha256 values, or an HTML page with no links
-    that does not say it is a Simple API page. An untrusted page must never read as
-    "version absent".
-    """
-    if canonicalize_name(page.project) != project:
-        raise UntrustedPage(f"the page is for project {page.project!r}, not {project!r}")
-    if not page.packages and page.repository_version is None:
-        raise UntrustedPage(
-            "the page lists no files and does not declare itself a Simple API page "
-            "(no pypi:repository-version)"
-        )
-    for n, p in enumerate(page.packages, start=1):
-        tail = unquote(urlsplit(p.url).path.rsplit("/", 1)[-1])
-        if not p.filename or "/" in p.filename or "\\" in p.filename:
-            raise UntrustedPage(f"link {n} has no usable filename ({p.filename!r}, {p.url!r})")
-        if tail != p.filename:
-            raise UntrustedPage(
-                f"link {n} names {p.filename!r} but points at {tail!r} (they must be the same)"
-            )
-        sha = p.digests.get("sha256")
-        if sha is not None and not _SHA256.match(sha):
-            raise UntrustedPage(f"link {n} ({p.filename}) has a malformed sha256 {sha[:80]!r}")
-    _refuse_conflicting_twins(page)
-    files = tuple(
-        index_file(p.filename, p.url, dict(p.digests), p.is_yanked, p.version, p.upload_time)
-        for p in page.packages
-    )
-    return IndexState(index_url=index_url, project=project, exists=True, files=files)
+# A page without a single link is an empty project's page (a few hundred bytes), read whole to
+# find its pypi:repository-version; one larger than this is no such page.
+EMPTY_PAGE_CAP = 64 * 1024
+_JSON = "application/vnd.pypi.simple.v1+json"
+_HTML = ("application/vnd.pypi.simple.v1+html", "text/html")
 
 
 def make_session() -> requests.Session:
@@ -108,11 +72,10 @@ def project_url(index_url: str, project: NormalizedName) -> str:
     return urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{project}/")
 
 
-_READ_HEADERS = {
-    "Accept": ACCEPT_JSON_PREFERRED,
-    "Cache-Control": "no-cache",
-    "Pragma": "no-cache",
-}
+def _read_headers() -> dict[str, str]:
+    from pypi_simple import ACCEPT_JSON_PREFERRED  # lazily: see read_answer
+
+    return {"Accept": ACCEPT_JSON_PREFERRED, "Cache-Control": "no-cache", "Pragma": "no-cache"}
 
 
 def _same_origin_or_upgrade(source: str, target: str) -> bool:
@@ -123,12 +86,39 @@ def _same_origin_or_upgrade(source: str, target: str) -> bool:
     return not (a.scheme == "https" and b.scheme != "https")
 
 
-def _fetch_once(session: requests.Session, url: str, timeout: float) -> http.Answer | None:
-    """One GET. None for 404. Raises Transient for what may pass, IndexUnavailable otherwise."""
+class _Unparsable(Exception):
+    """The page does not parse (pypi-simple's or the JSON parser's error, wrapped)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {str(cause)[:200]}")
+
+
+# What pypi-simple and the JSON parser raise for a page they cannot read.
+_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    LookupError,
+    RecursionError,
+)
+
+
+def _fetch_once(
+    session: requests.Session, url: str, timeout: float, reader: Callable[[], PageReader]
+) -> IndexState | None:
+    """One GET, its page read as it comes. None for 404. Raises Transient for what may pass,
+    IndexUnavailable otherwise, UntrustedPage / _Unparsable for the page."""
     target = url
+
+    def read(answer: http.Answer, pieces: Iterator[bytes]) -> IndexState | None:
+        if answer.status != 200:
+            return None  # the body is not read
+        return read_answer(answer, pieces, reader())
+
     for _hop in range(5):
-        answer = http.exchange(
-            session, "GET", target, limits=http.Limits.page(timeout), headers=_READ_HEADERS
+        answer, state = http.exchange_read(
+            session, "GET", target, read, limits=http.Limits.page(timeout), headers=_read_headers()
         )
         if answer.is_redirect:
             location = answer.location
@@ -149,6 +139,12 @@ def _fetch_once(session: requests.Session, url: str, timeout: float) -> http.Ans
         )
     if answer.status == 404:
         return None
+    _refuse_status(answer, target)
+    return state
+
+
+def _refuse_status(answer: http.Answer, target: str) -> None:
+    """Any status but 200 (and 404, a project not there yet): Transient or IndexUnavailable."""
     if is_transient_status(answer.status):
         raise Transient(
             f"HTTP {answer.status} from {strip_credentials(target)}",
@@ -167,42 +163,92 @@ def _fetch_once(session: requests.Session, url: str, timeout: float) -> http.Ans
             "nothing was uploaded.",
             "Check the index URL (it must be the Simple API root, e.g. ending in /simple/).",
         )
-    return answer
 
 
-def _html_page(answer: http.Answer, project: NormalizedName) -> ProjectPage:
-    """An HTML page through pypi-simple's streaming link parser (stdlib HTMLParser): a page of
-    200,000 links under the size cap costs a fraction of what its BeautifulSoup parser does
-    (bench_hostile.py --links). A page without links goes through ``from_html``, which also
-    reads the repository version that tells an empty Simple page from any other page."""
-    links = list(
-        parse_links_stream([answer.body], base_url=answer.url, http_charset=answer.charset)
+def _add(reader: PageReader, p: DistributionPackage) -> None:
+    reader.add(p.filename, p.url, p.digests, p.is_yanked, p.version, p.upload_time)
+
+
+def _read_html(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader) -> IndexState:
+    """An HTML page through pypi-simple's streaming link parser (stdlib HTMLParser), link by
+    link as the body arrives: neither the body nor the links are held, only what ``reader``
+    keeps (bench_hostile.py --links). Until the first link the body is kept (at most
+    :data:`EMPTY_PAGE_CAP`): a page without links goes whole through ``from_html``, which
+    reads the repository version that tells an empty Simple page from any other page
+    (the streaming parser checks that version but does not report it)."""
+    from pypi_simple import (  # lazily: see read_answer
+        DistributionPackage,
+        ProjectPage,
+        parse_links_stream,
     )
-    if not links:
-        return ProjectPage.from_html(
-            project=project, html=answer.body, base_url=answer.url, from_encoding=answer.charset
+
+    head: bytearray | None = bytearray()
+
+    def until_a_link() -> Iterator[bytes]:
+        nonlocal head
+        for piece in pieces:
+            if head is not None and not reader.count:
+                head += piece
+                if len(head) > EMPTY_PAGE_CAP:
+                    head = None  # too large for an empty page: a link must come
+            yield piece
+
+    for link in parse_links_stream(
+        until_a_link(), base_url=answer.url, http_charset=answer.charset
+    ):
+        head = None  # not an empty page: its head is not needed
+        _add(reader, DistributionPackage.from_link(link, reader.project))
+    if reader.count:
+        return reader.state(declared=True)
+    if head is None:
+        raise UntrustedPage(
+            f"the page lists no files and is larger than {EMPTY_PAGE_CAP // 1024} KiB "
+            "(an empty Simple API page is a few hundred bytes)"
         )
-    return ProjectPage(
-        project=project,
-        packages=[DistributionPackage.from_link(link, project) for link in links],
-        repository_version=None,  # only asked for when there are no files
-        last_serial=None,
+    page = ProjectPage.from_html(
+        project=reader.project, html=bytes(head), base_url=answer.url, from_encoding=answer.charset
+    )
+    return reader.state(declared=page.repository_version is not None)
+
+
+def _read_json(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader) -> IndexState:
+    """A PEP 691 page: parsed whole (the body under the page cap, then its objects; PyPI's
+    largest JSON pages are a few MB), then each file through ``reader`` like a link."""
+    from pypi_simple import ProjectPage  # lazily: see read_answer
+
+    page = ProjectPage.from_json_data(http.strict_json(b"".join(pieces)), answer.url)
+    if canonicalize_name(page.project) != reader.project:
+        raise UntrustedPage(f"the page is for project {page.project!r}, not {reader.project!r}")
+    for p in page.packages:
+        _add(reader, p)
+    return reader.state(declared=page.repository_version is not None)
+
+
+def read_answer(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader) -> IndexState:
+    """The project's state from a 200 answer whose body comes as ``pieces``, every trust
+    check applied by ``reader`` (:class:`~release.indexstate.PageReader`), which keeps only
+    what its :class:`~release.indexstate.Keep` names.
+
+    Parsing is pypi-simple's (its public parsers; JSON read strictly), imported here and not
+    with this module: its package pulls BeautifulSoup and pydantic, some 0.2 s that the
+    commands which never read an index (build, gather, init) do not pay. Raises
+    UntrustedPage, or _Unparsable for a page that does not parse."""
+    from pypi_simple.errors import (
+        UnsupportedContentTypeError,
+        UnsupportedRepoVersionError,
     )
 
-
-def page_from_answer(answer: http.Answer, project: NormalizedName) -> ProjectPage:
-    """pypi-simple's page of ``answer`` (its public parsers; JSON read strictly). Raises
-    UnsupportedContentTypeError, ValueError (duplicate keys, too deep, bad page)."""
-    content_type = answer.content_type
-    if content_type == "application/vnd.pypi.simple.v1+json":
-        page = ProjectPage.from_json_data(answer.json(), answer.url)
-    elif content_type in ("application/vnd.pypi.simple.v1+html", "text/html"):
-        page = _html_page(answer, project)
-    else:
-        raise UnsupportedContentTypeError(answer.url, content_type)
-    if page.last_serial is None:
-        page.last_serial = answer.headers.get("X-PyPI-Last-Serial")
-    return page
+    unparsable: tuple[type[Exception], ...] = (*_PARSE_ERRORS, UnsupportedRepoVersionError)
+    try:
+        if answer.content_type == _JSON:
+            return _read_json(answer, pieces, reader)
+        if answer.content_type in _HTML:
+            return _read_html(answer, pieces, reader)
+        raise UnsupportedContentTypeError(answer.url, answer.content_type)
+    except UntrustedPage:
+        raise
+    except unparsable as exc:
+        raise _Unparsable(exc) from None
 
 
 def for_a_read(exc: IndexUnavailable) -> IndexUnavailable:
@@ -220,16 +266,23 @@ def fetch_index_state(
     policy: RetryPolicy | None = None,
     timeout: float = 60.0,
     on_retry: Callable[[int, float, Transient], None] | None = None,
+    keep: Keep = EVERYTHING,
 ) -> IndexState:
-    """Read the index once (one request, plus retries) for ``project``. Fail closed."""
+    """Read the index once (one request, plus retries) for ``project``. Fail closed.
+
+    ``keep``: the files kept whole (:class:`~release.indexstate.Keep`); of the others only
+    their versions. A command names the versions it decides about, so that a hostile page of
+    many links costs their version strings. The default keeps every file (for small pages)."""
     name = canonicalize_name(project)
     url = project_url(index_url, name)
     own_session = session is None
-    reader = session or make_session()
+    client = session or make_session()
     try:
         try:
-            answer = retry_call(
-                lambda: _fetch_once(reader, url, timeout),
+            state = retry_call(
+                lambda: _fetch_once(
+                    client, url, timeout, lambda: PageReader(index_url, name, keep)
+                ),
                 policy or RetryPolicy(),
                 on_retry=on_retry,
             )
@@ -244,10 +297,6 @@ def fetch_index_state(
                 else "Check the index URL and your connection, then run the same command "
                 "again; raise RELEASE_RETRIES to wait longer.",
             ) from None
-        if answer is None:
-            return IndexState(index_url=index_url, project=name, exists=False, files=())
-        try:
-            return state_from_page(page_from_answer(answer, name), index_url, name)
         except UntrustedPage as exc:
             raise IndexUnavailable(
                 f"The answer of {strip_credentials(url)} cannot be trusted as the list of "
@@ -255,24 +304,18 @@ def fetch_index_state(
                 "Check that the index URL is the Simple API (PEP 503/691) root of a working "
                 "index; a proxy or a login page in between answers like this.",
             ) from None
-        except (
-            UnsupportedContentTypeError,
-            UnsupportedRepoVersionError,
-            ValueError,
-            KeyError,
-            TypeError,
-            AttributeError,
-            LookupError,
-            RecursionError,
-        ) as exc:
+        except _Unparsable as exc:
             raise IndexUnavailable(
-                f"The answer of {strip_credentials(url)} does not parse "
-                f"({type(exc).__name__}: {str(exc)[:200]}); nothing was uploaded.",
+                f"The answer of {strip_credentials(url)} does not parse ({exc}); "
+                "nothing was uploaded.",
                 "Check that the index URL is a Simple API (PEP 503/691) root.",
             ) from None
     finally:
         if own_session:
-            reader.close()
+            client.close()
+    if state is None:
+        return IndexState(index_url=index_url, project=name, exists=False, files=(), kept=keep)
+    return state
 
 
 def poll_index_state(
@@ -285,20 +328,27 @@ def poll_index_state(
     wait: float,
     on_wait: Callable[[IndexState], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    keep: Keep = EVERYTHING,
 ) -> IndexState:
     """Read the index until ``settled(state)`` or ``wait`` seconds have passed; the last state
     read either way (the caller decides what an unsettled one means). Indexes serve stale
-    pages for minutes after an upload, so the pause between reads grows from 0.25s to 5s."""
+    pages for minutes after an upload, so the pause between reads grows from 0.25s to 5s.
+    ``keep``: as :func:`fetch_index_state`'s."""
     deadline = time.monotonic() + wait
     delay = 0.25
     while True:
-        state = fetch_index_state(index_url, project, policy=policy, timeout=timeout)
+        state = fetch_index_state(index_url, project, policy=policy, timeout=timeout, keep=keep)
         if settled(state) or time.monotonic() >= deadline:
             return state
         if on_wait is not None:
             on_wait(state)
         sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 5.0)
+
+
+def keep_for(files: Sequence[DistFile]) -> Keep:
+    """What a read about ``files`` keeps: the files of their versions. Pure."""
+    return Keep.of(*(parsed[1] for f in files if (parsed := parse_filename(f.filename))))
 
 
 def await_listed(
@@ -333,6 +383,7 @@ def await_listed(
             wait=wait,
             on_wait=on_wait,
             sleep=sleep,
+            keep=keep_for(expected),
         )
     listing = listing_of(state, expected)
     if listing.wrong:

@@ -56,7 +56,7 @@ from .credentials import Credential
 from .distdir import CHUNK
 from .endpoints import strip_credentials
 from .errors import DistError, GuardRefusal, UploadRejected
-from .index import poll_index_state
+from .index import keep_for, poll_index_state
 from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
@@ -296,6 +296,7 @@ def _settle_exists(
         policy=policy,
         timeout=timeout,
         wait=wait,
+        keep=keep_for([entry]),
     )
     listed = state.twin_of(entry.filename)
     if listed is None or listed.sha256 is None:

@@ -37,7 +37,7 @@ __all__ = [
 
 import dataclasses
 import itertools
-from collections.abc import Iterable
+from collections.abc import Container
 
 from packaging.version import InvalidVersion, Version
 
@@ -283,10 +283,10 @@ def successor(v: Version) -> Version:
     return _with(v, release=tuple(release))
 
 
-def next_free_version(current: Version, taken: Iterable[Version]) -> Version:
-    """The first :func:`successor` of ``current`` that no index holds."""
-    used = set(taken)
+def next_free_version(current: Version, taken: Container[Version]) -> Version:
+    """The first :func:`successor` of ``current`` that no index holds (``taken``: any
+    container, such as an index's compact :class:`~release.indexstate.VersionSet`)."""
     candidate = successor(Version(current.public))
-    while candidate in used:
+    while candidate in taken:
         candidate = successor(candidate)
     return candidate

@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from release.config import IndexSettings
 from release.credentials import resolve
 from release.distdir import load_manifest
 from release.errors import CredentialError, DistError, ExitCode, IndexUnavailable
-from release.index import fetch_index_state
+from release.index import Keep, fetch_index_state
 from release.manifest import MANIFEST_NAME
 from release.paths import read_capped
 from release.retry import RetryPolicy
@@ -224,3 +225,68 @@ def test_a_page_of_many_links_reads_every_file_with_its_sha256() -> None:
     last = state.files[-1]
     assert last.filename == "demo_pkg-4999.0-py3-none-any.whl"
     assert last.sha256 == format(4999, "064x")
+
+
+def test_a_read_keeps_the_files_of_its_version_and_every_version() -> None:
+    """What a command reads (bench/bench_hostile.py --links measures its memory): of 5,000
+    links, the files of the version it names, whole, and of the rest only their versions."""
+    with HostileIndex("many_links") as server:
+        server.links = 5_000
+        state = fetch_index_state(
+            server.index_url, "demo-pkg", policy=TWICE, timeout=30, keep=Keep.of(Version("17"))
+        )
+    assert [(f.filename, f.sha256) for f in state.files_for(Version("17.0"))] == [
+        ("demo_pkg-17.0-py3-none-any.whl", format(17, "064x"))
+    ]
+    assert len(state.files) == 1
+    assert len(state.versions) == 5_000
+    assert Version("4999") in state.versions
+    assert Version("5000") not in state.versions
+    assert state.latest == Version("4999.0")
+    with pytest.raises(LookupError, match="without the files of 18"):
+        state.files_for(Version("18"))  # not kept: never "no such files"
+
+
+def _link(n: int, sha: int) -> bytes:
+    name = b"demo_pkg-%d.0-py3-none-any.whl" % n
+    return b'<a href="/files/%s#sha256=%064x">%s</a>\n' % (name, sha, name)
+
+
+DEEP = 150_000  # a bad link this far into a page, read as it streams
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("planted", "says"),
+    [
+        # link 2 is demo_pkg-1.0 with sha256 1; here it is again with another one
+        (_link(1, 7), "demo_pkg-1.0-py3-none-any.whl is listed twice with different sha256"),
+        (
+            b'<a href="/files/evil.whl">demo_pkg-150000.0-py3-none-any.whl</a>',
+            f"link {DEEP + 1} names",
+        ),
+        (
+            b'<a href="/files/demo_pkg-9.0.tar.gz#sha256=abc">demo_pkg-9.0.tar.gz</a>',
+            "malformed sha256",
+        ),
+    ],
+    ids=["conflicting twin of the kept version", "text is not the URL's file", "bad sha256"],
+)
+def test_a_bad_link_deep_in_a_streamed_page_refuses_the_page(planted: bytes, says: str) -> None:
+    """Each link is checked as it streams by, kept or not (a twin among the files kept):
+    the page is refused at link 150,001, exit 4, read once."""
+    with HostileIndex("many_links") as server:
+        server.links = DEEP + 10
+        server.planted = {DEEP: planted}
+        with pytest.raises(IndexUnavailable) as info:
+            fetch_index_state(
+                server.index_url,
+                "demo-pkg",
+                policy=TWICE,
+                timeout=300,
+                keep=Keep.of(Version("1.0")),
+            )
+        assert len(server.requests) == 1
+    assert says in info.value.message
+    assert "cannot be trusted" in info.value.message
+    assert info.value.exit_code == ExitCode.INDEX_UNAVAILABLE

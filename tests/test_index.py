@@ -30,7 +30,7 @@ from release.distdir import hash_file
 from release.errors import IndexUnavailable
 from release.guard import Rules, Verdict, decide
 from release.index import fetch_index_state, make_session
-from release.indexstate import IndexState, versions_named
+from release.indexstate import VERSIONS, IndexState, Keep, versions_named
 from release.localindex import LocalIndex
 from release.loopback import LoopbackHandler, LoopbackServer
 from release.manifest import DistFile, Manifest
@@ -527,6 +527,9 @@ BAD_ANSWERS: dict[str, Answer] = {
     "html: garbage": html("<<<>>>< a href= \x00 garbage"),
     "html: a page with no links": html("<html><body><h1>Welcome to our index</h1></body></html>"),
     "html: empty body": html(""),
+    "html: a declared page without links, larger than an empty page": html(
+        '<meta name="pypi:repository-version" content="1.0">' + "<p>x</p>" * 10_000
+    ),
     # not a page at all
     "text/plain": (200, {"Content-Type": "text/plain"}, b"demo_pkg-1.0.tar.gz"),
     "no content type": (200, {}, b"demo_pkg-1.0.tar.gz"),
@@ -558,7 +561,18 @@ def test_untrustworthy_answers_never_make_an_index_state(
         fetch_index_state(d.index_url, "demo-pkg", policy=FAST)
     assert len(d.requests) == 1
     assert "nothing was uploaded" in str(info.value)
-    assert info.value.fix
+
+
+@pytest.mark.parametrize("keep", [VERSIONS, Keep.of(Version("1.0"))], ids=["versions", "1.0"])
+@pytest.mark.parametrize("answer", BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())
+def test_untrustworthy_answers_are_refused_whatever_a_read_keeps(
+    double: Callable[..., Double], answer: Answer, keep: Keep
+) -> None:
+    """Every check runs on every link as the page streams, not only on the files kept."""
+    d = double(answer)
+    with pytest.raises(IndexUnavailable):
+        fetch_index_state(d.index_url, "demo-pkg", policy=FAST, keep=keep)
+    assert len(d.requests) == 1
 
 
 def test_redirect_to_another_host_is_not_followed(double: Callable[..., Double]) -> None:

@@ -32,6 +32,7 @@ from ..config import Settings, load_settings
 from ..errors import ConfigError, GitFailed, GuardRefusal, IndexUnavailable
 from ..gitstate import tag_format
 from ..index import fetch_index_state
+from ..indexstate import Keep, VersionSet
 from ..output import Reporter
 from ..project import project_info
 from ..retry import RetryPolicy
@@ -137,7 +138,8 @@ def configure(command: str, parser: argparse.ArgumentParser) -> None:
 
 
 def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Reporter) -> None:
-    taken: set[Version] = set()
+    taken = VersionSet()
+    highest: list[Version] = []  # each index's, as it spells it
     holders: list[str] = []
     for name in ("test", "prod"):
         index = settings.index(name)
@@ -147,6 +149,7 @@ def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Report
                 project,
                 policy=RetryPolicy.from_settings(settings),
                 timeout=float(settings.get("timeout")),
+                keep=Keep.of(plan.new),
             )
         except IndexUnavailable as exc:
             inner = exc.message.removesuffix("; nothing was uploaded.").rstrip(".")
@@ -156,6 +159,7 @@ def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Report
                 f"{exc.fix} Or run the bump with --offline to skip the check.",
             ) from None
         taken |= state.versions
+        highest += [state.latest] if state.latest is not None else []
         if plan.new in state.versions:
             yanked = all(f.yanked for f in state.files_for(plan.new))
             holders.append(f"{name} ({index.index_url}){', yanked' if yanked else ''}")
@@ -163,8 +167,8 @@ def _check_indexes(settings: Settings, project: str, plan: BumpPlan, out: Report
         out.line(f"{name} index: {where}", "info")
     if holders:
         free = versions.next_free_version(plan.new, taken)
-        higher = sorted(v for v in taken if v > plan.new)
-        extra = f" (the highest published is {higher[-1]})" if higher else ""
+        top = max(highest, default=None)
+        extra = f" (the highest published is {top})" if top is not None and top > plan.new else ""
         raise GuardRefusal(
             f"{plan.new} is already published on the {' and '.join(holders)}; "
             f"an index never takes a version twice{extra}. Nothing was changed.",

@@ -42,7 +42,7 @@ from ..errors import (
     ReleaseError,
     VerificationFailed,
 )
-from ..indexstate import IndexState
+from ..indexstate import VERSIONS, IndexState, Keep
 from ..manifest import (
     Manifest,
 )
@@ -139,14 +139,14 @@ def refuse_early(ctx: Context, manifest: Manifest) -> None:
 
 
 def plan_for(ctx: Context, index: IndexSettings, manifest: Manifest) -> guard.Plan:
-    state = ctx.read(index, manifest.name)
+    state = ctx.read(index, manifest.name, Keep.of(manifest.parsed_version))
     rules = guard_rules(ctx, index, manifest)
     plan = guard.decide(manifest, state, rules)
     if plan.verdict is guard.Verdict.REFUSED:
         # Suggest a version free on both indexes (best effort: the other may be unreachable).
         other: IndexName = "prod" if index.name == "test" else "test"
         try:
-            other_state = ctx.read(ctx.settings.index(other), manifest.name)
+            other_state = ctx.read(ctx.settings.index(other), manifest.name, VERSIONS)
             plan = guard.decide(
                 manifest, state, dataclasses.replace(rules, other_versions=other_state.versions)
             )

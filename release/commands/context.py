@@ -24,7 +24,7 @@ from ..distdir import check_dist, load_manifest
 from ..errors import (
     DistError,
 )
-from ..index import await_listed, fetch_index_state
+from ..index import Keep, await_listed, fetch_index_state
 from ..indexstate import IndexState
 from ..manifest import MANIFEST_NAME, DistFile, Manifest
 from ..output import Reporter
@@ -58,12 +58,20 @@ class Context:
     def timeout(self) -> float:
         return float(self.settings.get("timeout"))
 
-    def read(self, index: IndexSettings, project: str) -> IndexState:
+    def read(self, index: IndexSettings, project: str, keep: Keep) -> IndexState:
+        """The index's state for ``project``, keeping the files ``keep`` names (of the others
+        only their versions: a page of many files costs little)."""
+
         def on_retry(_attempt: int, delay: float, exc: object) -> None:
             self.reporter.line(f"{exc}; reading {index.name} index again in {delay:.1f}s", "wait")
 
         return fetch_index_state(
-            index.index_url, project, policy=self.policy, timeout=self.timeout, on_retry=on_retry
+            index.index_url,
+            project,
+            policy=self.policy,
+            timeout=self.timeout,
+            on_retry=on_retry,
+            keep=keep,
         )
 
     def await_listed(self, index: IndexSettings, manifest: Manifest, what: str) -> IndexState:

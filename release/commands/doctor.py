@@ -22,6 +22,7 @@ __all__ = ["configure", "run", "run_checks"]
 
 import argparse
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timezone
 
 from packaging.version import Version
@@ -56,7 +57,7 @@ from ..errors import (
     IndexUnavailable,
 )
 from ..index import fetch_index_state, for_a_read
-from ..indexstate import IndexState
+from ..indexstate import IndexState, Keep, VersionSet
 from ..manifest import DistFile, kind_of
 from ..metadata import resolved_info
 from ..output import Reporter
@@ -104,10 +105,12 @@ def provenance_checks(
     """The provenance of this version's files on the index (or of the latest release's), as
     upload_prod checks it after publishing (provenance-check)."""
     mode = provenance.mode_for(str(settings.get("provenance-check")), index, trusted.in_ci(environ))
-    versions = sorted(state.versions)
-    if mode == "skip" or not versions:
+    latest = state.latest or max(state.versions, default=None)
+    if mode == "skip" or latest is None:
         return []
-    version = info.version if info.version in state.versions else versions[-1]
+    version = (
+        info.version if info.version is not None and info.version in state.versions else latest
+    )
     files = [
         DistFile(f.filename, f.sha256, 0, kind_of(f.filename))
         for f in state.files_for(version)
@@ -139,6 +142,7 @@ def _read(settings: Settings, name: IndexName, info: ProjectInfo) -> IndexState 
             info.name,
             policy=RetryPolicy.from_settings(settings),
             timeout=float(settings.get("timeout")),
+            keep=Keep.of(info.version, latest=True),  # the provenance of one of them
         )
     except IndexUnavailable as exc:
         return for_a_read(exc)
@@ -149,7 +153,7 @@ def _index_checks(
     name: IndexName,
     info: ProjectInfo,
     environ: Mapping[str, str],
-    read: tuple[IndexState | IndexUnavailable, set[Version]],
+    read: tuple[IndexState | IndexUnavailable, AbstractSet[Version]],
     *,
     auth_check: bool,
 ) -> list[Check]:
@@ -248,7 +252,10 @@ def run_checks(
         )
     ]
     states = {name: _read(settings, name, info) for name in indexes}
-    taken = {v for s in states.values() if isinstance(s, IndexState) for v in s.versions}
+    taken = VersionSet()
+    for state in states.values():
+        if isinstance(state, IndexState):
+            taken |= state.versions
     for name in indexes:
         read = (states[name], taken)
         checks += _index_checks(settings, name, info, environ, read, auth_check=auth_check)

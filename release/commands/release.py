@@ -19,7 +19,7 @@ from ..errors import (
     GuardRefusal,
     ReleaseError,
 )
-from ..indexstate import IndexState
+from ..indexstate import IndexState, Keep
 from ..manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -178,7 +178,7 @@ def _dry_plan(ctx: Context, index: IndexSettings, manifest: Manifest | None) -> 
         return manifest.name
     settings = ctx.settings
     info = resolved_info(settings.root, settings.pyproject, settings.dist_dir)
-    state = ctx.read(index, info.name)
+    state = ctx.read(index, info.name, Keep.of(info.version))
     out.ok(
         f"the {index.name} index answers ({len(state.versions)} version(s) of {info.name} there)"
     )
@@ -231,7 +231,7 @@ def _resumable(ctx: Context) -> bool:
     info = declared_info(dict(ctx.settings.pyproject))
     if info is not None and info.version is not None and info.version != manifest.parsed_version:
         return False
-    state = ctx.read(ctx.settings.index("test"), manifest.name)
+    state = ctx.read(ctx.settings.index("test"), manifest.name, Keep.of(manifest.parsed_version))
     ours = {f.filename: f.sha256 for f in manifest.files}
     remote = state.files_for(manifest.parsed_version)
     if remote and all(ours.get(f.filename) == f.sha256 for f in remote):

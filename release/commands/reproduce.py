@@ -24,6 +24,7 @@ from ..config import IndexName
 from ..distdir import load_manifest
 from ..errors import CannotReproduce, NotReproducible
 from ..gitstate import project_checkout
+from ..indexstate import Keep
 from ..manifest import Manifest
 from ..output import Reporter
 from ..reproduce import (
@@ -117,7 +118,7 @@ def _released(
         dist = ctx.settings.dist_dir
         return {f.filename: dist / f.filename for f in manifest.files}
     settings = ctx.settings.index(index)
-    state = ctx.read(settings, manifest.name)
+    state = ctx.read(settings, manifest.name, Keep.of(manifest.parsed_version))
     files = state.files_for(manifest.parsed_version)
     ctx.reporter.line(
         f"the {index} index serves {len(files)} file(s) of {manifest.name} {manifest.version}",

@@ -22,6 +22,7 @@ from ..errors import (
     IndexUnavailable,
     VerificationFailed,
 )
+from ..indexstate import Keep
 from ..manifest import DistFile, Manifest
 from ..matrix import audit_release
 from ..output import Reporter
@@ -44,7 +45,7 @@ def audit(ctx: Context, index: IndexSettings, manifest: Manifest) -> None:
     expected-wheels: missing or extra files are reported; anything missing fails."""
     out = ctx.reporter
     out.heading(f"post-publish audit: {manifest.name} {manifest.version} on the {index.name} index")
-    state = ctx.read(index, manifest.name)
+    state = ctx.read(index, manifest.name, Keep.of(manifest.parsed_version))
     result = audit_release(manifest, state, list(ctx.settings.get("expected-wheels")))
     out.document.setdefault("audit", {})[index.name] = dataclasses.asdict(result)
     for filename in result.extra_files:

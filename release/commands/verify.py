@@ -15,6 +15,7 @@ from ..errors import (
     ReleaseError,
     VerificationFailed,
 )
+from ..indexstate import VERSIONS
 from ..manifest import Manifest
 from ..output import Reporter
 from ..verify import Prepared, VerifyOptions, verify_release
@@ -127,7 +128,7 @@ def _as_prod_stands(ctx: Context, manifest: Manifest, exc: VerificationFailed) -
     """The failure, its fix saying whether the version is still free on the prod index: it is
     unless this verify runs after upload_prod (read the prod index to know; unread, unchanged)."""
     try:
-        prod = ctx.read(ctx.settings.index("prod"), manifest.name)
+        prod = ctx.read(ctx.settings.index("prod"), manifest.name, VERSIONS)
     except ReleaseError:
         return exc
     if manifest.parsed_version not in prod.versions:
