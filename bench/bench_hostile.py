@@ -2,13 +2,15 @@
 
     python bench/bench_hostile.py [--timeout 5] [--mb 200] [--json FILE]
 
-Each case is one index read (``fetch_index_state``, one attempt) or one sdist download by a
-fresh Python process, against the hostile loopback index of the tests (tests/hostile.py),
-served from this process so that its memory is not counted. For every case: the exit code the
-CLI would give, the seconds from the request to the refusal (measured in the child), and the
-child's peak RSS (bench/maxrss.py: ru_maxrss of the whole process, imports included). The
-honest page is the baseline: a bound works when its peak stays near the baseline plus the cap
-(32 MiB), far below the 200 MB the server offers.
+Each case is one index read (``fetch_index_state``, one attempt, keeping the files of one
+version as the commands do) or one sdist download by a fresh Python process, against the
+hostile loopback index of the tests (tests/hostile.py), served from this process so that its
+memory is not counted. For every case: the exit code the CLI would give, the seconds from the
+request to the refusal (measured in the child), and the child's peak RSS (bench/maxrss.py:
+ru_maxrss of the whole process, imports included). The honest page is the baseline: a bound
+works when its peak stays near the baseline plus the cap (32 MiB), far below the 200 MB the
+server offers. ``--links N`` adds a page of N links, read as the commands read it and, for
+comparison, keeping every file.
 
 Everything is on 127.0.0.1; nothing reaches a real index.
 """
@@ -31,13 +33,15 @@ MB = 1024 * 1024
 
 READ = """
 import json, sys, time
+from packaging.version import Version
 from release.errors import ReleaseError
-from release.index import fetch_index_state
+from release.index import EVERYTHING, Keep, fetch_index_state
 from release.retry import RetryPolicy
 url, timeout = sys.argv[1], float(sys.argv[2])
+keep = EVERYTHING if sys.argv[3:] == ["everything"] else Keep.of(Version("1.0"))
 started = time.monotonic()
 try:
-    fetch_index_state(url, "demo-pkg", policy=RetryPolicy(attempts=1), timeout=timeout)
+    fetch_index_state(url, "demo-pkg", policy=RetryPolicy(attempts=1), timeout=timeout, keep=keep)
     code, error = 0, ""
 except ReleaseError as exc:
     code, error = int(exc.exit_code), type(exc).__name__
@@ -208,10 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.links:
             server.links = args.links
             server.mode = "many_links"
-            result = run_child(READ, server.index_url, "600")
-            label = f"HTML page of {args.links:,} links"
-            rows.append({"case": label, "note": "", **result})
-            print(f"{label:36} {result}", file=sys.stderr, flush=True)
+            for label, keep in (
+                (f"HTML page of {args.links:,} links", "version"),
+                ("the same, every file kept", "everything"),
+            ):
+                result = run_child(READ, server.index_url, "600", keep)
+                note = "keep=EVERYTHING (for comparison)" if keep == "everything" else ""
+                rows.append({"case": label, "note": note, **result})
+                print(f"{label:36} {result}", file=sys.stderr, flush=True)
     for label, result in file_cases() + identity_cases(args.timeout):
         rows.append({"case": label, "note": "", **result})
         print(f"{label:36} {result}", file=sys.stderr, flush=True)
