@@ -6,7 +6,8 @@ what pypi-simple leaves to its caller: no caches, no redirect to another host, r
 transient faults, and an answer that does not parse is an error, never "no files".
 An HTML page is read as it arrives (:func:`release.http.exchange_read`), link by link, and only
 what the caller's :class:`~release.indexstate.Keep` names is kept: a hostile page of 200,000
-links costs its version strings, not the page (docs/security.md, bench_hostile.py --links).
+links costs its version strings, not the page (release/docs/security.md, bench_hostile.py
+--links).
 Polling (an index lags behind an upload) lives here too: :func:`poll_index_state` and
 :func:`await_listed`. The data model itself is pure, in :mod:`release.indexstate`.
 """
