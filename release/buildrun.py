@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from .childenv import without_credentials
-from .contained import run_contained
+from .contained import Stoppable, run_contained
 from .errors import ConfigError, DistError
 from .installer import find_uv
 
@@ -58,9 +58,10 @@ def run_build(
     environ: Mapping[str, str],
     epoch: int | None = None,
     pins: Mapping[str, str] | None = None,
+    stoppable: Stoppable | None = None,
 ) -> BuildRecord:
     """Build ``kind`` of the project in ``srcdir`` into ``outdir``; raise DistError with the
-    output's tail when the build fails."""
+    output's tail when the build fails (``stoppable``: another thread may end it)."""
     env = without_credentials(environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
@@ -75,7 +76,7 @@ def run_build(
                 encoding="utf-8",
             )
             argv += ["--constraints", str(constraints)]
-        proc = run_contained(argv, env=env, cwd=srcdir)
+        proc = run_contained(argv, env=env, cwd=srcdir, stoppable=stoppable)
         if proc.returncode != 0 or not record.is_file():
             tail = "\n    ".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
             raise DistError(

@@ -12,13 +12,14 @@ on purpose (``setsid`` again) escapes this; release/docs/security.md says what r
 
 from __future__ import annotations
 
-__all__ = ["run_contained"]
+__all__ = ["Stoppable", "run_contained"]
 
 import contextlib
 import os
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -45,11 +46,50 @@ def _wait_unreaped(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    if _POSIX:
+        _end_group(proc.pid)
+    else:  # pragma: no cover - no process groups to end
+        proc.kill()
+
+
+class Stoppable:
+    """The groups started by ``run_contained(..., stoppable=this)``, which another thread can
+    end at once with :meth:`stop` (the rebuild beside a build that failed or was interrupted):
+    each group is ended before its main process is reaped, so a stale id is never killed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    def started(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.add(proc)
+            if self._stopped:
+                _end(proc)
+
+    def ended(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.discard(proc)
+
+    def stop(self) -> None:
+        """End every group running now, and any started from now on."""
+        with self._lock:
+            self._stopped = True
+            for proc in self._running:
+                _end(proc)
+
+
 def run_contained(
-    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    stoppable: Stoppable | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv``; when it ends (or this is interrupted), end its whole process group.
-    stdout and stderr are captured as text."""
+    """Run ``argv``; when it ends (or this is interrupted, or ``stoppable`` is stopped), end
+    its whole process group. stdout and stderr are captured as text."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
             list(argv),
@@ -60,13 +100,14 @@ def run_contained(
             stderr=err,
             start_new_session=_POSIX,
         )
+        if stoppable is not None:
+            stoppable.started(proc)
         try:
             _wait_unreaped(proc)
         finally:
-            if _POSIX:
-                _end_group(proc.pid)
-            else:  # pragma: no cover - no process groups to end
-                proc.kill()
+            if stoppable is not None:
+                stoppable.ended(proc)
+            _end(proc)
             code = proc.wait()
         out.seek(0)
         err.seek(0)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from . import http, reprodiff
 from .buildrun import installer, run_build
+from .contained import Stoppable
 from .distdir import hash_file
 from .endpoints import strip_credentials
 from .errors import CannotReproduce, IndexUnavailable
@@ -231,6 +232,7 @@ def rebuild(
     environ: Mapping[str, str],
     choice: str,
     pins: Mapping[str, str] | None = None,
+    stoppable: Stoppable | None = None,
 ) -> Rebuilt:
     """Build ``kind`` of ``commit`` in a clean checkout of its own, with ``epoch`` as
     SOURCE_DATE_EPOCH and the build requirements constrained to ``pins`` when given. Needs only
@@ -247,6 +249,7 @@ def rebuild(
                 environ=environ,
                 epoch=epoch,
                 pins=pins,
+                stoppable=stoppable,
             )
     except BaseException:
         shutil.rmtree(outdir, ignore_errors=True)

@@ -634,3 +634,68 @@ def test_require_stops_a_rehearsal_before_its_first_upload_too(
     assert "uploads" not in doc["result"]
     assert "== reproduce:" in captured.err
     assert "== upload_test" not in captured.err
+
+
+SLOW_REBUILD_HOOK = """\
+import os
+import time
+from pathlib import Path
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+MARKS = Path({marks!r})
+
+
+class CustomBuildHook(BuildHookInterface):
+    \"\"\"The release's own build fails; the rebuild of the commit (in a clean checkout of its
+    own, under nox-release-reproduce-) says it started, then takes long.\"\"\"
+
+    def initialize(self, version, build_data):
+        if "nox-release-reproduce-" not in self.root:
+            raise RuntimeError("the release's own build fails here")
+        (MARKS / "started").write_text(str(os.getpid()))
+        time.sleep(60)
+        (MARKS / "finished").write_text("the rebuild ran to its end")
+"""
+
+
+@slow
+def test_a_failed_build_ends_the_rebuild_beside_it_instead_of_waiting_for_it(
+    tmp_path: Path, index_pair: IndexPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build fails while the rebuild beside it is still running: the failure is reported
+    once the rebuild's processes are ended, not after the rebuild has run to its end."""
+    from release.errors import DistError
+
+    test, prod = index_pair
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    root = tmp_path / "slow"
+    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
+    (root / "hatch_build.py").write_text(
+        SLOW_REBUILD_HOOK.format(marks=str(marks)), encoding="utf-8"
+    )
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + "\n[tool.hatch.build.hooks.custom]\n", encoding="utf-8"
+    )
+    committed(root)
+    ctx = make_ctx(root, environ_for(test, prod, RELEASE_REPRODUCIBLE="require"))
+    original = build_command.build
+
+    def build_once_the_rebuild_runs(ctx: object, *args: object) -> Manifest:
+        for _ in range(1200):  # the rebuild's hook is running (at most 60 s)
+            if (marks / "started").exists():
+                break
+            time.sleep(0.05)
+        return original(ctx, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(release_command, "build", build_once_the_rebuild_runs)
+    with pytest.raises(DistError, match="own build fails here"):
+        release_command.release(ctx)
+    assert (marks / "started").exists()  # the rebuild was running beside the build
+    assert not (marks / "finished").exists()  # and was ended, not waited for
+    status = Path("/proc") / (marks / "started").read_text() / "status"
+    if status.parent.parent.is_dir():  # Linux: the hook's process is gone (or a zombie)
+        assert not status.exists() or "\nState:\tZ" in status.read_text()
+    assert (test.uploads, prod.uploads) == (0, 0)

@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..config import IndexName
+from ..contained import Stoppable
 from ..distdir import load_manifest
 from ..errors import CannotReproduce, NotReproducible
 from ..gitstate import project_checkout
@@ -135,7 +136,7 @@ class Beside:
     future: Future[Rebuilt | None]
 
 
-def _rebuild_head(ctx: Context) -> Rebuilt | None:
+def _rebuild_head(ctx: Context, stoppable: Stoppable) -> Rebuilt | None:
     """A clean rebuild of HEAD as the build about to run will record it, or None when the
     project's folder is no clean commit (the gate then says why, as before)."""
     settings = ctx.settings
@@ -149,6 +150,7 @@ def _rebuild_head(ctx: Context) -> Rebuilt | None:
         "both",
         environ=ctx.environ,
         choice=str(settings.get("build-installer")),
+        stoppable=stoppable,
     )
 
 
@@ -158,14 +160,19 @@ def beside_build(ctx: Context) -> Iterator[Beside | None]:
     needs only the commit, so it runs in a thread beside the build (two builds on two cores)
     and is compared when both are done; nothing is uploaded before :func:`gate` has its
     verdict. None when the check is off or this is a dry run. On leaving, the rebuild is
-    waited for and its files removed."""
+    waited for and its files removed; when the build failed or was interrupted, the rebuild's
+    processes are ended first (a long rebuild must not hold up the failure)."""
     if ctx.dry_run or str(ctx.settings.get("reproducible")) == "off":
         yield None
         return
+    stoppable = Stoppable()
     with ThreadPoolExecutor(1, thread_name_prefix="reproduce") as pool:
-        future = pool.submit(_rebuild_head, ctx)
+        future = pool.submit(_rebuild_head, ctx, stoppable)
         try:
             yield Beside(future)
+        except BaseException:
+            stoppable.stop()
+            raise
         finally:
             try:
                 made = future.result()  # its checkout and build end before we go on
