@@ -50,7 +50,8 @@ def local_index(codes: Iterable[Path], into: Path, log: Callable[[str], None]) -
     for code in codes:
         lock = code / "release" / "requirements.lock"
         with (code / "pyproject.toml").open("rb") as f:
-            backend = tomllib.load(f)["build-system"]["requires"]
+            table = tomllib.load(f).get("build-system", {})
+        backend = table.get("requires", ["setuptools>=40.8.0"])  # PEP 517's default
         for what in (["--require-hashes", "-r", str(lock)], backend):
             proc = subprocess.run([*download, *what], capture_output=True, text=True, check=False)
             if proc.returncode != 0:
