@@ -5,7 +5,8 @@ or as root) can read ``/proc/<pid>/environ`` of this process, which is the envir
 started with, whatever Python later does to ``os.environ``. So when that environment names a
 credential (``release.childenv``'s rule: ``*_PASSWORD``, ``*_TOKEN``, ``TWINE_*``,
 ``RELEASE_*``, ``ACTIONS_ID_TOKEN_REQUEST_*`` ...), the process starts itself again (same
-interpreter, same arguments) without those variables, and hands them over through a pipe; the
+interpreter, same arguments) without those variables, and hands them over through an inherited
+descriptor (a memory file on Linux, of any size; a pipe elsewhere: :func:`_handover`); the
 new process puts them back in ``os.environ``, which changes its memory, not the block /proc
 shows. It also marks itself non-dumpable (Linux ``prctl(PR_SET_DUMPABLE, 0)``): another process
 of the same user can then read neither its environment nor its memory through /proc.
@@ -43,6 +44,32 @@ def _take_back(fd: str) -> None:
     os.environ.update({str(k): str(v) for k, v in moved.items()})
 
 
+def _handover(data: bytes) -> int | None:
+    """A descriptor the restarted process reads ``data`` from, positioned at its start.
+
+    Linux: an anonymous memory file (``memfd_create``): nothing on disk, no size limit, so
+    however many (or however long) the credential variables are, none stays in the block.
+    Elsewhere a pipe, which holds 64 KiB before a write would wait for a reader that only
+    starts after the exec: larger data is not handed over (None), and the process goes on
+    with the variables in its block, as it would without this module (those systems have
+    no /proc/<pid>/environ)."""
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is not None:
+        fd: int = memfd("nox-release-secrets", 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    elif len(data) <= _PIPE_LIMIT:
+        fd, write = os.pipe()
+        os.write(write, data)
+        os.close(write)
+    else:
+        return None
+    os.set_inheritable(fd, True)
+    return fd
+
+
 def hide_secrets_from_proc() -> None:
     """Restart without the secrets in the environment block, or take them back if this is
     the restarted process. Does nothing where there is no execve (Windows)."""
@@ -59,13 +86,9 @@ def hide_secrets_from_proc() -> None:
         return
     import json  # here: the first process imports no more than it needs to start again
 
-    data = json.dumps(moved).encode()
-    if len(data) > _PIPE_LIMIT:
+    read = _handover(json.dumps(moved).encode())
+    if read is None:
         return
-    read, write = os.pipe()
-    os.write(write, data)
-    os.close(write)
-    os.set_inheritable(read, True)
     env = {k: v for k, v in os.environ.items() if k not in moved}
     env[PIPE_VARIABLE] = str(read)
     sys.stdout.flush()

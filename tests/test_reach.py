@@ -322,3 +322,49 @@ def test_verify_steps_leave_nothing_running(tmp_path: Path) -> None:
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.parametrize("extra", [0, 100_000], ids=["usual", "100 KB of credential variables"])
+def test_the_release_process_block_holds_no_secret_however_large(
+    tmp_path: Path, extra: int
+) -> None:
+    """``python -m release`` restarts without its credential variables and takes them back
+    through an inherited descriptor; with 100 KB of them (more than a pipe holds before the
+    exec) the block must still hold none. Read while the process waits on a stalled index."""
+    from tests.hostile import HostileIndex, wait_for
+
+    project = write_project(tmp_path / "project")
+    with HostileIndex("stall") as index:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASE_", "PYPI_"))}
+        env |= {
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(tmp_path),
+            "PYPI_API_TOKEN": SECRET,
+            "BULKY_TOKEN": "x" * extra,
+            "RELEASE_TEST_INDEX_URL": index.index_url,
+            "RELEASE_TEST_UPLOAD_URL": index.upload_url,
+            "RELEASE_TIMEOUT": "120",
+            "RELEASE_TRUSTED_PUBLISHING": "off",
+        }
+        release = subprocess.Popen(
+            [sys.executable, "-m", "release", "--root", str(project), "doctor", "--index", "test"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            # the index is read only after the restart, with the token back in memory
+            assert wait_for(lambda: index.requests or release.poll() is not None, 60)
+            assert release.poll() is None, release.communicate()[1][-2000:]
+            try:
+                block = Path(f"/proc/{release.pid}/environ").read_bytes()
+            except PermissionError:
+                pytest.skip("not root: the non-dumpable release process hides its block anyway")
+        finally:
+            release.kill()
+            release.communicate()
+    assert SECRET.encode() not in block
+    assert b"BULKY_TOKEN" not in block
+    assert b"NOX_RELEASE_SECRETS_FD=" in block  # the restarted process is the one read
