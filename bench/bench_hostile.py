@@ -1,6 +1,7 @@
 """Time and peak memory of each bounded hostile answer (release/http.py's caps and deadline).
 
     python bench/bench_hostile.py [--timeout 5] [--mb 200] [--json FILE]
+                                  [--links N] [--links-json N] [--links-only]
 
 Each case is one index read (``fetch_index_state``, one attempt, keeping the files of one
 version as the commands do) or one sdist download by a fresh Python process, against the
@@ -9,8 +10,10 @@ memory is not counted. For every case: the exit code the CLI would give, the sec
 request to the refusal (measured in the child), and the child's peak RSS (bench/maxrss.py:
 ru_maxrss of the whole process, imports included). The honest page is the baseline: a bound
 works when its peak stays near the baseline plus the cap (32 MiB), far below the 200 MB the
-server offers. ``--links N`` adds a page of N links, read as the commands read it and, for
-comparison, keeping every file.
+server offers. ``--links N`` adds an HTML page of N links, read as the commands read it and,
+for comparison, keeping every file; ``--links-json N`` the same as a PEP 691 JSON page of N
+files (sdists: 200,000 fit under the 32 MiB cap). ``--links-only`` reads the baseline and those
+pages only.
 
 Everything is on 127.0.0.1; nothing reaches a real index.
 """
@@ -21,6 +24,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +174,51 @@ def run_child(code: str, *args: str) -> dict[str, Any]:
     return result
 
 
+Row = Callable[[str, str, dict[str, Any]], None]
+
+
+def answer_cases(server: HostileIndex, args: argparse.Namespace, row: Row) -> None:
+    """The hostile answers, each refused under a bound, and the oversized sdist."""
+    server.bomb()
+    for label, mode, note in (
+        ("trickle, 1 byte/s", "trickle", ""),
+        ("stall (no headers)", "stall", ""),
+        (f"gzip bomb, {args.mb} MB decoded", "gzip_bomb", f"{len(server.bomb()) // 1024} KB"),
+        (f"{args.mb} MB page", "huge", ""),
+        ("duplicate JSON keys", "duplicate_keys", ""),
+        ("JSON nested 100,000 deep", "deep_json", ""),
+        ("file listed twice, two sha256", "duplicate_file", ""),
+        ("bad chunked encoding", "bad_chunked", ""),
+        ("Content-Length longer than the body", "short_body", ""),
+    ):
+        server.mode = mode
+        row(label, note, run_child(READ, server.index_url, str(args.timeout)))
+    server.mode = "page"
+    server.file_bytes = b"x" * (args.mb * MB)
+    url = server.base_url + "/files/demo_pkg-1.0.tar.gz"
+    result = run_child(DOWNLOAD, url, str(args.timeout), str(MB))
+    row(f"sdist of {args.mb} MB, manifest says 1 MB", "", result)
+    server.file_bytes = b""
+
+
+def link_cases(server: HostileIndex, args: argparse.Namespace, row: Row) -> None:
+    """Pages of many links (--links, --links-json): as the commands read them, and keeping
+    every file."""
+    for count, mode, kind in (
+        (args.links, "many_links", "HTML page"),
+        (args.links_json, "many_links_json", "JSON page"),
+    ):
+        if not count:
+            continue
+        server.links, server.mode = count, mode
+        for label, keep in (
+            (f"{kind} of {count:,} links", "version"),
+            ("the same, every file kept", "everything"),
+        ):
+            result = run_child(READ, server.index_url, "600", keep)
+            row(label, "keep=EVERYTHING (for comparison)" if keep == "everything" else "", result)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=5.0, help="the timeout setting (s)")
@@ -178,51 +227,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--links", type=int, default=0, help="also read an HTML page of this many links (slow)"
     )
+    parser.add_argument(
+        "--links-json", type=int, default=0, help="also read a JSON page of this many files (slow)"
+    )
+    parser.add_argument(
+        "--links-only", action="store_true", help="only the baseline and the pages of many links"
+    )
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
+
+    def row(label: str, note: str, result: dict[str, Any]) -> None:
+        rows.append({"case": label, "note": note, **result})
+        print(f"{label:36} {result}", file=sys.stderr, flush=True)
+
     with HostileIndex() as server:
         server.bomb_mb = server.huge_mb = args.mb
         server.interval = 1.0  # one byte a second
-        server.bomb()
-        cases = [
-            ("honest page (baseline)", "page", ""),
-            ("trickle, 1 byte/s", "trickle", ""),
-            ("stall (no headers)", "stall", ""),
-            (f"gzip bomb, {args.mb} MB decoded", "gzip_bomb", f"{len(server.bomb()) // 1024} KB"),
-            (f"{args.mb} MB page", "huge", ""),
-            ("duplicate JSON keys", "duplicate_keys", ""),
-            ("JSON nested 100,000 deep", "deep_json", ""),
-            ("file listed twice, two sha256", "duplicate_file", ""),
-            ("bad chunked encoding", "bad_chunked", ""),
-            ("Content-Length longer than the body", "short_body", ""),
-        ]
-        for label, mode, note in cases:
-            server.mode = mode
-            result = run_child(READ, server.index_url, str(args.timeout))
-            rows.append({"case": label, "note": note, **result})
-            print(f"{label:36} {result}", file=sys.stderr, flush=True)
         server.mode = "page"
-        server.file_bytes = b"x" * (args.mb * MB)
-        url = server.base_url + "/files/demo_pkg-1.0.tar.gz"
-        result = run_child(DOWNLOAD, url, str(args.timeout), str(MB))
-        label = f"sdist of {args.mb} MB, manifest says 1 MB"
-        rows.append({"case": label, "note": "", **result})
-        print(f"{label:36} {result}", file=sys.stderr, flush=True)
-        server.file_bytes = b""
-        if args.links:
-            server.links = args.links
-            server.mode = "many_links"
-            for label, keep in (
-                (f"HTML page of {args.links:,} links", "version"),
-                ("the same, every file kept", "everything"),
-            ):
-                result = run_child(READ, server.index_url, "600", keep)
-                note = "keep=EVERYTHING (for comparison)" if keep == "everything" else ""
-                rows.append({"case": label, "note": note, **result})
-                print(f"{label:36} {result}", file=sys.stderr, flush=True)
-    for label, result in file_cases() + identity_cases(args.timeout):
-        rows.append({"case": label, "note": "", **result})
-        print(f"{label:36} {result}", file=sys.stderr, flush=True)
+        row("honest page (baseline)", "", run_child(READ, server.index_url, str(args.timeout)))
+        if not args.links_only:
+            answer_cases(server, args, row)
+        link_cases(server, args, row)
+    if not args.links_only:
+        for label, result in file_cases() + identity_cases(args.timeout):
+            row(label, "", result)
     print("| case | exit | refused as | seconds | peak RSS (MB) |")
     print("|---|---|---|---|---|")
     for row in rows:

@@ -5,14 +5,15 @@ One :class:`HostileIndex` answers every request by its ``mode`` (set it between 
 * ``page``          - a good PEP 691 JSON page for ``demo-pkg`` (one wheel, with its sha256);
 * ``stall``         - no answer at all (until ``stop()``);
 * ``trickle``       - a 200 with a long Content-Length, then one byte every ``interval`` s;
-* ``gzip_bomb``     - ``bomb_mb`` MB of zeros, gzip-compressed (about 1000:1), as JSON;
+* ``gzip_bomb``     - ``bomb_mb`` MB of spaces, gzip-compressed (about 1000:1), as JSON (JSON
+  whitespace: a reader that streams the page reads on until a cap stops it);
 * ``huge``          - a ``huge_mb`` MB HTML page, streamed, its Content-Length saying so;
 * ``huge_unannounced`` - the same size of plain text without a Content-Length (read until
   the connection closes: only counting the bytes stops it);
 * ``echo_auth``     - 403 whose reason phrase and body repeat the Authorization header;
 * ``redirect``      - 302 to ``redirect_to`` + the same path (another host, another scheme);
 * ``duplicate_keys``- a JSON page with its ``files`` key twice (the second one hides a file);
-* ``deep_json``     - ``[`` nested ``depth`` times;
+* ``deep_json``     - a JSON page whose ``files`` list holds ``[`` nested ``depth`` times;
 * ``duplicate_file``- the same filename listed twice with different sha256;
 * ``long_file``     - any GET of ``/files/...`` answers ``file_bytes`` (longer than promised);
 * ``bad_chunked``   - chunked transfer encoding with a chunk size that is not hex;
@@ -20,6 +21,8 @@ One :class:`HostileIndex` answers every request by its ``mode`` (set it between 
 * ``many_links``    - an HTML page (under the 32 MiB cap) listing ``links`` files of
   ``demo-pkg``, each with its sha256: a project with very many files. ``planted`` replaces
   the link at a position (0-based) with other markup: one bad link deep in the page.
+* ``many_links_json`` - the same as a PEP 691 JSON page (``planted``: a file object's JSON),
+  of sdists, whose shorter names keep 200,000 files under the 32 MiB cap.
 
 It records every request (method, path, Authorization) in ``requests``: the tests assert what
 was sent, never how long it took. Request bodies are read and thrown away in pieces. Every
@@ -28,7 +31,7 @@ streaming answer stops when ``stop()`` is called or the client goes away.
 
 from __future__ import annotations
 
-__all__ = ["FILENAME", "SHA", "HostileIndex", "Seen"]
+__all__ = ["FILENAME", "SHA", "HostileIndex", "Seen", "json_file"]
 
 import dataclasses
 import functools
@@ -62,11 +65,12 @@ def page(files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=2)
-def gzip_zeros(megabytes: int) -> bytes:
-    """``megabytes`` MB of zeros, gzip-compressed piece by piece (never held decoded); made
-    once per process (about a second for 200 MB)."""
+def gzip_spaces(megabytes: int) -> bytes:
+    """``megabytes`` MB of spaces, gzip-compressed piece by piece (never held decoded); made
+    once per process (about a second for 200 MB). Spaces are JSON whitespace, so a reader
+    that parses as the body comes must read on: only the decoded cap stops it."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    block = bytes(MB)
+    block = b" " * MB
     parts = [compressor.compress(block) for _ in range(megabytes)]
     parts.append(compressor.flush())
     return b"".join(parts)
@@ -100,7 +104,7 @@ class HostileIndex(LoopbackServer):
     def bomb(self) -> bytes:
         with self._lock:
             if self._bomb is None:
-                self._bomb = gzip_zeros(self.bomb_mb)
+                self._bomb = gzip_spaces(self.bomb_mb)
             return self._bomb
 
     def sent_authorization(self) -> list[Seen]:
@@ -228,7 +232,8 @@ class _Handler(LoopbackHandler):
 
     def _deep_json(self) -> None:
         depth = self.server_owner.depth
-        self.send_body(200, b"[" * depth + b"]" * depth, JSON)
+        head = b'{"meta": {"api-version": "1.1"}, "name": "demo-pkg", "files": ['
+        self.send_body(200, head + b"[" * depth + b"]" * depth + b"]}", JSON)
 
     def _duplicate_file(self) -> None:
         one = {"filename": FILENAME, "url": f"/files/{FILENAME}", "hashes": {"sha256": SHA}}
@@ -271,8 +276,23 @@ class _Handler(LoopbackHandler):
         )
         self.send_body(200, body, "text/html")
 
+    def _many_links_json(self) -> None:
+        count, planted = self.server_owner.links, self.server_owner.planted
+        body = (
+            b'{"meta":{"api-version":"1.1"},"name":"demo-pkg","files":['
+            + b",".join(planted.get(n) or json_file(n, n) for n in range(count))
+            + b"]}"
+        )
+        self.send_body(200, body, JSON)
+
     def _long_file(self) -> None:
         self.send_body(200, self.server_owner.file_bytes, "application/octet-stream")
+
+
+def json_file(n: int, sha: int) -> bytes:
+    """File ``n`` of the ``many_links_json`` page: ``demo_pkg-<n>.0.tar.gz``, sha256 ``sha``."""
+    name = b"demo_pkg-%d.0.tar.gz" % n
+    return b'{"filename":"%s","url":"/files/%s","hashes":{"sha256":"%064x"}}' % (name, name, sha)
 
 
 def wait_for(predicate: Any, seconds: float = 5.0) -> bool:
