@@ -253,10 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             row(label, "", result)
     print("| case | exit | refused as | seconds | peak RSS (MB) |")
     print("|---|---|---|---|---|")
-    for row in rows:
+    for done in rows:
         print(
-            f"| {row['case']} | {row['exit']} | {row['error'] or '-'} | {row['seconds']} "
-            f"| {row['peak_mb']} |"
+            f"| {done['case']} | {done['exit']} | {done['error'] or '-'} | {done['seconds']} "
+            f"| {done['peak_mb']} |"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

@@ -51,6 +51,7 @@ import and keeps it so; it also checks that the pure layer loads no network code
     pure        guard.py          manifest x index state -> upload / skip identical / refuse
     decisions   manifest.py       the manifest's data model (dist/ files, sha256, runners)
                 indexstate.py     what an index lists (read link by link, kept compactly), twins
+                jsonpage.py       a PEP 691 JSON page read as it arrives, file by file
                 versions.py       PEP 440 bumps, the next free version
                 pypi_rules.py     PyPI's upload rules, as a table
                 pypi_metadata.py  the metadata as twine sends it and PyPI reads it; PyPI's

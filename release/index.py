@@ -1,13 +1,14 @@
 """Read side: one project's page of a Simple API index -> :class:`~release.indexstate.IndexState`.
 
 PEP 691 JSON when the index offers it, PEP 503 HTML otherwise (pypiserver serves only HTML);
-parsing is pypi-simple's. We fetch the page ourselves (not through ``PyPISimple``) to control
-what pypi-simple leaves to its caller: no caches, no redirect to another host, retries on
-transient faults, and an answer that does not parse is an error, never "no files".
-An HTML page is read as it arrives (:func:`release.http.exchange_read`), link by link, and only
-what the caller's :class:`~release.indexstate.Keep` names is kept: a hostile page of 200,000
-links costs its version strings, not the page (release/docs/security.md, bench_hostile.py
---links).
+HTML parsing is pypi-simple's, JSON is read by :mod:`release.jsonpage`. We fetch the page
+ourselves (not through ``PyPISimple``) to control what pypi-simple leaves to its caller: no
+caches, no redirect to another host, retries on transient faults, and an answer that does not
+parse is an error, never "no files".
+A page is read as it arrives (:func:`release.http.exchange_read`), link by link or file object
+by file object, and only what the caller's :class:`~release.indexstate.Keep` names is kept: a
+hostile page of 200,000 links costs its version strings, not the page, as HTML or as JSON
+(release/docs/security.md, bench_hostile.py --links, --links-json).
 Polling (an index lags behind an upload) lives here too: :func:`poll_index_state` and
 :func:`await_listed`. The data model itself is pure, in :mod:`release.indexstate`.
 """
@@ -36,6 +37,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from . import http
 from .endpoints import strip_credentials
@@ -50,6 +52,7 @@ from .indexstate import (
     listing_of,
     parse_filename,
 )
+from .jsonpage import read_json_page
 from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
@@ -213,16 +216,30 @@ def _read_html(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader)
 
 
 def _read_json(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader) -> IndexState:
-    """A PEP 691 page: parsed whole (the body under the page cap, then its objects; PyPI's
-    largest JSON pages are a few MB), then each file through ``reader`` like a link."""
-    from pypi_simple import ProjectPage  # lazily: see read_answer
+    """A PEP 691 page, read as it arrives by :func:`release.jsonpage.read_json_page` (the
+    stdlib's JSON scanner, one file object at a time into ``reader``), not by pypi-simple's
+    ``ProjectPage.from_json_data``, whose pydantic models hold every file of the page at once
+    (a 200,000-file page: bench_hostile.py --links-json). pypi-simple still reads the version
+    in an old-style filename, and its supported repository version is the bound here."""
+    from pypi_simple import (  # lazily: see read_answer
+        SUPPORTED_REPOSITORY_VERSION,
+        UnparsableFilenameError,
+        UnsupportedRepoVersionError,
+        parse_filename,
+    )
 
-    page = ProjectPage.from_json_data(http.strict_json(b"".join(pieces)), answer.url)
-    if canonicalize_name(page.project) != reader.project:
-        raise UntrustedPage(f"the page is for project {page.project!r}, not {reader.project!r}")
-    for p in page.packages:
-        _add(reader, p)
-    return reader.state(declared=page.repository_version is not None)
+    def version_hint(filename: str) -> str | None:
+        try:
+            return parse_filename(filename, reader.project)[1]
+        except UnparsableFilenameError:
+            return None
+
+    declared = read_json_page(pieces, answer.url, reader, version_hint)
+    # PEP 629: a client refuses a major version it does not know (pypi-simple's check).
+    ours, theirs = Version(SUPPORTED_REPOSITORY_VERSION), Version(declared)
+    if (theirs.epoch, theirs.major) > (ours.epoch, ours.major):
+        raise UnsupportedRepoVersionError(declared, SUPPORTED_REPOSITORY_VERSION)
+    return reader.state(declared=True)
 
 
 def read_answer(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader) -> IndexState:
@@ -230,9 +247,10 @@ def read_answer(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader
     check applied by ``reader`` (:class:`~release.indexstate.PageReader`), which keeps only
     what its :class:`~release.indexstate.Keep` names.
 
-    Parsing is pypi-simple's (its public parsers; JSON read strictly), imported here and not
-    with this module: its package pulls BeautifulSoup and pydantic, some 0.2 s that the
-    commands which never read an index (build, gather, init) do not pay. Raises
+    HTML parsing is pypi-simple's (its public parsers), JSON :mod:`release.jsonpage`'s;
+    pypi-simple is imported here and not with this module: its package pulls BeautifulSoup
+    and pydantic, some 0.2 s that the commands which never read an index (build, gather,
+    init) do not pay. Raises
     UntrustedPage, or _Unparsable for a page that does not parse."""
     from pypi_simple.errors import (
         UnsupportedContentTypeError,

@@ -30,7 +30,7 @@ from release.manifest import MANIFEST_NAME
 from release.paths import read_capped
 from release.retry import RetryPolicy
 from tests.conftest import ProjectFactory
-from tests.hostile import HostileIndex
+from tests.hostile import HostileIndex, json_file
 from tests.oidc_double import OIDCDouble
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,28 +215,38 @@ def test_oversized_minted_token_is_refused(double: OIDCDouble, tmp_path: Path) -
         resolve(PRIVATE, "demo", _github(double, tmp_path))
 
 
-def test_a_page_of_many_links_reads_every_file_with_its_sha256() -> None:
-    """The streaming HTML parser (the memory of a 200,000-link page is measured in
-    bench/bench_hostile.py --links): every file, with its sha256, read from 5,000 links."""
-    with HostileIndex("many_links") as server:
+# The many-links page as HTML (wheels) and as PEP 691 JSON (sdists, to fit 200,000 under the
+# cap): the name of file n in each.
+NAMES = {
+    "many_links": "demo_pkg-{}.0-py3-none-any.whl",
+    "many_links_json": "demo_pkg-{}.0.tar.gz",
+}
+
+
+@pytest.mark.parametrize("mode", NAMES, ids=["html", "json"])
+def test_a_page_of_many_links_reads_every_file_with_its_sha256(mode: str) -> None:
+    """The streaming readers (the memory of a 200,000-link page is measured in
+    bench/bench_hostile.py --links, --links-json): every file, with its sha256, of 5,000."""
+    with HostileIndex(mode) as server:
         server.links = 5_000
         state = fetch_index_state(server.index_url, "demo-pkg", policy=TWICE, timeout=30)
     assert len(state.files) == 5_000
     last = state.files[-1]
-    assert last.filename == "demo_pkg-4999.0-py3-none-any.whl"
+    assert last.filename == NAMES[mode].format(4999)
     assert last.sha256 == format(4999, "064x")
 
 
-def test_a_read_keeps_the_files_of_its_version_and_every_version() -> None:
+@pytest.mark.parametrize("mode", NAMES, ids=["html", "json"])
+def test_a_read_keeps_the_files_of_its_version_and_every_version(mode: str) -> None:
     """What a command reads (bench/bench_hostile.py --links measures its memory): of 5,000
     links, the files of the version it names, whole, and of the rest only their versions."""
-    with HostileIndex("many_links") as server:
+    with HostileIndex(mode) as server:
         server.links = 5_000
         state = fetch_index_state(
             server.index_url, "demo-pkg", policy=TWICE, timeout=30, keep=Keep.of(Version("17"))
         )
     assert [(f.filename, f.sha256) for f in state.files_for(Version("17.0"))] == [
-        ("demo_pkg-17.0-py3-none-any.whl", format(17, "064x"))
+        (NAMES[mode].format(17), format(17, "064x"))
     ]
     assert len(state.files) == 1
     assert len(state.versions) == 5_000
@@ -253,29 +263,17 @@ def _link(n: int, sha: int) -> bytes:
 
 
 DEEP = 150_000  # a bad link this far into a page, read as it streams
+SAYS = [
+    "demo_pkg-1.0-py3-none-any.whl is listed twice with different sha256",
+    f"link {DEEP + 1} names",
+    "malformed sha256",
+]
+IDS = ["conflicting twin of the kept version", "text is not the URL's file", "bad sha256"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("planted", "says"),
-    [
-        # link 2 is demo_pkg-1.0 with sha256 1; here it is again with another one
-        (_link(1, 7), "demo_pkg-1.0-py3-none-any.whl is listed twice with different sha256"),
-        (
-            b'<a href="/files/evil.whl">demo_pkg-150000.0-py3-none-any.whl</a>',
-            f"link {DEEP + 1} names",
-        ),
-        (
-            b'<a href="/files/demo_pkg-9.0.tar.gz#sha256=abc">demo_pkg-9.0.tar.gz</a>',
-            "malformed sha256",
-        ),
-    ],
-    ids=["conflicting twin of the kept version", "text is not the URL's file", "bad sha256"],
-)
-def test_a_bad_link_deep_in_a_streamed_page_refuses_the_page(planted: bytes, says: str) -> None:
-    """Each link is checked as it streams by, kept or not (a twin among the files kept):
-    the page is refused at link 150,001, exit 4, read once."""
-    with HostileIndex("many_links") as server:
+def _refused_deep(mode: str, planted: bytes, says: str) -> None:
+    """The page is refused at link 150,001, exit 4, read once."""
+    with HostileIndex(mode) as server:
         server.links = DEEP + 10
         server.planted = {DEEP: planted}
         with pytest.raises(IndexUnavailable) as info:
@@ -290,3 +288,50 @@ def test_a_bad_link_deep_in_a_streamed_page_refuses_the_page(planted: bytes, say
     assert says in info.value.message
     assert "cannot be trusted" in info.value.message
     assert info.value.exit_code == ExitCode.INDEX_UNAVAILABLE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("planted", "says"),
+    list(
+        zip(
+            [
+                _link(1, 7),  # link 2 is demo_pkg-1.0 with sha256 1; here it is with another one
+                b'<a href="/files/evil.whl">demo_pkg-150000.0-py3-none-any.whl</a>',
+                b'<a href="/files/demo_pkg-9.0.tar.gz#sha256=abc">demo_pkg-9.0.tar.gz</a>',
+            ],
+            SAYS,
+            strict=True,
+        )
+    ),
+    ids=IDS,
+)
+def test_a_bad_link_deep_in_a_streamed_page_refuses_the_page(planted: bytes, says: str) -> None:
+    """Each link is checked as it streams by, kept or not (a twin among the files kept)."""
+    _refused_deep("many_links", planted, says)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("planted", "says"),
+    list(
+        zip(
+            [
+                json_file(1, 7),  # file 2 is demo_pkg-1.0.tar.gz with sha256 1
+                b'{"filename":"demo_pkg-150000.0.tar.gz","url":"/files/evil.tar.gz","hashes":{}}',
+                b'{"filename":"demo_pkg-9.0.tar.gz","url":"demo_pkg-9.0.tar.gz",'
+                b'"hashes":{"sha256":"abc"}}',
+                b'{"filename":"demo_pkg-9.0.tar.gz","url":"demo_pkg-9.0.tar.gz","hashes":{},'
+                b'"core-metadata":{"filename":"x","hashes":{}}}',
+            ],
+            [SAYS[0].replace("-py3-none-any.whl", ".tar.gz"), *SAYS[1:], "one file object"],
+            strict=True,
+        )
+    ),
+    ids=[*IDS, "a file object inside a file"],
+)
+def test_a_bad_file_deep_in_a_streamed_json_page_refuses_the_page(
+    planted: bytes, says: str
+) -> None:
+    """The same for a PEP 691 page, read file object by file object."""
+    _refused_deep("many_links_json", planted, says)

@@ -448,6 +448,15 @@ def test_connection_refused_exhausts_bounded_retries() -> None:
     assert retries == [1, 2]
 
 
+JSON_FILE = {"filename": "demo_pkg-1.0.tar.gz", "url": "/p/demo_pkg-1.0.tar.gz", "hashes": {}}
+
+
+def one_file(filename: str, url: str) -> dict[str, object]:
+    """A PEP 691 page of one file."""
+    files = [{"filename": filename, "url": url, "hashes": {"sha256": A}}]
+    return {"meta": {"api-version": "1.0"}, "name": "demo-pkg", "files": files}
+
+
 BAD_ANSWERS: dict[str, Answer] = {
     # JSON that does not parse, or is not a PEP 691 page
     "json: not json": (200, {"Content-Type": JSON}, b"{not json"),
@@ -513,6 +522,24 @@ BAD_ANSWERS: dict[str, Answer] = {
         {"meta": {"api-version": "1.0"}, "name": "other-pkg", "files": []}
     ),
     "json: served as application/json": as_json(WAREHOUSE_JSON, content_type="application/json"),
+    # the HTML cases below, as JSON (the page is read file object by file object)
+    "json: url without filename": as_json(one_file("demo_pkg-1.0.tar.gz", "/")),
+    "json: empty url": as_json(one_file("demo_pkg-1.0.tar.gz", "")),
+    "json: url to a folder": as_json(one_file("demo_pkg-1.0.tar.gz", "../other/")),
+    "json: filename is not the url's file": as_json(one_file("download", "/p/demo_pkg-1.0.tar.gz")),
+    "json: filename of another file": as_json(
+        one_file("demo_pkg-1.0.tar.gz", "/p/demo_pkg-1.1.tar.gz")
+    ),
+    "json: garbage": (200, {"Content-Type": JSON}, b"<<<>>>< a href= \x00 garbage"),
+    "json: empty body": (200, {"Content-Type": JSON}, b""),
+    "json: a file object outside files": as_json(
+        {**one_file("demo_pkg-1.0.tar.gz", "/p/demo_pkg-1.0.tar.gz"), "_more": [JSON_FILE]}
+    ),
+    "json: data after the page": (
+        200,
+        {"Content-Type": JSON},
+        json.dumps(one_file("demo_pkg-1.0.tar.gz", "/p/demo_pkg-1.0.tar.gz")).encode() + b"[]",
+    ),
     # HTML with broken links, or that is not a project page
     "html: href without filename": html('<a href="/">demo_pkg-1.0.tar.gz</a>'),
     "html: empty href": html('<a href="">demo_pkg-1.0.tar.gz</a>'),

@@ -18,6 +18,7 @@ import release
 PURE = (
     "guard",
     "indexstate",
+    "jsonpage",
     "versions",
     "pypi_rules",
     "pypi_metadata",
@@ -94,8 +95,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "buildrun", "pybuild", "reproduce",
     ),
     "pure": (
-        "guard", "indexstate", "versions", "pypi_rules", "pypi_metadata", "pypi_archives",
-        "diagnose", "tokens", "claims",
+        "guard", "indexstate", "jsonpage", "versions", "pypi_rules", "pypi_metadata",
+        "pypi_archives", "diagnose", "tokens", "claims",
         "project", "vcsversion", "childenv", "destinations", "merge", "matrix", "manifest",
         "checklist",
         "verifyadvice", "backendadvice",
