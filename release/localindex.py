@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .loopback import LoopbackServer
+from .loopback import LoopbackServer, QuietHangUps
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -26,7 +26,7 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+class _ThreadingWSGIServer(QuietHangUps, socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
 

@@ -14,7 +14,7 @@ handler that needs its owner) or :meth:`make_server` (another server class, e.g.
 
 from __future__ import annotations
 
-__all__ = ["LoopbackHandler", "LoopbackServer", "ThreadingLoopbackServer"]
+__all__ = ["LoopbackHandler", "LoopbackServer", "QuietHangUps", "ThreadingLoopbackServer"]
 
 import socketserver
 import threading
@@ -30,7 +30,20 @@ _S = TypeVar("_S", bound="LoopbackServer")
 HandlerFactory = Callable[..., socketserver.BaseRequestHandler]
 
 
-class ThreadingLoopbackServer(ThreadingHTTPServer):
+class QuietHangUps:
+    """A socketserver mixin: a client that hangs up mid-request (a reset, a broken pipe: an
+    upload retried, a read abandoned at its deadline) is part of the conversation, not a
+    server error, so no traceback is printed for it; any other error is printed as usual."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[misc]
+
+
+class ThreadingLoopbackServer(QuietHangUps, ThreadingHTTPServer):
     """A threading HTTP server whose request threads never keep the process alive."""
 
     daemon_threads = True

@@ -82,3 +82,22 @@ def test_misuse_is_an_error() -> None:
         server.start()
     with LoopbackServer(Echo) as running, pytest.raises(RuntimeError, match="already started"):
         running.start()
+
+
+class _Failing(LoopbackHandler):
+    def do_GET(self) -> None:
+        raise {"/reset": ConnectionResetError, "/pipe": BrokenPipeError}.get(self.path, KeyError)(
+            self.path
+        )
+
+
+@pytest.mark.parametrize(("path", "printed"), [("/reset", False), ("/pipe", False), ("/bug", True)])
+def test_a_client_that_hangs_up_prints_no_traceback(
+    path: str, printed: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reset or a broken pipe is a client going away (socketserver would print a traceback
+    for each, into the output of a rehearsal or a benchmark); any other error still shows."""
+    with LoopbackServer(_Failing) as server, pytest.raises(requests.ConnectionError):
+        requests.get(server.base_url + path, timeout=10)
+    err = capsys.readouterr().err
+    assert ("Traceback" in err) is printed, err
