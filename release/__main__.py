@@ -44,28 +44,39 @@ def _take_back(fd: str) -> None:
     os.environ.update({str(k): str(v) for k, v in moved.items()})
 
 
+def _memory_file(data: bytes) -> int | None:
+    """``data`` in an anonymous memory file, at its start; None where there is none (not
+    Linux, or a kernel or seccomp filter that refuses ``memfd_create``)."""
+    memfd = getattr(os, "memfd_create", None)
+    if memfd is None:
+        return None
+    try:
+        fd: int = memfd("nox-release-secrets", 0)
+    except OSError:
+        return None
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
 def _handover(data: bytes) -> int | None:
     """A descriptor the restarted process reads ``data`` from, positioned at its start.
 
     Linux: an anonymous memory file (``memfd_create``): nothing on disk, no size limit, so
     however many (or however long) the credential variables are, none stays in the block.
-    Elsewhere a pipe, which holds 64 KiB before a write would wait for a reader that only
-    starts after the exec: larger data is not handed over (None), and the process goes on
-    with the variables in its block, as it would without this module (those systems have
-    no /proc/<pid>/environ)."""
-    memfd = getattr(os, "memfd_create", None)
-    if memfd is not None:
-        fd: int = memfd("nox-release-secrets", 0)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.lseek(fd, 0, os.SEEK_SET)
-    elif len(data) <= _PIPE_LIMIT:
+    Elsewhere (or where memfd_create is refused) a pipe, which holds 64 KiB before a write
+    would wait for a reader that only starts after the exec: more than ``_PIPE_LIMIT`` bytes
+    are not handed over (None), and the process goes on with the variables in its block, as
+    it would without this module (systems without memfd have no /proc/<pid>/environ)."""
+    fd = _memory_file(data)
+    if fd is None:
+        if len(data) > _PIPE_LIMIT:
+            return None
         fd, write = os.pipe()
         os.write(write, data)
         os.close(write)
-    else:
-        return None
     os.set_inheritable(fd, True)
     return fd
 
@@ -75,8 +86,8 @@ def hide_secrets_from_proc() -> None:
     the restarted process. Does nothing where there is no execve (Windows)."""
     fd = os.environ.pop(PIPE_VARIABLE, None)
     if fd is not None:
+        _not_dumpable()  # first: /proc/<pid>/fd/N of the memory file is readable until then
         _take_back(fd)
-        _not_dumpable()
         return
     _not_dumpable()
     if os.name != "posix" or not getattr(sys, "orig_argv", None):
@@ -96,8 +107,9 @@ def hide_secrets_from_proc() -> None:
     os.execve(sys.executable, sys.orig_argv, env)  # noqa: S606 - this very command, again
 
 
-hide_secrets_from_proc()
+if __name__ == "__main__":  # python -m release (imported, e.g. by a test, it runs nothing)
+    hide_secrets_from_proc()
 
-from .cli import main  # noqa: E402 - after the restart: nothing heavy is imported twice
+    from .cli import main  # after the restart: nothing heavy is imported twice
 
-sys.exit(main())
+    sys.exit(main())

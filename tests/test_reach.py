@@ -368,3 +368,32 @@ def test_the_release_process_block_holds_no_secret_however_large(
     assert SECRET.encode() not in block
     assert b"BULKY_TOKEN" not in block
     assert b"NOX_RELEASE_SECRETS_FD=" in block  # the restarted process is the one read
+
+
+@pytest.mark.parametrize("memfd", [True, False], ids=["memory file", "memfd refused"])
+def test_the_handover_gives_back_what_it_was_given(
+    monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    """What the restarted process reads from the descriptor is what was handed over: 100 KB
+    through a memory file; where memfd_create is refused (seccomp, an old kernel), a pipe for
+    what one holds and nothing (the caller goes on unrestarted) for more, never a traceback."""
+    import release.__main__ as entry
+
+    if not memfd:
+
+        def refused(*_args: object) -> int:
+            raise OSError(38, "Function not implemented")
+
+        monkeypatch.setattr(os, "memfd_create", refused, raising=False)
+    elif not hasattr(os, "memfd_create"):
+        pytest.skip("no memfd_create on this platform")
+    for size in (100, 100_000):
+        data = json.dumps({"BULKY_TOKEN": "x" * size}).encode()
+        fd = entry._handover(data)
+        if fd is None:
+            assert not memfd
+            assert len(data) > entry._PIPE_LIMIT
+            continue
+        assert os.get_inheritable(fd)
+        with os.fdopen(fd, "rb") as handed:
+            assert handed.read() == data
