@@ -231,7 +231,7 @@ OPTIONS: tuple[Option, ...] = (
         "reproducible",
         str,
         "check",
-        "release and the rehearsal, after the build and before any upload: rebuild the "
+        "release and the rehearsal, beside the build and before any upload: rebuild the "
         "commit in a clean checkout and compare (release/docs/reproduce.md). `check`: a difference "
         "is a warning; `require`: it stops the release (exit 9); `off`: no rebuild.",
     ),

@@ -38,7 +38,8 @@ class Result(TypedDict, total=False):
     credentials_in_job: list[str]
     # rehearse
     rehearsal: JSONObject
-    # build, upload, verify, release, rehearse: where the time went (step -> seconds)
+    # build, upload, verify, release, rehearse: where the time went (step -> seconds: build,
+    # reproduce, reproduce_wait, upload_*, proof_*, verify)
     timings: dict[str, float]
     # step -> the step it ran at the same time as (reproduce: "build"); its seconds overlap
     timings_beside: dict[str, str]

@@ -2,10 +2,10 @@
 
 Every session runs ``python -m release <command>`` in ONE shared release environment,
 ``.nox/release-env``, created once and rebuilt only when ``release/requirements.lock`` changes:
-a fresh virtual environment per session was the slowest part of a release (see
-docs/maintaining.md, Benchmarks). uv is one of the lock's hashed pins: pip (of nox's Python)
-installs that uv into a bare environment and uv installs the rest; a uv on PATH where nox's
-Python has no pip; virtualenv and pip where uv cannot run.
+a fresh virtual environment per session was the slowest part of a release (nox-release's
+docs/maintaining.md, Benchmarks, in its repository). uv is one of the lock's hashed pins: pip
+(of nox's Python) installs that uv into a bare environment and uv installs the rest; a uv on
+PATH where nox's Python has no pip; virtualenv and pip where uv cannot run.
 All of them are ``default=False``: a bare ``nox`` never builds or uploads anything.
 
 The contract CI relies on (README, "Through nox"): ``nox -s SESSION`` exits with the status

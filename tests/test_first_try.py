@@ -269,6 +269,7 @@ def test_built_files_that_disagree_name_what_is_at_the_root_and_nothing_else(
     assert "build/" not in refused.value.fix or "build" in at_root  # never what is not there
 
 
+@pytest.mark.slow
 def test_the_rehearsal_with_wheels_says_what_it_built_and_gathered_and_no_more(
     tmp_path: Path,
 ) -> None:

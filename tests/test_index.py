@@ -588,6 +588,7 @@ def test_untrustworthy_answers_never_make_an_index_state(
         fetch_index_state(d.index_url, "demo-pkg", policy=FAST)
     assert len(d.requests) == 1
     assert "nothing was uploaded" in str(info.value)
+    assert info.value.fix
 
 
 @pytest.mark.parametrize("keep", [VERSIONS, Keep.of(Version("1.0"))], ids=["versions", "1.0"])
@@ -597,9 +598,10 @@ def test_untrustworthy_answers_are_refused_whatever_a_read_keeps(
 ) -> None:
     """Every check runs on every link as the page streams, not only on the files kept."""
     d = double(answer)
-    with pytest.raises(IndexUnavailable):
+    with pytest.raises(IndexUnavailable) as info:
         fetch_index_state(d.index_url, "demo-pkg", policy=FAST, keep=keep)
     assert len(d.requests) == 1
+    assert info.value.fix
 
 
 def test_redirect_to_another_host_is_not_followed(double: Callable[..., Double]) -> None:

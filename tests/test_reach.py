@@ -196,6 +196,7 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("held", [True, False], ids=["credentials", "none"])
 def test_verify_alone_warns_of_the_job_s_credentials(built_project: Path, held: bool) -> None:
     """verify_test_install run alone installs the sdist (its setup.py or backend runs) and
