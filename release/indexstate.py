@@ -13,6 +13,7 @@ from __future__ import annotations
 
 __all__ = [
     "EVERYTHING",
+    "MAX_KEPT",
     "MAX_VERSIONS",
     "VERSIONS",
     "IndexFile",
@@ -322,6 +323,11 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 # a release per nightly build has thousands), and what keeps a page's versions within ~25 MB.
 MAX_VERSIONS = 250_000
 
+# Files a read keeps whole (those of the versions it decides about): a release with a wheel for
+# every interpreter and platform has a few hundred; a page that lists 200,000 files of the very
+# version being released (173 MB as file records) is built to exhaust the reader.
+MAX_KEPT = 10_000
+
 
 def _checked(n: int, filename: str, url: str, sha: str | None) -> None:
     """Link ``n``'s own checks (PEP 503): a usable filename that is its URL's last part, and a
@@ -345,8 +351,10 @@ class PageReader:
     project's files: a link without a filename or whose text is not its URL's filename
     (PEP 503), a malformed sha256, a kept file listed twice with different sha256 values, or a
     page with no links that does not say it is a Simple API page, or one of more than
-    ``max_versions`` versions (each costs its string, some 90 bytes: the cap is what bounds a
-    page's memory, whatever its shape). An untrusted page must never read as "version absent".
+    ``max_versions`` versions (each costs its string, some 90 bytes), or more than ``max_kept``
+    files of the versions it keeps (each costs a file record): the two caps are what bound a
+    page's memory, whatever its shape (``EVERYTHING``, which no command reads with, keeps every
+    file, unbounded). An untrusted page must never read as "version absent".
 
     A filename listed twice is compared only among the files kept: both listings have one
     name, so one version, and the files of a version not kept are never read (only their
@@ -359,9 +367,11 @@ class PageReader:
         keep: Keep,
         *,
         max_versions: int = MAX_VERSIONS,
+        max_kept: int = MAX_KEPT,
     ) -> None:
         self.index_url, self.project, self.keep = index_url, project, keep
         self.max_versions = max_versions
+        self.max_kept = max_kept
         self.count = 0
         self._keys: set[str] = set()
         self._kept: list[IndexFile] = []
@@ -409,6 +419,11 @@ class PageReader:
         the file? (A reader that keeps the first or the last is one an attacker can steer.)"""
         if file.filename in self._sha and self._sha[file.filename] != file.sha256:
             raise UntrustedPage(f"{file.filename} is listed twice with different sha256 values")
+        if not self.keep.everything and len(self._kept) + len(self._latest_files) >= self.max_kept:
+            raise UntrustedPage(
+                f"the page lists more than {self.max_kept:,} files of the version(s) read, far "
+                "beyond any real release's: a page built to exhaust the reader's memory"
+            )
         self._sha[file.filename] = file.sha256
         into.append(file)
 

@@ -141,7 +141,7 @@ def jwt_claims(jwt: str) -> dict[str, Any]:
     try:
         _header, payload, _signature = oidc.decode_oidc_token(jwt)
         claims = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -342,6 +342,12 @@ def github_identity_token(audience: str, environ: Mapping[str, str], timeout: fl
             )
     except (Transient, http.AnswerError) as exc:
         raise _github_refusal(exc, timeout) from None
+    except (ValueError, UnicodeError):  # a request token no HTTP header can carry
+        raise CredentialError(
+            "Trusted publishing: ACTIONS_ID_TOKEN_REQUEST_TOKEN cannot be sent in a header "
+            "(a line break or a character outside Latin-1).",
+            _GITHUB_FIX,
+        ) from None
     if answer.status != 200:
         raise CredentialError(
             f"Trusted publishing: GitHub Actions did not give an identity token (answered "

@@ -458,6 +458,15 @@ def one_file(filename: str, url: str) -> dict[str, object]:
 
 
 BAD_ANSWERS: dict[str, Answer] = {
+    # links only a lenient parser finds: UTF-16 with no charset said (it read as "no files")
+    "html: UTF-16 without a charset": (
+        200,
+        {"Content-Type": "text/html"},
+        (
+            '<html><head><meta name="pypi:repository-version" content="1.0"></head><body>'
+            '<a href="/f/demo_pkg-1.0.tar.gz">demo_pkg-1.0.tar.gz</a></body></html>'
+        ).encode("utf-16-le"),
+    ),
     # JSON that does not parse, or is not a PEP 691 page
     "json: not json": (200, {"Content-Type": JSON}, b"{not json"),
     "json: truncated": (200, {"Content-Type": JSON}, json.dumps(WAREHOUSE_JSON).encode()[:300]),

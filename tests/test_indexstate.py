@@ -231,3 +231,25 @@ def test_a_page_of_more_versions_than_the_cap_is_refused() -> None:
     _add(reader, "demo_pkg-3.0.tar.gz")
     with pytest.raises(UntrustedPage, match="more than 3 versions"):
         _add(reader, "demo_pkg-4.0.tar.gz")
+
+
+def test_a_page_of_more_kept_files_than_the_cap_is_refused() -> None:
+    """Files of the version read are kept whole: their number is capped too (a page of 200,000
+    wheels of the very version being released cost 173 MB of file records)."""
+    reader = PageReader(
+        "https://index.example/simple/",
+        canonicalize_name("demo-pkg"),
+        Keep.of(Version("1.0")),
+        max_kept=3,
+    )
+    _add(reader, "demo_pkg-2.0.tar.gz")  # not kept: not counted
+    for n in range(3):
+        _add(reader, f"demo_pkg-1.0-{n}-py3-none-any.whl")
+    with pytest.raises(UntrustedPage, match="more than 3 files"):
+        _add(reader, "demo_pkg-1.0-3-py3-none-any.whl")
+    everything = PageReader(
+        "https://index.example/simple/", canonicalize_name("demo-pkg"), EVERYTHING, max_kept=3
+    )
+    for n in range(5):
+        _add(everything, f"demo_pkg-1.0-{n}-py3-none-any.whl")
+    assert len(everything.state(declared=True).files) == 5

@@ -584,15 +584,16 @@ def _hooked(tmp_path: Path) -> Path:
 
 
 @slow
-def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_differs(
+def test_require_stops_before_any_upload_when_the_rebuild_after_the_build_differs(
     tmp_path: Path,
     index_pair: IndexPair,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A build hook writes the clock into the wheel: the rebuild that ran at the same time as
-    the build gives other bytes; under "require" the release ends with exit 9 and nothing is
-    uploaded to either index; the reproduce section is printed whole before it."""
+    """A build hook writes the clock into the wheel: the rebuild gives other bytes; under
+    "require" the release ends with exit 9 and nothing is uploaded to either index; the
+    reproduce section is printed whole before it. "require" rebuilds after the build, not
+    beside it: two builds at the same time could agree on the clock they write."""
     test, prod = index_pair
     root = _hooked(tmp_path)
     for key, value in environ_for(test, prod, RELEASE_REPRODUCIBLE="require").items():
@@ -605,12 +606,12 @@ def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_diffe
     assert test.files() == []
     assert prod.files() == []
     found = doc["result"]["reproduce"]
-    assert found["beside_build"] is True  # it did run beside the build
+    assert found["beside_build"] is False  # require: after the build, not beside it
     assert not found["reproduced"]
     assert "nrs_hatchling_src/_built_at.py" in doc["error"]["message"]
     timings = doc["result"]["timings"]
-    assert {"build", "reproduce", "reproduce_wait"} <= set(timings)
-    assert doc["result"]["timings_beside"] == {"reproduce": "build"}
+    assert {"build", "reproduce"} <= set(timings)
+    assert "reproduce" not in doc["result"].get("timings_beside", {})
     log = captured.err
     order = [log.index(s) for s in ("== build:", "== reproduce:", "NOT reproduced")]
     assert order == sorted(order)
@@ -621,8 +622,8 @@ def test_require_stops_before_any_upload_when_the_rebuild_beside_the_build_diffe
 def test_require_stops_a_rehearsal_before_its_first_upload_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The rehearsal's gate is the release's: under "require" the rebuild beside the build that
-    differs ends it with exit 9 before anything is sent to its local test index."""
+    """The rehearsal's gate is the release's: under "require" a rebuild that differs ends it
+    with exit 9 before anything is sent to its local test index."""
     root = _hooked(tmp_path)
     for key, value in environ(RELEASE_REPRODUCIBLE="require").items():
         monkeypatch.setenv(key, value)
@@ -630,7 +631,7 @@ def test_require_stops_a_rehearsal_before_its_first_upload_too(
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
     assert code == ExitCode.NOT_REPRODUCIBLE == doc["exit_code"]
-    assert doc["result"]["reproduce"]["beside_build"] is True
+    assert doc["result"]["reproduce"]["beside_build"] is False
     assert "uploads" not in doc["result"]
     assert "== reproduce:" in captured.err
     assert "== upload_test" not in captured.err
@@ -680,7 +681,7 @@ def test_a_failed_build_ends_the_rebuild_beside_it_instead_of_waiting_for_it(
         pyproject.read_text() + "\n[tool.hatch.build.hooks.custom]\n", encoding="utf-8"
     )
     committed(root)
-    ctx = make_ctx(root, environ_for(test, prod, RELEASE_REPRODUCIBLE="require"))
+    ctx = make_ctx(root, environ_for(test, prod, RELEASE_REPRODUCIBLE="check"))
     original = build_command.build
 
     def build_once_the_rebuild_runs(ctx: object, *args: object) -> Manifest:

@@ -287,3 +287,26 @@ def test_real_upload_with_the_minted_token(
         assert cli.main(["--root", str(root), "upload", "--index", "test"]) == 0
         assert double.mints == 1
         assert sorted(index.files()) == ["tp_demo-1.0.0-py3-none-any.whl", "tp_demo-1.0.0.tar.gz"]
+
+
+def test_a_token_nested_too_deep_to_decode_has_no_claims() -> None:
+    """An identity token's payload of 100,000 nested lists is no claims, not a RecursionError
+    (the GitHub path reads the aud claim of what the provider answered)."""
+    import base64
+
+    payload = base64.urlsafe_b64encode(b"[" * 100_000).decode().rstrip("=")
+    assert trusted.jwt_claims(f"e30.{payload}.sig") == {}
+
+
+@pytest.mark.parametrize("request_token", ["abc\ndef", "abc\u20acdef"], ids=["newline", "euro"])
+def test_a_request_token_no_header_can_carry_is_refused(request_token: str) -> None:
+    """A request token with a line break or a character outside Latin-1 cannot be sent: exit 7
+    with the fix, not a traceback from the HTTP layer."""
+    environ = {
+        "GITHUB_ACTIONS": "true",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token?x=1",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": request_token,
+    }
+    with pytest.raises(CredentialError, match="cannot be sent in a header") as info:
+        trusted.github_identity_token("pypi", environ, 5.0)
+    assert info.value.fix

@@ -159,10 +159,14 @@ def beside_build(ctx: Context) -> Iterator[Beside | None]:
     """``with beside_build(ctx) as beside: build(ctx); gate(ctx, beside)``: the gate's rebuild
     needs only the commit, so it runs in a thread beside the build (two builds on two cores)
     and is compared when both are done; nothing is uploaded before :func:`gate` has its
-    verdict. None when the check is off or this is a dry run. On leaving, the rebuild is
+    verdict. None when the check is off, is ``require`` or this is a dry run. Two builds at
+    the same time agree on any clock a build leaks: :func:`release.reproduce.clock_bound`
+    catches it in archive times, not in a file's contents (a module that records the build's
+    minute), so ``require``, which stops a release on the verdict, rebuilds after the build
+    as before, pinned to what the build installed. On leaving, the rebuild is
     waited for and its files removed; when the build failed or was interrupted, the rebuild's
     processes are ended first (a long rebuild must not hold up the failure)."""
-    if ctx.dry_run or str(ctx.settings.get("reproducible")) == "off":
+    if ctx.dry_run or str(ctx.settings.get("reproducible")) != "check":
         yield None
         return
     stoppable = Stoppable()
