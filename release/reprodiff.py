@@ -26,6 +26,7 @@ __all__ = [
     "classify",
     "compare",
     "stamped_after",
+    "visible",
 ]
 
 import calendar
@@ -265,6 +266,16 @@ def _content_difference(old: _Member, new: _Member) -> Difference:
         "content",
         f"{old.size} -> {new.size} bytes, sha256 {old.digest[:12]}… -> {new.digest[:12]}…",
     )
+
+
+def visible(line: str) -> str:
+    """A diff line as a terminal should show it: when its text holds a tab, a carriage return
+    or trailing blanks (a CRLF checkout, a reindent), the text after the +/- mark in Python's
+    quoting, so ``-x = 1`` and ``+x = 1\r`` do not print as the same line. Pure."""
+    mark, body = (line[:1], line[1:]) if line[:1] in ("+", "-", " ") else ("", line)
+    if "\t" in body or "\r" in body or body != body.rstrip():
+        return mark + repr(body)
+    return line
 
 
 def _member_differences(old: _Member, new: _Member) -> Iterator[Difference]:

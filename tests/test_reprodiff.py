@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from release.reprodiff import CAUSES, classify, compare
+from release.reprodiff import CAUSES, classify, compare, visible
 
 Member = tuple[str, bytes]
 BASE: tuple[Member, ...] = (
@@ -317,3 +317,19 @@ def test_each_file_has_a_fate(
     expected: dict[str, str],
 ) -> None:
     assert classify(released, rebuilt, ours) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("-x = 1", "-x = 1"),
+        ("+x = 1\r", "+'x = 1\\r'"),
+        ("+x = 1  ", "+'x = 1  '"),
+        ("-\tx = 1", "-'\\tx = 1'"),
+        ("... 3 more diff line(s)", "... 3 more diff line(s)"),
+        ("@@ -1 +1 @@", "@@ -1 +1 @@"),
+    ],
+)
+def test_a_whitespace_difference_is_visible(line: str, shown: str) -> None:
+    """CRLF against LF, trailing blanks, a tab: the two sides must not print alike."""
+    assert visible(line) == shown

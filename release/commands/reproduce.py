@@ -28,6 +28,7 @@ from ..gitstate import project_checkout
 from ..indexstate import Keep
 from ..manifest import Manifest
 from ..output import Reporter
+from ..reprodiff import visible
 from ..reproduce import (
     FileResult,
     Outcome,
@@ -76,7 +77,7 @@ def _report_file(out: Reporter, f: FileResult) -> None:
     for d in comparison.differences[:SHOWN]:
         out.wrapped(f"{d.member or '(the archive)'}: {d.aspect}: {d.detail}", indent=4)
         for text in d.diff:
-            out.wrapped(text, indent=8)
+            out.wrapped(visible(text), indent=8)
     if len(comparison.differences) > SHOWN:
         out.line(f"    ... {len(comparison.differences) - SHOWN} more (see --json)")
     for cause in comparison.causes:
