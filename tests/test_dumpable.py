@@ -181,18 +181,24 @@ def _attack(tmp: Path, drop: Drop) -> dict[str, str]:
             # It reads the index only after the restart, with the token back in its memory.
             assert wait_for(lambda: index.requests or release.poll() is not None, 60)
             assert release.poll() is None, release.communicate()[1][-2000:]
-            attack = subprocess.run(
-                [python, "-I", "-c", ATTACK, str(release.pid), token],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                cwd=tmp,
-                preexec_fn=drop,
-                check=False,
-            )
+            return _read_as_attacker(python, release.pid, token, tmp, drop)
         finally:
             release.kill()
             release.communicate()
+
+
+def _read_as_attacker(python: str, pid: int, token: str, cwd: Path, drop: Drop) -> dict[str, str]:
+    """What :data:`ATTACK`, run as the uid ``drop`` switches to, could read of process ``pid``
+    (its environment block and its memory), looking for ``token``."""
+    attack = subprocess.run(
+        [python, "-I", "-c", ATTACK, str(pid), token],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        preexec_fn=drop,
+        check=False,
+    )
     assert attack.returncode == 0, attack.stderr[-2000:]
     result: dict[str, str] = json.loads(attack.stdout)
     return result
@@ -237,20 +243,10 @@ def test_the_same_attacker_reads_a_process_that_is_not_marked(shared_tmp: Path) 
     try:
         assert holder.stdout is not None
         holder.stdout.readline()  # started, the token read into its memory
-        attack = subprocess.run(
-            [python, "-I", "-c", ATTACK, str(holder.pid), token],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=shared_tmp,
-            preexec_fn=drop,
-            check=False,
-        )
+        result = _read_as_attacker(python, holder.pid, token, shared_tmp, drop)
     finally:
         holder.kill()
         holder.communicate()
-    assert attack.returncode == 0, attack.stderr[-2000:]
-    result = json.loads(attack.stdout)
     assert result["environ"] == "read, the token in it", result
     if _yama_scope() == 0:
         assert result["mem"] == "read, the token in it", result

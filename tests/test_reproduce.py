@@ -227,15 +227,7 @@ class CustomBuildHook(BuildHookInterface):
 def test_a_build_hook_writing_the_time_is_caught_and_the_member_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "hooked"
-    write_sample(SAMPLE_BY_ID["hatchling-src"], root)
-    (root / "hatch_build.py").write_text(HOOK, encoding="utf-8")
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text() + "\n[tool.hatch.build.targets.wheel.hooks.custom]\n",
-        encoding="utf-8",
-    )
-    committed(root)
+    root = _hooked(tmp_path)
     for key, value in NO_RULES.items():
         monkeypatch.setenv(key, value)
     assert cli.main(["--root", str(root), "build"]) == 0
