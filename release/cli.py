@@ -15,6 +15,7 @@ __all__ = ["COMMANDS", "Command", "Spec", "document", "main", "parse"]
 import argparse
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -302,6 +303,9 @@ def _run(args_list: list[str], out: Reporter) -> tuple[str | None, int, tuple[st
     command = _guess_command(args_list)
     try:
         module, args = parse(args_list)
+        if not gc.isenabled():  # off for the start-up imports (release/__main__.py)
+            gc.freeze()  # what is imported lives as long as the process: never walked again
+            gc.enable()
         command = args.command
         check_step_summary(os.environ)
         code = int(module.run(args, dict(os.environ), out))

@@ -27,9 +27,13 @@ __all__ = [
     "keep_for",
     "make_session",
     "poll_index_state",
+    "prefetch_parser",
     "read_answer",
 ]
 
+import contextlib
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -76,10 +80,40 @@ def project_url(index_url: str, project: NormalizedName) -> str:
     return urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{project}/")
 
 
-def _read_headers() -> dict[str, str]:
-    from pypi_simple import ACCEPT_JSON_PREFERRED  # lazily: see read_answer
+# PEP 691's Accept header, JSON preferred: pypi-simple's ACCEPT_JSON_PREFERRED, written out so
+# that a read is sent without importing pypi-simple, and one answered 404 (a project's first
+# release) never does (tests/test_index_prefetch.py holds the two equal).
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.5, "
+    "text/html;q=0.01"
+)
+_READ_HEADERS = {"Accept": ACCEPT, "Cache-Control": "no-cache", "Pragma": "no-cache"}
 
-    return {"Accept": ACCEPT_JSON_PREFERRED, "Cache-Control": "no-cache", "Pragma": "no-cache"}
+_prefetch_lock = threading.Lock()
+_prefetch: threading.Thread | None = None
+
+
+def _import_parser() -> None:
+    # A failure is left to read_answer's own import, which raises it in the reader's thread.
+    with contextlib.suppress(Exception):
+        import pypi_simple  # noqa: F401
+
+
+def prefetch_parser() -> threading.Thread | None:
+    """Start importing pypi-simple (BeautifulSoup, pydantic: some 0.15 s of CPU) in a thread of
+    its own, once per process, for a caller about to wait on the network: an upload whose
+    body is sent (:mod:`release.upload`), so that the proof read after it finds the parser
+    imported. :func:`read_answer`'s own import waits for this one (the import system's lock
+    on the module). Returns the thread, or None when pypi-simple was already imported.
+
+    Started while the process has nothing else to do, it costs no time; started beside work
+    (the reads and copies before an upload), it would slow that work as much as it saves."""
+    global _prefetch
+    with _prefetch_lock:
+        if _prefetch is None and "pypi_simple" not in sys.modules:
+            _prefetch = threading.Thread(target=_import_parser, name="import pypi-simple")
+            _prefetch.start()
+        return _prefetch
 
 
 def _same_origin_or_upgrade(source: str, target: str) -> bool:
@@ -122,7 +156,12 @@ def _fetch_once(
 
     for _hop in range(5):
         answer, state = http.exchange_read(
-            session, "GET", target, read, limits=http.Limits.page(timeout), headers=_read_headers()
+            session,
+            "GET",
+            target,
+            read,
+            limits=http.Limits.page(timeout),
+            headers=dict(_READ_HEADERS),
         )
         if answer.is_redirect:
             location = answer.location
@@ -274,8 +313,9 @@ def read_answer(answer: http.Answer, pieces: Iterator[bytes], reader: PageReader
 
     HTML parsing is pypi-simple's (its public parsers), JSON :mod:`release.jsonpage`'s;
     pypi-simple is imported here and not with this module: its package pulls BeautifulSoup
-    and pydantic, some 0.2 s that the commands which never read an index (build, gather,
-    init) do not pay. Raises
+    and pydantic, some 0.15 s that the commands which never read an index (build, gather,
+    init) do not pay, and that an upload pays while its first file is in flight
+    (:func:`prefetch_parser`). Raises
     UntrustedPage, or _Unparsable for a page that does not parse."""
     from pypi_simple.errors import (
         UnsupportedContentTypeError,

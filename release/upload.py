@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
-from requests_toolbelt import MultipartEncoder
+from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 from twine.package import PackageFile
 
 from . import http
@@ -56,7 +56,7 @@ from .credentials import Credential
 from .distdir import CHUNK
 from .endpoints import strip_credentials
 from .errors import DistError, GuardRefusal, UploadRejected
-from .index import keep_for, poll_index_state
+from .index import keep_for, poll_index_state, prefetch_parser
 from .manifest import DistFile
 from .output import Reporter
 from .retry import RetryPolicy, Transient, is_transient_status, parse_retry_after, retry_call
@@ -186,6 +186,15 @@ def form_fields(path: Path, extra: Sequence[tuple[str, str]] = ()) -> FormFields
     return fields
 
 
+def _when_sent(monitor: MultipartEncoderMonitor) -> None:
+    """Called as the body is read out to the socket: once it all is, the index's answer is
+    awaited (150 ms to seconds), and the page parser the proof read needs is imported
+    meanwhile (:func:`release.index.prefetch_parser`; the first file of a new release goes
+    alone, so nothing else runs then)."""
+    if monitor.bytes_read >= monitor.len:
+        prefetch_parser()
+
+
 class _Sender:
     """POSTs files to one upload URL; one requests session per thread."""
 
@@ -214,7 +223,7 @@ class _Sender:
                     "POST",
                     self.index.upload_url,
                     limits=http.Limits.short(self.timeout, sending=encoder.len),
-                    data=encoder,
+                    data=MultipartEncoderMonitor(encoder, _when_sent),
                     headers={"Content-Type": encoder.content_type},
                     auth=self.credential.get(),  # renewed here when short-lived
                 )
