@@ -458,9 +458,12 @@ def upload_files(
     wait: float,
     extra_fields: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[UploadResult]:
-    """Upload ``files`` (already cleared by the guard). The first goes alone when
-    ``first_alone`` (a new project is created once), the rest ``concurrency`` at a time.
-    ``extra_fields`` (filename -> form fields) go with each file, e.g. its attestations."""
+    """Upload ``files`` (already cleared by the guard): the wheels, then the rest once every
+    wheel is up (:func:`upload_batches`). The first goes alone when ``first_alone`` (a new
+    project or release is created once), the others ``concurrency`` at a time. Every file's
+    private copy is made before the first is sent, the sdist's too: a file changed during the
+    upload is sent as it was hashed, or not at all. ``extra_fields`` (filename -> form
+    fields) go with each file, e.g. its attestations."""
     uploader = _Uploader(
         _Sender(index, credential, timeout),
         index,
@@ -474,9 +477,14 @@ def upload_files(
     )
     try:
         with private_copies(files) as copies:  # the bytes sent are the bytes hashed
-            queue = list(copies)
-            results = [uploader.one(*queue.pop(0))] if first_alone and queue else []
-            return results + _concurrently(uploader.one, queue, concurrency)
+            results: list[UploadResult] = []
+            for batch in upload_batches(copies):
+                queue = list(batch)
+                if first_alone:
+                    results.append(uploader.one(*queue.pop(0)))
+                    first_alone = False
+                results += _concurrently(uploader.one, queue, concurrency)
+            return results
     finally:
         uploader.sender.close()
 

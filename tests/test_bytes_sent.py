@@ -23,7 +23,7 @@ from release.manifest import DistFile, Manifest
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, upload_files
-from tests.sample_projects import write_wheel
+from tests.sample_projects import write_sdist, write_wheel
 
 ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
 
@@ -75,9 +75,12 @@ class _SwapAfterFirst(Reporter):
     def __init__(self, victim: Path, other: Path) -> None:
         super().__init__(stream=io.StringIO())
         self.victim, self.other, self.swapped = victim, other, False
+        self.up: list[str] = []  # the files reported up, in order
 
     def line(self, text: str = "", mark: str | None = None) -> None:
         super().line(text, mark)
+        if mark == "up":
+            self.up.append(text.split(":")[0])
         if mark == "up" and not self.swapped:
             shutil.copy(self.other, self.victim)
             self.swapped = True
@@ -96,6 +99,24 @@ def test_file_swapped_during_the_upload_sends_the_hashed_bytes(
     assert reporter.swapped
     assert hash_file(second)[0] != files[1][1].sha256  # dist/ now holds the other bytes
     assert stored_sha256(local_index, second.name) == files[1][1].sha256  # the index: ours
+
+
+def test_sdist_goes_last_and_is_copied_before_the_first_wheel_is_sent(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """Given first, the sdist still goes after the wheel; swapped while the wheel is being
+    sent, it is sent as it was hashed: its private copy was made before anything was sent."""
+    dist = tmp_path / "dist"
+    wheel = write_wheel(dist, "swap-demo", "1.0")
+    sdist = write_sdist(dist, "swap-demo", "1.0")
+    evil = write_sdist(tmp_path / "evil", "swap-demo", "1.0", payload="import os  # evil\n")
+    recorded = (sdist, DistFile(sdist.name, *hash_file(sdist), "sdist"))
+    reporter = _SwapAfterFirst(sdist, evil)
+    assert send(local_index, [recorded, (wheel, entry(wheel))], reporter) == [Outcome.UPLOADED] * 2
+    assert reporter.swapped  # after the wheel was up, before the sdist was sent
+    assert hash_file(sdist)[0] != recorded[1].sha256
+    assert stored_sha256(local_index, sdist.name) == recorded[1].sha256
+    assert reporter.up == [wheel.name, sdist.name]
 
 
 def test_symlink_out_of_the_project_is_not_uploaded(

@@ -26,7 +26,7 @@ from ..indexstate import Keep
 from ..manifest import DistFile, Manifest
 from ..matrix import audit_release
 from ..output import Reporter
-from ..upload import Outcome, upload_batches, upload_files
+from ..upload import Outcome, upload_files
 from .checks import check_provenance, dry_run_credential, plan_for, preflight_token, print_plan
 from .context import Context, from_args, load_checked
 
@@ -125,25 +125,21 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     extra = _attestation_fields(ctx, index, credential, manifest, plan.to_upload)
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
     first_alone = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
-    results = []
-    # Wheels first, the sdist once every wheel is up: while a release is half up, an
-    # installer finds wheels or nothing, never only the sdist to build from source.
+    # Wheels first, the sdist once every wheel is up (release.upload.upload_batches).
     with out.timed(f"upload_{name}"):
-        for batch in upload_batches(files):
-            results += upload_files(
-                batch,
-                index=index,
-                credential=credential,
-                project=manifest.name,
-                reporter=out,
-                policy=ctx.policy,
-                timeout=ctx.timeout,
-                concurrency=int(settings.get("upload-concurrency")),
-                first_alone=first_alone,
-                wait=float(settings.get("wait-timeout")),
-                extra_fields=extra,
-            )
-            first_alone = False
+        results = upload_files(
+            files,
+            index=index,
+            credential=credential,
+            project=manifest.name,
+            reporter=out,
+            policy=ctx.policy,
+            timeout=ctx.timeout,
+            concurrency=int(settings.get("upload-concurrency")),
+            first_alone=first_alone,
+            wait=float(settings.get("wait-timeout")),
+            extra_fields=extra,
+        )
     # Proof: the index lists every file of ours with our sha256.
     with out.timed(f"proof_{name}"):
         proved = ctx.await_listed(index, manifest, "the uploaded files")
