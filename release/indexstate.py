@@ -126,8 +126,9 @@ class VersionSet(AbstractSet[Version]):
             return self._keys == other._keys
         return super().__eq__(other)
 
-    def __hash__(self) -> int:
-        return hash(frozenset(self._keys))
+    # Equal to a frozenset of the same versions, so hashed as one (Set._hash, the documented
+    # mixin: frozenset's algorithm over the elements); the keys' own hash would differ.
+    __hash__ = AbstractSet._hash
 
     def __repr__(self) -> str:
         return f"VersionSet({sorted(self._keys)!r})"

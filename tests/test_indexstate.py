@@ -120,6 +120,11 @@ def test_a_version_set_is_a_set_of_versions() -> None:
     assert len({Version("0.1")} | versions) == 3
     assert max(versions) == Version("2")
     assert versions == VersionSet.of([Version("1"), Version("2")])
+    plain = frozenset({Version("1"), Version("2")})
+    assert versions == plain
+    assert plain == versions
+    assert hash(versions) == hash(plain)  # equal objects hash alike: one key in a dict
+    assert len({versions, plain, VersionSet.of([Version("2.0"), Version("1.0.0")])}) == 1
     assert versions & {Version("1.0.0")} == {Version("1")}
 
 
