@@ -117,7 +117,7 @@ if __name__ == "__main__":  # python -m release (imported, e.g. by a test, it ru
 
     from .cli import main  # after the restart: nothing heavy is imported twice
 
-    status = main()
+    status = main(collector_paused=True)
     # Whatever is left is freed with the process: frozen, it is not walked again by the
     # interpreter's last collections (some 50 ms after an upload, for nothing).
     gc.freeze()

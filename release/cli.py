@@ -298,13 +298,15 @@ def _say_error(message: str, fix: str) -> None:
         print(redact(f"  Fix: {fix}"), file=sys.stderr)
 
 
-def _run(args_list: list[str], out: Reporter) -> tuple[str | None, int, tuple[str, str] | None]:
+def _run(
+    args_list: list[str], out: Reporter, collector_paused: bool = False
+) -> tuple[str | None, int, tuple[str, str] | None]:
     """(command, exit code, error) of one command; every exception ends here."""
     command = _guess_command(args_list)
     try:
         module, args = parse(args_list)
-        if not gc.isenabled():  # off for the start-up imports (release/__main__.py)
-            gc.freeze()  # what is imported lives as long as the process: never walked again
+        if collector_paused:  # for the start-up imports (release/__main__.py): back on, and
+            gc.freeze()  # what was imported lives as long as the process: never walked again
             gc.enable()
         command = args.command
         check_step_summary(os.environ)
@@ -356,7 +358,11 @@ def _sigterm_ends_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, collector_paused: bool = False) -> int:
+    """One command; its exit status. ``collector_paused``: the caller turned the cycle
+    collector off for the start-up imports (``python -m release`` does); it is turned back
+    on, with what was imported frozen, once the command is loaded. A program calling
+    ``main`` otherwise keeps its collector as it set it."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     json_mode = "--json" in args_list
     out = Reporter(json_mode=json_mode)
@@ -364,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in unknown_variables(os.environ):
         out.warn(line)
     with _sigterm_ends_cleanly(), _redacted_io():
-        command, code, error = _run(args_list, out)
+        command, code, error = _run(args_list, out, collector_paused)
         if json_mode:
             with contextlib.suppress(BrokenPipeError):
                 out.print_json(document(command, code, out.document, error))

@@ -166,7 +166,7 @@ OPTIONS: tuple[Option, ...] = (
         "upload-concurrency",
         int,
         8,
-        "Uploads in flight at once (the first file of a new project goes alone).",
+        "Uploads in flight at once (the first file of a new release goes alone).",
         (1, 64),
     ),
     Option(

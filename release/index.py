@@ -100,19 +100,29 @@ def _import_parser() -> None:
 
 
 def prefetch_parser() -> threading.Thread | None:
-    """Start importing pypi-simple (BeautifulSoup, pydantic: some 0.15 s of CPU) in a thread of
+    """Start importing pypi-simple (BeautifulSoup, pydantic: some 0.13 s of CPU) in a thread of
     its own, once per process, for a caller about to wait on the network: an upload whose
     body is sent (:mod:`release.upload`), so that the proof read after it finds the parser
     imported. :func:`read_answer`'s own import waits for this one (the import system's lock
-    on the module). Returns the thread, or None when pypi-simple was already imported.
+    on the module). Returns the thread started by this call or an earlier one; None when
+    pypi-simple was imported without one, or when no thread could be started (a pids
+    limit): the reader then imports it itself, as it would without this.
 
-    Started while the process has nothing else to do, it costs no time; started beside work
-    (the reads and copies before an upload), it would slow that work as much as it saves."""
+    The thread is not a daemon (whoever starts it): a process ending early waits for the
+    import to finish (at most its 0.13 s) rather than tear the interpreter down under it.
+    Started while the process waits on the network, it costs no time; started beside work (the
+    reads and copies before an upload), it would slow that work as much as it saves."""
     global _prefetch
     with _prefetch_lock:
         if _prefetch is None and "pypi_simple" not in sys.modules:
-            _prefetch = threading.Thread(target=_import_parser, name="import pypi-simple")
-            _prefetch.start()
+            thread = threading.Thread(
+                target=_import_parser, name="import pypi-simple", daemon=False
+            )
+            try:
+                thread.start()
+            except RuntimeError:  # "can't start new thread": a speed-up never fails a read
+                return None
+            _prefetch = thread
         return _prefetch
 
 

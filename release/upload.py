@@ -189,10 +189,12 @@ def form_fields(path: Path, extra: Sequence[tuple[str, str]] = ()) -> FormFields
 def _when_sent(monitor: MultipartEncoderMonitor) -> None:
     """Called as the body is read out to the socket: once it all is, the index's answer is
     awaited (150 ms to seconds), and the page parser the proof read needs is imported
-    meanwhile (:func:`release.index.prefetch_parser`; the first file of a new release goes
-    alone, so nothing else runs then)."""
+    meanwhile (:func:`release.index.prefetch_parser`). The first file of a new release goes
+    alone, so the import runs beside nothing but the wait, unless the index answers faster
+    than it imports. Runs inside the send: nothing it raises may end the upload."""
     if monitor.bytes_read >= monitor.len:
-        prefetch_parser()
+        with contextlib.suppress(Exception):
+            prefetch_parser()
 
 
 class _Sender:

@@ -37,7 +37,16 @@ from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import upload_files
 
-upload_url, index_url, user, password, wheel = sys.argv[1:]
+upload_url, index_url, user, password, wheel, threads_fail = sys.argv[1:]
+if threads_fail == "yes":  # a pids limit: no thread can be started for the import
+    start = threading.Thread.start
+
+    def refuse(thread):
+        if thread.name == "import pypi-simple":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    threading.Thread.start = refuse
 print("loaded", "pypi_simple" in sys.modules)
 state = fetch_index_state(index_url, "prefetch-demo")
 print("404 read", state.exists, "pypi_simple" in sys.modules)
@@ -55,9 +64,12 @@ upload_files(
     first_alone=True,
     wait=2,
 )
-for thread in threading.enumerate():
-    if thread.name == "import pypi-simple":
-        thread.join(60)
+from release import index
+
+thread = index._prefetch  # the upload's thread, if it started one (no new one started here)
+if thread is not None:
+    print("thread", thread.name, "daemon" if thread.daemon else "not a daemon")
+    thread.join(60)
 print("uploaded", "pypi_simple" in sys.modules)
 """
 
@@ -66,14 +78,11 @@ def test_the_accept_header_is_pypi_simples() -> None:
     assert index.ACCEPT == pypi_simple.ACCEPT_JSON_PREFERRED
 
 
-@pytest.mark.slow
-def test_a_404_read_does_without_the_parser_and_an_upload_imports_it_meanwhile(
-    local_index: LocalIndex, tmp_path: Path
-) -> None:
+def _upload_in_a_fresh_process(index: LocalIndex, tmp_path: Path, threads_fail: bool) -> list[str]:
     wheel = write_wheel(tmp_path, "prefetch-demo", "1.0")
-    argv = [local_index.upload_url, local_index.index_url, local_index.username]
+    argv = [index.upload_url, index.index_url, index.username, index.password, str(wheel)]
     result = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, *argv, local_index.password, str(wheel)],
+        [sys.executable, "-c", _SCRIPT, *argv, "yes" if threads_fail else "no"],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         cwd=tmp_path,
         capture_output=True,
@@ -82,17 +91,38 @@ def test_a_404_read_does_without_the_parser_and_an_upload_imports_it_meanwhile(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [
+    assert index.files() == [wheel.name]
+    return result.stdout.splitlines()
+
+
+@pytest.mark.slow
+def test_a_404_read_does_without_the_parser_and_an_upload_imports_it_meanwhile(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    assert _upload_in_a_fresh_process(local_index, tmp_path, threads_fail=False) == [
         "loaded False",
         "404 read False False",  # the project is absent; nothing was parsed, nothing imported
+        # started from the upload's sending thread (a daemon): an early exit waits for it
+        "thread import pypi-simple not a daemon",
         "uploaded True",  # imported by the upload, not by a read
     ]
-    assert local_index.files() == [wheel.name]
+
+
+@pytest.mark.slow
+def test_no_thread_for_the_import_fails_nothing(local_index: LocalIndex, tmp_path: Path) -> None:
+    """Where no thread can be started (a container's pids limit), the upload goes on as
+    without the prefetch; the reader imports pypi-simple when it needs it."""
+    assert _upload_in_a_fresh_process(local_index, tmp_path, threads_fail=True) == [
+        "loaded False",
+        "404 read False False",
+        "uploaded False",
+    ]
 
 
 def test_the_collector_is_back_on_for_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``python -m release`` turns the collector off for the start-up imports; the command
-    runs with it on, and what was imported frozen (never walked again)."""
+    """``python -m release`` turns the collector off for the start-up imports and says so
+    (``collector_paused``); the command runs with it on, and what was imported frozen (never
+    walked again)."""
     seen: dict[str, object] = {}
 
     class Probe:
@@ -107,13 +137,19 @@ def test_the_collector_is_back_on_for_the_command(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(cli, "parse", lambda _argv: (Probe, Args()))
     gc.disable()
     try:
-        assert cli.main(["plan"]) == 0
+        assert cli.main(["plan"], collector_paused=True) == 0
     finally:
         gc.unfreeze()
         gc.enable()
     assert seen["enabled"] is True
     assert isinstance(seen["frozen"], int)
     assert seen["frozen"] > 0
-    # In a process that did not turn it off (a test, a host calling cli.main): left alone.
+    # A program calling cli.main keeps its collector as it set it, off as on.
+    gc.disable()
+    try:
+        assert cli.main(["plan"]) == 0
+    finally:
+        gc.enable()
+    assert seen == {"enabled": False, "frozen": 0}
     assert cli.main(["plan"]) == 0
     assert seen == {"enabled": True, "frozen": 0}
