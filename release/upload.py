@@ -198,19 +198,24 @@ def _when_sent(monitor: MultipartEncoderMonitor) -> None:
 
 
 class _Sender:
-    """POSTs files to one upload URL; one requests session per thread."""
+    """POSTs files to one upload URL; one requests session per thread, all closed by
+    :meth:`close`."""
 
     def __init__(self, index: IndexSettings, credential: Credential, timeout: float) -> None:
         self.index = index
         self.credential = credential
         self.timeout = timeout
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = http.make_session("upload")
             self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
         return session
 
     def post(self, path: Path, extra: Sequence[tuple[str, str]] = ()) -> http.Answer:
@@ -235,8 +240,9 @@ class _Sender:
                 ) from None
 
     def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
             session.close()
 
 
@@ -414,22 +420,20 @@ class _Uploader:
 
 
 def _concurrently(
+    pool: concurrent.futures.ThreadPoolExecutor,
     one: Callable[[Path, DistFile], UploadResult],
     queue: Sequence[tuple[Path, DistFile]],
-    concurrency: int,
 ) -> list[UploadResult]:
-    """``one`` over ``queue``, ``concurrency`` at a time; the first error after all finished."""
-    if not queue:
-        return []
+    """``one`` over ``queue`` on ``pool`` (as many at a time as it has threads); the first
+    error once all have finished."""
     results: list[UploadResult] = []
     error: BaseException | None = None
-    with concurrent.futures.ThreadPoolExecutor(max(1, min(concurrency, len(queue)))) as pool:
-        futures = [pool.submit(one, path, entry) for path, entry in queue]
-        for future in futures:
-            try:
-                results.append(future.result())
-            except BaseException as exc:  # keep the others' results; report the first
-                error = error or exc
+    futures = [pool.submit(one, path, entry) for path, entry in queue]
+    for future in futures:
+        try:
+            results.append(future.result())
+        except BaseException as exc:  # keep the others' results; report the first
+            error = error or exc
     if error is not None:
         raise error
     return results
@@ -477,15 +481,21 @@ def upload_files(
         wait,
         extra_fields or {},
     )
+    workers = max(1, min(concurrency, len(files)))
+    # One pool for every batch: a thread keeps its session, so the files after the first, and
+    # the sdist after the wheels, go out on connections already open (no new TLS handshake).
     try:
-        with private_copies(files) as copies:  # the bytes sent are the bytes hashed
+        with (
+            private_copies(files) as copies,  # the bytes sent are the bytes hashed
+            concurrent.futures.ThreadPoolExecutor(workers, "nox-release-upload") as pool,
+        ):
             results: list[UploadResult] = []
             for batch in upload_batches(copies):
                 queue = list(batch)
                 if first_alone:
-                    results.append(uploader.one(*queue.pop(0)))
-                    first_alone = False
-                results += _concurrently(uploader.one, queue, concurrency)
+                    results += _concurrently(pool, uploader.one, queue[:1])
+                    queue, first_alone = queue[1:], False
+                results += _concurrently(pool, uploader.one, queue)
             return results
     finally:
         uploader.sender.close()

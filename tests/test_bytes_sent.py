@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ from release.manifest import DistFile, Manifest
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, upload_files
+from tests.faultproxy import FaultProxy
 from tests.sample_projects import write_sdist, write_wheel
 
 ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
@@ -117,6 +119,53 @@ def test_sdist_goes_last_and_is_copied_before_the_first_wheel_is_sent(
     assert hash_file(sdist)[0] != recorded[1].sha256
     assert stored_sha256(local_index, sdist.name) == recorded[1].sha256
     assert reporter.up == [wheel.name, sdist.name]
+
+
+class _CountingProxy(FaultProxy):
+    """A FaultProxy that counts the connections made to it."""
+
+    connections = 0
+
+    def handler_class(self) -> type[Any]:
+        proxy, base = self, super().handler_class()
+
+        class Counting(base):  # type: ignore[misc, valid-type]
+            def setup(self) -> None:
+                with proxy.lock:
+                    proxy.connections += 1
+                super().setup()
+
+        return Counting
+
+
+def test_one_thread_keeps_its_connection_from_the_first_file_to_the_sdist(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """The first file (alone), the next wheel and the sdist after every wheel all go through
+    one pool: with one worker, one connection carries the three (on PyPI: one TLS handshake,
+    not three)."""
+    dist = tmp_path / "dist"
+    first = write_wheel(dist, "swap-demo", "1.0", tag="py3-none-any")
+    second = write_wheel(dist, "swap-demo", "1.0", tag="py2.py3-none-any")
+    sdist = write_sdist(dist, "swap-demo", "1.0")
+    files = [(p, entry(p)) for p in (first, second)]
+    files.append((sdist, DistFile(sdist.name, *hash_file(sdist), "sdist")))
+    with _CountingProxy(local_index.base_url) as proxy:
+        results = upload_files(
+            files,
+            index=IndexSettings("test", proxy.upload_url, proxy.index_url, local_index.username),
+            credential=Credential(local_index.username, local_index.password, "test"),
+            project="swap-demo",
+            reporter=Reporter(stream=io.StringIO()),
+            policy=ONCE,
+            timeout=30,
+            concurrency=1,
+            first_alone=True,
+            wait=2,
+        )
+        assert [r.outcome for r in results] == [Outcome.UPLOADED] * 3
+        assert proxy.uploads() == [first.name, second.name, sdist.name]
+        assert proxy.connections == 1
 
 
 def test_symlink_out_of_the_project_is_not_uploaded(
