@@ -20,7 +20,7 @@ from release.credentials import Credential
 from release.distdir import check_dist, hash_file
 from release.errors import DistError, ExitCode
 from release.localindex import LocalIndex
-from release.manifest import DistFile, Manifest
+from release.manifest import DistFile, Manifest, kind_of
 from release.output import Reporter
 from release.retry import RetryPolicy
 from release.upload import Outcome, upload_files
@@ -32,17 +32,20 @@ ONCE = RetryPolicy(attempts=1, base=0.0, max_wait=0.0)
 
 def entry(path: Path) -> DistFile:
     sha, size = hash_file(path)
-    return DistFile(path.name, sha, size, "wheel")
+    return DistFile(path.name, sha, size, kind_of(path.name))
 
 
 def send(
     index: LocalIndex,
     files: list[tuple[Path, DistFile]],
     reporter: Reporter | None = None,
+    via: FaultProxy | None = None,
 ) -> list[Outcome]:
+    """``files`` uploaded to ``index`` (through the proxy ``via``, if given)."""
+    server = via or index
     results = upload_files(
         files,
-        index=IndexSettings("test", index.upload_url, index.index_url, index.username),
+        index=IndexSettings("test", server.upload_url, server.index_url, index.username),
         credential=Credential(index.username, index.password, "test"),
         project="swap-demo",
         reporter=reporter or Reporter(stream=io.StringIO()),
@@ -112,7 +115,7 @@ def test_sdist_goes_last_and_is_copied_before_the_first_wheel_is_sent(
     wheel = write_wheel(dist, "swap-demo", "1.0")
     sdist = write_sdist(dist, "swap-demo", "1.0")
     evil = write_sdist(tmp_path / "evil", "swap-demo", "1.0", payload="import os  # evil\n")
-    recorded = (sdist, DistFile(sdist.name, *hash_file(sdist), "sdist"))
+    recorded = (sdist, entry(sdist))
     reporter = _SwapAfterFirst(sdist, evil)
     assert send(local_index, [recorded, (wheel, entry(wheel))], reporter) == [Outcome.UPLOADED] * 2
     assert reporter.swapped  # after the wheel was up, before the sdist was sent
@@ -148,22 +151,9 @@ def test_one_thread_keeps_its_connection_from_the_first_file_to_the_sdist(
     first = write_wheel(dist, "swap-demo", "1.0", tag="py3-none-any")
     second = write_wheel(dist, "swap-demo", "1.0", tag="py2.py3-none-any")
     sdist = write_sdist(dist, "swap-demo", "1.0")
-    files = [(p, entry(p)) for p in (first, second)]
-    files.append((sdist, DistFile(sdist.name, *hash_file(sdist), "sdist")))
+    files = [(p, entry(p)) for p in (first, second, sdist)]
     with _CountingProxy(local_index.base_url) as proxy:
-        results = upload_files(
-            files,
-            index=IndexSettings("test", proxy.upload_url, proxy.index_url, local_index.username),
-            credential=Credential(local_index.username, local_index.password, "test"),
-            project="swap-demo",
-            reporter=Reporter(stream=io.StringIO()),
-            policy=ONCE,
-            timeout=30,
-            concurrency=1,
-            first_alone=True,
-            wait=2,
-        )
-        assert [r.outcome for r in results] == [Outcome.UPLOADED] * 3
+        assert send(local_index, files, via=proxy) == [Outcome.UPLOADED] * 3
         assert proxy.uploads() == [first.name, second.name, sdist.name]
         assert proxy.connections == 1
 
