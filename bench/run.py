@@ -1,7 +1,8 @@
 """`nox -s bench`: release, build, rehearse and upload figures, as a table of medians and ratios.
 
-    python bench/run.py [--runs N] [--only 1,2,3,4,5,6,7,8] [--before REF] [--cold-runs N]
-                        [--wheels 60] [--latency 0.15] [--big-mb 500] [--json FILE]
+    python bench/run.py [--runs N] [--only 1,2,3,4,5,6,7,8,9] [--before REF] [--cold-runs N]
+                        [--wheels 60] [--latency 0.15] [--big-mb 500] [--per-mib 0.1]
+                        [--json FILE]
 
 1. `nox -s release` against two local indexes vs the same work by hand (interleaved runs).
 2. 60 wheels through a proxy adding 150 ms per upload: our concurrent upload vs `twine upload`.
@@ -11,8 +12,10 @@
    (150 ms per upload request), vs `twine upload` of the same files.
 6. `nox -s build` vs `python -m build` of the same project.
 7. Warm `nox -s rehearse` of nox-release itself; 8. cold (fresh clone, empty caches).
+9. (when asked for) 60 wheels of mixed sizes, 150 ms + 0.1 s per MiB per upload: the order of
+   the uploads, vs `twine upload`.
 
---before REF adds, to 1, 2, 5, 6, 7 and 8, a side running nox-release as it was at REF (a
+--before REF adds, to 1, 2, 5, 6, 7, 8 and 9, a side running nox-release as it was at REF (a
 fresh clone), interleaved with the others: before and after in the same run. Child processes
 run without uv on PATH (nox-release brings its own, pinned); the machine's load average is
 sampled throughout and shown per row. Everything runs on 127.0.0.1 (local pypiservers);
@@ -48,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheels", type=int, default=60)
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per upload POST")
     parser.add_argument("--big-mb", type=int, default=500)
+    parser.add_argument(
+        "--per-mib", type=float, default=0.1, help="9: seconds per MiB of an upload's body"
+    )
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     if not 1 <= args.runs <= 50:
@@ -109,6 +115,10 @@ def _one(number: int, only: set[int], args: argparse.Namespace, before: Path | N
         import bench_build
 
         return bench_build.run(args.runs, log, before)
+    if number == 9:
+        import bench_mixed
+
+        return bench_mixed.run(args.runs, args.latency, args.per_mib, log, before)
     if number in (7, 8):
         if number == 8 and 7 in only:
             return []  # made with 7

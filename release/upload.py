@@ -440,14 +440,31 @@ def _concurrently(
 
 
 def upload_batches(
-    files: Sequence[tuple[Path, DistFile]],
+    files: Sequence[tuple[Path, DistFile]], *, first_alone: bool = False
 ) -> list[list[tuple[Path, DistFile]]]:
-    """The order of uploads to every index: all wheels (concurrently), then the sdist alone,
-    once every wheel is up. An installer that sees a half-uploaded release finds wheels (or
-    nothing), never only an sdist it would build from source."""
-    wheels = [pair for pair in files if pair[1].kind == "wheel"]
+    """The order of uploads to every index: batches, one after another, the files of each
+    sent concurrently. Pure.
+
+    All wheels, then the sdist once every wheel is up: an installer that sees a half-uploaded
+    release finds wheels (or nothing), never only an sdist it would build from source. With
+    ``first_alone`` (a new project or release, which the first upload creates: concurrent
+    first uploads would race to create it), the smallest wheel goes alone before the others:
+    the round that nothing runs beside is the shortest one. The other wheels go largest first,
+    so the big ones start early and the last round is made of small ones (with a few threads
+    and files of mixed sizes, the longest-first order ends sooner than any other order; ties
+    keep the order given)."""
+    wheels = sorted(
+        (pair for pair in files if pair[1].kind == "wheel"),
+        key=lambda pair: pair[1].size,
+        reverse=True,  # stable: equal sizes keep their order
+    )
     rest = [pair for pair in files if pair[1].kind != "wheel"]
-    return [batch for batch in (wheels, rest) if batch]
+    batches = [batch for batch in (wheels, rest) if batch]
+    if first_alone and batches and len(batches[0]) > 1:
+        first = batches[0]
+        smallest = min(range(len(first)), key=lambda i: first[i][1].size)  # the first of equals
+        batches[0:1] = [[first[smallest]], first[:smallest] + first[smallest + 1 :]]
+    return batches
 
 
 def upload_files(
@@ -464,9 +481,9 @@ def upload_files(
     wait: float,
     extra_fields: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[UploadResult]:
-    """Upload ``files`` (already cleared by the guard): the wheels, then the rest once every
-    wheel is up (:func:`upload_batches`). The first goes alone when ``first_alone`` (a new
-    project or release is created once), the others ``concurrency`` at a time. Every file's
+    """Upload ``files`` (already cleared by the guard) in the order of :func:`upload_batches`:
+    the wheels, then the rest once every wheel is up; with ``first_alone`` (a new project or
+    release is created once) the smallest wheel alone first. ``concurrency`` at a time. Every file's
     private copy is made before the first is sent, the sdist's too: a file changed during the
     upload is sent as it was hashed, or not at all. ``extra_fields`` (filename -> form
     fields) go with each file, e.g. its attestations."""
@@ -490,12 +507,8 @@ def upload_files(
             concurrent.futures.ThreadPoolExecutor(workers, "nox-release-upload") as pool,
         ):
             results: list[UploadResult] = []
-            for batch in upload_batches(copies):
-                queue = list(batch)
-                if first_alone:
-                    results += _concurrently(pool, uploader.one, queue[:1])
-                    queue, first_alone = queue[1:], False
-                results += _concurrently(pool, uploader.one, queue)
+            for batch in upload_batches(copies, first_alone=first_alone):
+                results += _concurrently(pool, uploader.one, batch)
             return results
     finally:
         uploader.sender.close()

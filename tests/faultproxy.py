@@ -11,7 +11,9 @@ set (:class:`Rule`, first match wins):
 * ``status``        - answer ``status`` (503, 429, ...) with an optional ``Retry-After``
   without forwarding; an upload body is drained first (and discarded).
 * ``forward``       - pass it through; with ``delay`` (before forwarding) and
-  ``response_delay`` (after the index answered) for slow responses and per-request latency.
+  ``response_delay`` (after the index answered) for slow responses and per-request latency,
+  and ``per_mib`` seconds more before forwarding for each MiB of the request's declared body
+  (a connection's upload rate: a 4 MiB wheel at ``per_mib=0.25`` waits one second more).
 
 ``lag`` seconds of CDN lag: a file whose upload the proxy saw less than ``lag`` seconds ago is
 stripped from the project's simple page (PEP 503 HTML and PEP 691 JSON), as a stale cache
@@ -86,6 +88,7 @@ class Rule:
     retry_after: str | None = None
     delay: float = 0.0
     response_delay: float = 0.0
+    per_mib: float = 0.0
     times: int | None = 1
     skip: int = 0
     seen: int = 0
@@ -94,9 +97,16 @@ class Rule:
     def __post_init__(self) -> None:
         if not 0 <= self.delay <= 120 or not 0 <= self.response_delay <= 120:
             raise ValueError("delays are bounded to 0..120 seconds")
+        if not 0 <= self.per_mib <= 60:
+            raise ValueError("per_mib is bounded to 0..60 seconds")
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and path.startswith(self.path)
+
+    def wait_before(self, body_length: int | None) -> float:
+        """Seconds to wait before forwarding a request whose body is ``body_length`` bytes
+        (None: chunked, its length unknown, so ``delay`` only)."""
+        return self.delay + self.per_mib * (body_length or 0) / 2**20
 
     @property
     def spent(self) -> bool:
@@ -416,8 +426,8 @@ class _Handler(LoopbackHandler):
         owner = self.owner
         method, path = self.command, self.path
         rule = owner._match(method, path)
-        if rule is not None and rule.delay:
-            time.sleep(rule.delay)
+        if rule is not None and (rule.delay or rule.per_mib):
+            time.sleep(rule.wait_before(self._body_length()))
         action: Action = rule.action if rule is not None else "forward"
         if action == "drop_request":
             owner._record(Event(method, path, action, None))

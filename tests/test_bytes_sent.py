@@ -9,6 +9,7 @@ no upload at all).
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,34 @@ def test_size_differing_from_the_manifest_is_not_sent(
     with pytest.raises(DistError):
         send(local_index, [(built, DistFile(built.name, sha, size + 1, "wheel"))])
     assert local_index.uploads == 0
+
+
+def test_smallest_wheel_alone_first_then_the_largest_and_the_sdist_last(
+    local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """A new release: the smallest wheel goes alone (the round nothing runs beside is the
+    shortest), the other wheels largest first, the sdist after every wheel, whatever order
+    they come in."""
+    dist = tmp_path / "dist"
+    sizes = {"py3-none-any": 60_000, "py2.py3-none-any": 2_000, "py38-none-any": 20_000}
+    wheels = {
+        tag: write_wheel(dist, "swap-demo", "1.0", tag=tag, payload=_incompressible(size))
+        for tag, size in sizes.items()
+    }
+    sdist = write_sdist(dist, "swap-demo", "1.0")  # the smallest file of all
+    files = [(p, entry(p)) for p in (sdist, *wheels.values())]
+    assert entry(sdist).size < min(f[1].size for f in files[1:])
+    with FaultProxy(local_index.base_url) as proxy:
+        assert send(local_index, files, via=proxy) == [Outcome.UPLOADED] * 4
+        assert proxy.uploads() == [
+            wheels["py2.py3-none-any"].name,  # smallest, alone
+            wheels["py3-none-any"].name,  # then the largest first
+            wheels["py38-none-any"].name,
+            sdist.name,
+        ]
+
+
+def _incompressible(size: int) -> str:
+    """``size`` characters that deflate does not shrink much: hex of random bytes (a comment,
+    so the module still imports)."""
+    return "# " + os.urandom(size // 2).hex() + "\n"

@@ -104,6 +104,16 @@ def test_proxy_rule_skip_and_times(proxy: FaultProxy) -> None:
     assert codes == [200, 503, 503, 200, 200]
 
 
+def test_per_mib_adds_a_wait_for_each_mib_of_the_body() -> None:
+    rule = Rule("forward", delay=0.15, per_mib=0.25)
+    assert rule.wait_before(4 * 2**20) == pytest.approx(1.15)
+    assert rule.wait_before(2**19) == pytest.approx(0.275)
+    assert rule.wait_before(None) == pytest.approx(0.15)  # chunked: its length is not known
+    assert Rule("forward", delay=0.15).wait_before(4 * 2**20) == pytest.approx(0.15)
+    with pytest.raises(ValueError, match="per_mib"):
+        Rule("forward", per_mib=-1)
+
+
 def test_strip_files_hides_links_and_json_entries() -> None:
     html = b'<a href="/p/a.whl#sha256=1">a.whl</a><br>\n<a href="/p/b.whl">b.whl</a><br>'
     assert strip_files(html, "text/html", {"a.whl"}) == b'<a href="/p/b.whl">b.whl</a><br>'

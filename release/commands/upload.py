@@ -125,7 +125,8 @@ def _upload(ctx: Context, name: IndexName) -> tuple[guard.Plan, Manifest]:
     extra = _attestation_fields(ctx, index, credential, manifest, plan.to_upload)
     files = [(settings.dist_dir / fn, entries[fn]) for fn in plan.to_upload]
     first_alone = not any(f.fate is guard.Fate.PRESENT for f in plan.files)
-    # Wheels first, the sdist once every wheel is up (release.upload.upload_batches).
+    # The smallest wheel alone (a new release), the others largest first, the sdist once every
+    # wheel is up (release.upload.upload_batches).
     with out.timed(f"upload_{name}"):
         results = upload_files(
             files,
