@@ -1,7 +1,7 @@
 """`nox -s bench`: release, build, rehearse and upload figures, as a table of medians and ratios.
 
     python bench/run.py [--runs N] [--only 1,2,3,4,5,6,7,8,9] [--before REF] [--cold-runs N]
-                        [--wheels 60] [--latency 0.15] [--big-mb 500] [--per-mib 0.1]
+                        [--wheels 60] [--latency 0.15] [--big-mb 500] [--per-mib 0.5]
                         [--json FILE]
 
 1. `nox -s release` against two local indexes vs the same work by hand (interleaved runs).
@@ -12,7 +12,7 @@
    (150 ms per upload request), vs `twine upload` of the same files.
 6. `nox -s build` vs `python -m build` of the same project.
 7. Warm `nox -s rehearse` of nox-release itself; 8. cold (fresh clone, empty caches).
-9. (when asked for) 60 wheels of mixed sizes, 150 ms + 0.1 s per MiB per upload: the order of
+9. (when asked for) 60 wheels of mixed sizes, 150 ms + 0.5 s per MiB per upload: the order of
    the uploads, vs `twine upload`.
 
 --before REF adds, to 1, 2, 5, 6, 7, 8 and 9, a side running nox-release as it was at REF (a
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.15, help="seconds per upload POST")
     parser.add_argument("--big-mb", type=int, default=500)
     parser.add_argument(
-        "--per-mib", type=float, default=0.1, help="9: seconds per MiB of an upload's body"
+        "--per-mib", type=float, default=0.5, help="9: seconds per MiB of an upload's body"
     )
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
