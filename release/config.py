@@ -166,7 +166,8 @@ OPTIONS: tuple[Option, ...] = (
         "upload-concurrency",
         int,
         8,
-        "Uploads in flight at once (the first file of a new release goes alone).",
+        "Uploads in flight at once (the smallest wheel of a new release goes alone first, the "
+        "others largest first).",
         (1, 64),
     ),
     Option(
