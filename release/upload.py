@@ -450,9 +450,9 @@ def upload_batches(
     ``first_alone`` (a new project or release, which the first upload creates: concurrent
     first uploads would race to create it), the smallest wheel goes alone before the others:
     the round that nothing runs beside is the shortest one. The other wheels go largest first,
-    so the big ones start early and the last round is made of small ones (with a few threads
-    and files of mixed sizes, the longest-first order ends sooner than any other order; ties
-    keep the order given)."""
+    so the big ones start early and the last files in flight are small ones (longest first,
+    the classic rule for independent jobs on a few workers, ends within a third of the best
+    any order can do; a given order can end a whole file later). Ties keep the order given."""
     wheels = sorted(
         (pair for pair in files if pair[1].kind == "wheel"),
         key=lambda pair: pair[1].size,
@@ -481,11 +481,11 @@ def upload_files(
     wait: float,
     extra_fields: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[UploadResult]:
-    """Upload ``files`` (already cleared by the guard) in the order of :func:`upload_batches`:
-    the wheels, then the rest once every wheel is up; with ``first_alone`` (a new project or
-    release is created once) the smallest wheel alone first. ``concurrency`` at a time. Every file's
-    private copy is made before the first is sent, the sdist's too: a file changed during the
-    upload is sent as it was hashed, or not at all. ``extra_fields`` (filename -> form
+    """Upload ``files`` (already cleared by the guard), ``concurrency`` at a time, in the
+    order of :func:`upload_batches`: the wheels, then the rest once every wheel is up; with
+    ``first_alone`` (a new project or release is created once) the smallest wheel alone
+    first. Every file's private copy is made before the first is sent, the sdist's too: a
+    file changed during the upload is sent as it was hashed, or not at all. ``extra_fields`` (filename -> form
     fields) go with each file, e.g. its attestations."""
     uploader = _Uploader(
         _Sender(index, credential, timeout),
