@@ -2,14 +2,15 @@
 
 A compiled project's wheels differ in size (a universal2 macOS wheel is several times a win32
 one). The index takes 150 ms per upload request plus ``per_mib`` seconds per MiB of its body
-(tests/faultproxy.py's ``forward`` rule): each connection's upload rate, as a CI runner's
-TLS connection to PyPI has. At the default 0.5 s per MiB (2 MiB/s a connection) each file takes
-0.2 to 1.2 s, as wheels ten times larger would at 20 MiB/s. Ours: `python -m release upload --index test` of a new release
-(the first wheel alone, the others 8 at a time, the guard's and the proof's reads); the order
-within the wheels is what the row measures (`--before` a commit of another order). Baseline:
-`twine upload` of the same files, sequential. Sizes: 0.05 to 2 MiB, spread evenly, given to the
-wheels in a fixed shuffled order (filenames sort in an order unrelated to size, as real ones
-do). Each run checks that every file landed exactly once.
+(tests/faultproxy.py's ``forward`` rule): each connection's upload rate, as a CI runner's TLS
+connection to PyPI has. At the default 0.5 s per MiB (2 MiB/s a connection) each file takes
+0.2 to 1.2 s, as wheels ten times larger would at 20 MiB/s. Ours: `python -m release upload
+--index test` of a new release (the smallest wheel alone, the others 8 at a time, largest
+first; the guard's and the proof's reads): the order of the wheels is what the row measures
+(`--before` a commit of another order). Baseline: `twine upload` of the same files,
+sequential. Sizes: 0.05 to 2 MiB, spread evenly, given to the wheels in a fixed shuffled order
+(filenames sort in an order unrelated to size, as real ones do). Each run checks that every
+file landed exactly once.
 """
 
 from __future__ import annotations

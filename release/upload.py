@@ -485,8 +485,8 @@ def upload_files(
     order of :func:`upload_batches`: the wheels, then the rest once every wheel is up; with
     ``first_alone`` (a new project or release is created once) the smallest wheel alone
     first. Every file's private copy is made before the first is sent, the sdist's too: a
-    file changed during the upload is sent as it was hashed, or not at all. ``extra_fields`` (filename -> form
-    fields) go with each file, e.g. its attestations."""
+    file changed during the upload is sent as it was hashed, or not at all. ``extra_fields``
+    (filename -> form fields) go with each file, e.g. its attestations."""
     uploader = _Uploader(
         _Sender(index, credential, timeout),
         index,
