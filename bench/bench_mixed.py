@@ -17,27 +17,13 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from common import (
-    REPO,
-    Row,
-    base_env,
-    check,
-    compile_release,
-    fake_release,
-    interleave_many,
-    median,
-    run_timed,
-    twine_upload_argv,
-)
+from bench_upload import upload_once
+from common import REPO, Row, compile_release, fake_release, interleave_many, median
 
-from release.localindex import LocalIndex
-from tests.faultproxy import FaultProxy, Rule
-from tests.pipeline import index_environ
 from tests.sample_projects import write_wheel
 
 NAME = "bench-mixed"
@@ -64,24 +50,6 @@ def make_wheels(folder: Path) -> list[Path]:
     ]
 
 
-def _run_once(
-    root: Path, wheels: list[str], latency: float, per_mib: float, ours: bool, code: Path = REPO
-) -> float:
-    with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
-        proxy.add(Rule("forward", method="POST", delay=latency, per_mib=per_mib, times=None))
-        env = base_env(code)
-        if ours:
-            env |= index_environ("test", proxy, index)
-            argv = [sys.executable, "-m", "release", "upload", "--index", "test"]
-        else:
-            env |= {"TWINE_USERNAME": index.username, "TWINE_PASSWORD": index.password}
-            argv = twine_upload_argv(proxy.upload_url, [root / "dist" / w for w in wheels])
-        seconds = run_timed(argv, env=env, cwd=root, what="ours" if ours else "twine upload")
-        check(index.files() == sorted(wheels), "every wheel on the index")
-        check(index.uploads == len(wheels), f"{index.uploads} POSTs for {len(wheels)} files")
-        return seconds
-
-
 def run(
     runs: int,
     latency: float,
@@ -99,12 +67,12 @@ def run(
         for code in (REPO, before) if before else (REPO,):
             compile_release(code)
         sides = [
-            ("ours", lambda _i: _run_once(root, wheels, latency, per_mib, ours=True)),
-            ("twine", lambda _i: _run_once(root, wheels, latency, per_mib, ours=False)),
+            ("ours", lambda _i: upload_once(root, wheels, latency, True, per_mib=per_mib)),
+            ("twine", lambda _i: upload_once(root, wheels, latency, False, per_mib=per_mib)),
         ]
         if before:
             sides.append(
-                ("before", lambda _i: _run_once(root, wheels, latency, per_mib, True, before))
+                ("before", lambda _i: upload_once(root, wheels, latency, True, 0, before, per_mib))
             )
         ours, twine, *was = interleave_many(runs, sides, log)
     return [

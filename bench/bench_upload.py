@@ -35,16 +35,22 @@ from tests.sample_projects import many_wheels
 NAME = "bench-upload"
 
 
-def _run_once(
+def upload_once(
     root: Path,
     wheels: list[str],
     latency: float,
     ours: bool,
     concurrency: int = 0,
     code: Path = REPO,
+    per_mib: float = 0.0,
 ) -> float:
+    """Seconds to upload ``wheels`` (in ``root``'s dist/) to a fresh index behind the fault
+    proxy (``latency`` s per POST, plus ``per_mib`` s per MiB of its body): ours, with
+    ``code``'s release/ (and ``concurrency``, if set), or twine; checks every wheel landed
+    once. Row 9 (bench_mixed.py) runs it too."""
     with LocalIndex() as index, FaultProxy(index.base_url, lifetime=900) as proxy:
-        proxy.add(Rule("forward", method="POST", delay=latency, times=None))
+        rule = Rule("forward", method="POST", delay=latency, per_mib=per_mib, times=None)
+        proxy.add(rule)
         env = base_env(code)
         if ours:
             env |= index_environ("test", proxy, index)
@@ -72,12 +78,12 @@ def run(
         for code in (REPO, before) if before else (REPO,):
             compile_release(code)
         sides = [
-            ("ours", lambda _i: _run_once(root, wheels, latency, ours=True)),
-            ("twine", lambda _i: _run_once(root, wheels, latency, ours=False)),
-            ("ours x8", lambda _i: _run_once(root, wheels, latency, True, concurrency=8)),
+            ("ours", lambda _i: upload_once(root, wheels, latency, ours=True)),
+            ("twine", lambda _i: upload_once(root, wheels, latency, ours=False)),
+            ("ours x8", lambda _i: upload_once(root, wheels, latency, True, concurrency=8)),
         ]
         if before:
-            sides.append(("before", lambda _i: _run_once(root, wheels, latency, True, 0, before)))
+            sides.append(("before", lambda _i: upload_once(root, wheels, latency, True, 0, before)))
         ours, twine, ours8, *was = interleave_many(runs, sides, log)
     note = (
         "ours = whole `upload` command incl. guard read and proof read; "
