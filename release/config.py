@@ -166,8 +166,8 @@ OPTIONS: tuple[Option, ...] = (
         "upload-concurrency",
         int,
         8,
-        "Uploads in flight at once (the smallest wheel of a new release goes alone first, the "
-        "others largest first).",
+        "Uploads in flight at once, the wheels largest first (a new release's smallest wheel "
+        "goes alone before them).",
         (1, 64),
     ),
     Option(
