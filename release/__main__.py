@@ -35,13 +35,24 @@ def _not_dumpable() -> None:
         return
 
 
-def _take_back(fd: str) -> None:
-    """In the restarted process: the secrets from the pipe, into os.environ (memory only)."""
-    import json
+def _pack(variables: dict[str, str]) -> bytes:
+    """``NAME=VALUE`` pairs, each ended by a NUL: the environment's own form (a name holds no
+    ``=``, nothing holds a NUL), bytes as the block would hold them. Written by hand rather
+    than as JSON: the first process then imports nothing to start again (json: ~4 ms)."""
+    return b"".join(os.fsencode(f"{k}={v}") + b"\0" for k, v in variables.items())
 
-    with os.fdopen(int(fd), "rb") as pipe:
-        moved = json.loads(pipe.read() or b"{}")
-    os.environ.update({str(k): str(v) for k, v in moved.items()})
+
+def _unpack(data: bytes) -> dict[str, str]:
+    """What :func:`_pack` wrote, as it was given to it."""
+    pairs = (item.partition(b"=") for item in data.split(b"\0") if item)
+    return {os.fsdecode(name): os.fsdecode(value) for name, _, value in pairs}
+
+
+def _take_back(fd: str) -> None:
+    """In the restarted process: the secrets from the descriptor, into os.environ (memory
+    only)."""
+    with os.fdopen(int(fd), "rb") as handed:
+        os.environ.update(_unpack(handed.read()))
 
 
 def _memory_file(data: bytes) -> int | None:
@@ -95,9 +106,7 @@ def hide_secrets_from_proc() -> None:
     moved = {k: v for k, v in os.environ.items() if is_credential_name(k)}
     if not moved:
         return
-    import json  # here: the first process imports no more than it needs to start again
-
-    read = _handover(json.dumps(moved).encode())
+    read = _handover(_pack(moved))
     if read is None:
         return
     env = {k: v for k, v in os.environ.items() if k not in moved}

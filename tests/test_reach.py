@@ -371,6 +371,25 @@ def test_the_release_process_block_holds_no_secret_however_large(
     assert b"NOX_RELEASE_SECRETS_FD=" in block  # the restarted process is the one read
 
 
+def test_the_handed_over_variables_come_back_as_they_were() -> None:
+    """Names and values the restarted process takes back are the ones the first one had:
+    ``=`` and spaces inside a value, an empty value, non-ASCII text, and bytes that are not
+    UTF-8 (os.environ holds them as surrogate escapes)."""
+    import release.__main__ as entry
+
+    variables = {
+        "PYPI_API_TOKEN": SECRET,
+        "TWINE_PASSWORD": "a=b==c d",
+        "EMPTY_TOKEN": "",
+        "RELEASE_NOTE": "ünïcødé ✓",
+        "RAW_TOKEN": os.fsdecode(b"\xff\xfe=\x80"),
+    }
+    packed = entry._pack(variables)
+    assert packed.count(b"\0") == len(variables)
+    assert entry._unpack(packed) == variables
+    assert entry._unpack(b"") == {}
+
+
 @pytest.mark.parametrize("memfd", [True, False], ids=["memory file", "memfd refused"])
 def test_the_handover_gives_back_what_it_was_given(
     monkeypatch: pytest.MonkeyPatch, memfd: bool
